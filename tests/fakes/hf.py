@@ -1,0 +1,104 @@
+"""A fake Hugging Face: the paged `/api/daily_papers` API and the `/papers/week/<week>` page.
+
+It answers like the real one (pages of at most 100 items, `limit` above 100 refused, items in no
+particular order) and can be told to fail: queued statuses with headers, a broken shape, no page.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import random
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import FakeServer
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+Item = dict[str, Any]
+
+
+def item_2026(pid: str, title: str, abstract: str, upvotes: int) -> Item:
+    """An item of the 2026 shape (every newer field), from the real one in tests/data."""
+    item: Item = json.loads((DATA / "daily_papers_item_2026.json").read_text())
+    item["paper"].update(id=pid, title=title, summary=abstract, upvotes=upvotes)
+    item["title"] = " ".join(title.split())
+    item["summary"] = abstract
+    return item
+
+
+def item_2024(pid: str, title: str, abstract: str, upvotes: int) -> Item:
+    """An item of the old shape (no submittedOnDailyAt, no top-level summary)."""
+    item: Item = copy.deepcopy(json.loads((DATA / "daily_papers_2024-10-25_first4.json").read_text())[0])
+    item["paper"].update(id=pid, title=title, summary=abstract, upvotes=upvotes)
+    item["title"] = " ".join(title.split())
+    item.pop("summary", None)
+    return item
+
+
+def week_items(week: str, *, shape: str = "2026", shuffle_seed: int | None = 7) -> list[Item]:
+    """A real week from tests/data as API items; upvotes fall with the page's rank; order shuffled."""
+    papers = json.loads((DATA / f"{week}.json").read_text())["papers"]
+    make = item_2026 if shape == "2026" else item_2024
+    items = [make(p["id"], p["title"], p["abstract"], 300 - 20 * p["rank"]) for p in papers]
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(items)
+    return items
+
+
+def week_page(items: list[Item]) -> str:
+    """The week page as Hugging Face renders it: the items as escaped JSON in a data-props attribute."""
+    props = html.escape(json.dumps({"dailyPapers": items, "dateString": "2025-W38"}), quote=True)
+    return (
+        "<!doctype html><html><head><title>Papers</title></head><body>"
+        '<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" '
+        f'data-props="{props}"><section>…</section></div></body></html>'
+    )
+
+
+class FakeHF(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weeks: dict[str, list[Item]] = {}
+        self.api_script: deque[tuple[int, dict[str, str], str]] = deque()  # queued API answers
+        self.api_down = False  # every API call answers 500
+        self.page_down = False  # the week page answers 500
+        self.page_override: str | None = None  # served instead of the week page when set
+        self.requests: list[str] = []  # path?query of every request, in order
+        self.app.router.add_get("/api/daily_papers", self._api)
+        self.app.router.add_get("/papers/week/{week}", self._page)
+
+    @property
+    def api_calls(self) -> int:
+        return sum(1 for r in self.requests if r.startswith("/api/"))
+
+    @property
+    def page_calls(self) -> int:
+        return sum(1 for r in self.requests if r.startswith("/papers/"))
+
+    async def _api(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        if self.api_script:
+            status, headers, body = self.api_script.popleft()
+            return web.Response(status=status, headers=headers, text=body)
+        if self.api_down:
+            return web.json_response({"error": "Internal Error"}, status=500)
+        limit = int(request.query.get("limit", "50"))
+        if limit > 100:
+            return web.json_response({"error": '"limit" must be less than or equal to 100'}, status=400)
+        page = int(request.query.get("p", "0"))
+        items = self.weeks.get(request.query.get("week", ""), [])
+        return web.json_response(items[page * limit : (page + 1) * limit])
+
+    async def _page(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        if self.page_down:
+            return web.Response(status=500, text="Internal Error")
+        items = self.weeks.get(request.match_info["week"], [])
+        page = self.page_override if self.page_override is not None else week_page(items)
+        return web.Response(text=page, content_type="text/html")

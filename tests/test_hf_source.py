@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.sources.hf import HFError, HFSource
+from bot.week import IsoWeek
+from tests.fakes.hf import DATA, FakeHF, item_2024, item_2026, week_items
+
+W38 = IsoWeek(2025, 38)
+ABSTRACT = "An abstract\nwith arXiv's   hard\nline breaks.\n\nA second paragraph."
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def source(session: aiohttp.ClientSession, fake: FakeHF, attempts: int = 3) -> HFSource:
+    return HFSource(session, fake.url, attempts=attempts, backoff=0.01)
+
+
+async def test_real_week_is_ranked_by_upvotes(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    papers = await source(session, fake_hf).fetch_week(W38)
+    expected = [p["id"] for p in json.loads((DATA / "2025-W38.json").read_text())["papers"]]
+    assert [p.id for p in papers] == expected  # the fake served them shuffled
+    assert papers[0].title == "Scaling Agents via Continual Pre-training"
+    assert "\n" not in papers[0].abstract  # arXiv's hard breaks normalised
+    assert "39.9% on BrowseComp-en" in papers[0].abstract
+    assert fake_hf.requests == ["/api/daily_papers?week=2025-W38&limit=100&p=0"]
+
+
+async def test_old_item_shape(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    papers = await source(session, fake_hf).fetch_week(IsoWeek(2025, 39))
+    assert len(papers) == 10
+    assert all(p.title and p.abstract and p.upvotes > 0 for p in papers)
+
+
+async def test_whitespace_and_paragraphs(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.weeks["2025-W40"] = [item_2024("2510.00001", "A title\n  over two lines", ABSTRACT, 5)]
+    [paper] = await source(session, fake_hf).fetch_week(IsoWeek(2025, 40))
+    assert paper.title == "A title over two lines"
+    assert paper.abstract == "An abstract with arXiv's hard line breaks.\n\nA second paragraph."
+
+
+async def test_pages_until_a_short_page(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    items = [item_2026(f"2509.{i:05d}", f"Paper {i}", f"Abstract {i}.", i % 50) for i in range(230)]
+    items.append(item_2026("2509.99999", "The best paper", "Best.", 999))  # on the last page
+    fake_hf.weeks["2025-W40"] = items
+    papers = await source(session, fake_hf).fetch_week(IsoWeek(2025, 40))
+    assert len(papers) == 231
+    assert papers[0].id == "2509.99999"
+    assert [r.split("&p=")[1] for r in fake_hf.requests] == ["0", "1", "2"]
+
+
+async def test_exactly_full_pages_ask_for_one_more(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.weeks["2025-W40"] = [item_2026(f"2509.{i:05d}", "T", "A.", i) for i in range(200)]
+    papers = await source(session, fake_hf).fetch_week(IsoWeek(2025, 40))
+    assert len(papers) == 200
+    assert fake_hf.api_calls == 3  # the third page is empty: the end
+
+
+async def test_ties_have_a_stable_order(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.weeks["2025-W40"] = [
+        item_2026("2509.00003", "C", "c.", 7),
+        item_2026("2509.00001", "A", "a.", 7),
+        item_2026("2509.00009", "Top", "t.", 8),
+        item_2026("2509.00002", "B", "b.", 7),
+    ]
+    papers = await source(session, fake_hf).fetch_week(IsoWeek(2025, 40))
+    assert [p.id for p in papers] == ["2509.00009", "2509.00001", "2509.00002", "2509.00003"]
+
+
+async def test_duplicates_across_pages_count_once(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    items = [item_2026(f"2509.{i:05d}", "T", "A.", i) for i in range(100)]
+    fake_hf.weeks["2025-W40"] = [*items, items[0]]
+    assert len(await source(session, fake_hf).fetch_week(IsoWeek(2025, 40))) == 100
+
+
+async def test_empty_week(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    assert await source(session, fake_hf).fetch_week(IsoWeek(2023, 2)) == []
+
+
+async def test_api_500_falls_back_to_the_week_page(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_down = True
+    papers = await source(session, fake_hf, attempts=3).fetch_week(W38)
+    assert [p.id for p in papers][:2] == ["2509.13310", "2509.12201"]
+    assert fake_hf.api_calls == 3  # every attempt was made before falling back
+    assert fake_hf.requests[-1] == "/papers/week/2025-W38"
+
+
+async def test_unknown_api_shape_falls_back_to_the_week_page(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_script.append((200, {}, json.dumps({"papers": "moved elsewhere"})))
+    papers = await source(session, fake_hf).fetch_week(W38)
+    assert len(papers) == 10
+    assert fake_hf.api_calls == 1  # a wrong shape is not retried
+    assert fake_hf.page_calls == 1
+
+
+async def test_items_without_papers_fall_back(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_script.append((200, {}, json.dumps([{"id": "x"}, {"paper": {"id": "y"}}])))
+    assert len(await source(session, fake_hf).fetch_week(W38)) == 10
+
+
+async def test_429_waits_retry_after_then_succeeds(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_script.append((429, {"Retry-After": "1"}, "Too Many Requests"))
+    started = time.monotonic()
+    papers = await source(session, fake_hf).fetch_week(W38)
+    assert time.monotonic() - started >= 0.9  # Retry-After was honoured, not the 10 ms backoff
+    assert len(papers) == 10
+    assert fake_hf.api_calls == 2
+    assert fake_hf.page_calls == 0
+
+
+async def test_retry_after_beyond_the_bound_is_not_waited(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_script.append((429, {"Retry-After": "3600"}, "Too Many Requests"))
+    papers = await source(session, fake_hf).fetch_week(W38)
+    assert len(papers) == 10
+    assert fake_hf.api_calls == 1
+    assert fake_hf.page_calls == 1
+
+
+async def test_both_paths_failing_names_week_urls_and_problems(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_down = True
+    fake_hf.page_down = True
+    with pytest.raises(HFError) as info:
+        await source(session, fake_hf, attempts=2).fetch_week(W38)
+    message = str(info.value)
+    assert "2025-W38" in message
+    assert f"{fake_hf.url}/api/daily_papers?week=2025-W38" in message
+    assert "HTTP 500" in message
+    assert f"{fake_hf.url}/papers/week/2025-W38" in message
+
+
+async def test_page_without_data_props(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_down = True
+    fake_hf.page_override = "<html><body><div data-target='Other' data-props='{}'></div></body></html>"
+    with pytest.raises(HFError) as info:
+        await source(session, fake_hf, attempts=1).fetch_week(W38)
+    assert "no data-props with a dailyPapers list" in str(info.value)
+
+
+async def test_unreachable_server_is_an_hf_error(session: aiohttp.ClientSession) -> None:
+    dead = HFSource(session, "http://127.0.0.1:9", attempts=2, backoff=0.01)
+    with pytest.raises(HFError) as info:
+        await dead.fetch_week(W38)
+    assert "2025-W38" in str(info.value)
+    assert "ClientConnectorError" in str(info.value)
+
+
+def test_real_weeks_fixture_sanity() -> None:
+    assert len(week_items("2026-W14")) == 9  # the one real week where a paper failed to scrape
