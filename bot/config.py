@@ -1,0 +1,103 @@
+"""Settings: config/settings.toml < .env < environment. The only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+def config_dir() -> Path:
+    """Where settings.toml, prompt.md and glossary.toml live (HFWEEKLY_CONFIG_DIR overrides)."""
+    return Path(os.environ.get("HFWEEKLY_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HFWEEKLY_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Contract variables (no prefix). Secrets are SecretStr so they never print.
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    hf_base_url: str = Field(default="https://huggingface.co", validation_alias="HF_BASE_URL")
+
+    # HFWEEKLY_<NAME> settings, documented in config/settings.toml.
+    timezone: str = "Asia/Seoul"
+    top_n: int = Field(default=10, ge=1, le=50)
+    model: str = "claude-sonnet-5-5"
+    translate_concurrency: int = Field(default=5, ge=1, le=50)
+    translate_max_tokens: int = Field(default=8192, ge=1024, le=64000)
+    hf_max_attempts: int = Field(default=4, ge=1, le=10)
+    claude_max_retries: int = Field(default=4, ge=0, le=10)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    redis_prefix: str = Field(default="hfweekly", pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Asia/Seoul)") from exc
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("anthropic_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: explicit arguments, then the environment, then .env, then settings.toml.
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_dir() / "settings.toml")
+        return init_settings, env_settings, dotenv_settings, toml
+
+
+def load_settings() -> Settings:
+    """Settings, or a ConfigError that names each bad value and where to fix it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid configuration ({problems}); fix config/settings.toml or the HFWEEKLY_* variables"
+        ) from exc

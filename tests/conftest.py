@@ -1,0 +1,95 @@
+"""Fixtures: the fakes on loopback, the real Redis at REDIS_URL, settings that point at them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from bot.app import App, open_app
+from bot.config import Settings
+from tests.fakes.anthropic import FakeClaude
+from tests.fakes.hf import FakeHF, week_items
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday; every week used in tests has ended
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix of this test's own, so tests never see each other's keys (nor anyone's data)."""
+    return f"hfwtest-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def redis(prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(f"no Redis answers at {REDIS_URL} ({exc}); run the tests with scripts/test")
+    yield client
+    keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+async def fake_hf() -> AsyncIterator[FakeHF]:
+    server = FakeHF()
+    server.weeks["2025-W38"] = week_items("2025-W38")
+    server.weeks["2025-W39"] = week_items("2025-W39", shape="2024")
+    server.weeks["2026-W14"] = week_items("2026-W14")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def fake_claude() -> AsyncIterator[FakeClaude]:
+    server = FakeClaude()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings(fake_hf: FakeHF, fake_claude: FakeClaude, redis: Redis, prefix: str) -> Settings:
+    return Settings(
+        anthropic_api_key=SecretStr("test-key-not-a-secret"),
+        anthropic_base_url=fake_claude.url,
+        redis_url=REDIS_URL,
+        hf_base_url=fake_hf.url,
+        redis_prefix=prefix,
+        claude_max_retries=1,
+        hf_max_attempts=2,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    async with open_app(settings, clock=lambda: NOW) as built:
+        yield built
+
+
+@pytest.fixture
+def cli_env(settings: Settings, tmp_path: object) -> dict[str, str]:
+    """The environment of an `hfweekly` subprocess pointed at the fakes (no real keys leak in)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "HFWEEKLY_", "HF_", "REDIS_"))}
+    assert settings.anthropic_api_key is not None
+    env.update(
+        ANTHROPIC_API_KEY=settings.anthropic_api_key.get_secret_value(),
+        ANTHROPIC_BASE_URL=str(settings.anthropic_base_url),
+        HF_BASE_URL=settings.hf_base_url,
+        REDIS_URL=REDIS_URL,
+        HFWEEKLY_REDIS_PREFIX=settings.redis_prefix,
+        HFWEEKLY_CLAUDE_MAX_RETRIES="1",
+        HFWEEKLY_HF_MAX_ATTEMPTS="2",
+    )
+    return env

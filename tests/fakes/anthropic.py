@@ -1,0 +1,136 @@
+"""A fake Claude Messages API (`POST /v1/messages`).
+
+By default it answers each paper with a Korean translation that passes validation: Korean sentences
+that carry every number of the abstract. A script of behaviours can be queued (`overloaded`,
+`english`, `truncated`, `drop_number`, `status:<code>`), or one behaviour made permanent. It rejects
+what the real API rejects for our use: no API key, `temperature`/`top_p`, a missing output schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from collections import deque
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import FakeServer
+
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?\s*%?")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+ERROR_TYPES = {
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+    401: "authentication_error",
+}
+
+
+FILLER = "원문이 말하는 방법과 결과를 그대로 전한다"
+
+
+def paper_from_prompt(text: str) -> tuple[str, str]:
+    """The (title, abstract) our translator puts in its user message."""
+    head, _, abstract = text.partition("\n\n초록:\n")
+    return head.removeprefix("제목: "), abstract
+
+
+def korean_translation(title: str, abstract: str) -> dict[str, str]:
+    sentences = [s for s in _SENTENCE.split(abstract) if s.strip()]
+    korean = []
+    for i, sentence in enumerate(sentences, start=1):
+        numbers = " ".join(m.strip() for m in _NUMBER.findall(sentence))
+        line = f"{i}번째 문장은 원문의 내용을 빠짐없이 충실하게 한국어로 옮긴 번역 문장으로, " + FILLER
+        korean.append(f"{line} (수치: {numbers})." if numbers else f"{line}.")
+    return {
+        "title_ko": f"한국어 제목: {title}",
+        "summary_ko": "이 논문은 새로운 방법을 제안하고 여러 실험으로 그 효과를 보인다. 결과는 기존 방법보다 우수하다.",
+        "abstract_ko": " ".join(korean),
+    }
+
+
+class FakeClaude(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.script: deque[str] = deque()  # behaviours for the next calls, in order
+        self.default = "good"  # behaviour once the script is empty
+        self.delay = 0.0  # seconds before each answer
+        self.requests: list[dict[str, Any]] = []  # request bodies, in order
+        self.headers: list[dict[str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._ids = itertools.count(1)
+        self.app.router.add_post("/v1/messages", self._messages)
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+    def api_key(self, call: int) -> str:
+        """The key call number `call` authenticated with (the SDK sends x-api-key or a Bearer token)."""
+        headers = self.headers[call]
+        return headers.get("x-api-key") or headers.get("Authorization", "").removeprefix("Bearer ")
+
+    def _error(self, status: int, message: str) -> web.Response:
+        body = {"type": "error", "error": {"type": ERROR_TYPES.get(status, "api_error"), "message": message}}
+        # retry-after-ms keeps the SDK's retries fast in tests; the SDK honours it like retry-after.
+        return web.json_response(body, status=status, headers={"retry-after-ms": "20"})
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = await request.json()
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        if not self.api_key(len(self.headers) - 1):
+            return self._error(401, "an API key is required (x-api-key or Authorization: Bearer)")
+        for param in ("temperature", "top_p", "top_k"):
+            if param in body:
+                return self._error(400, f"{param} is not supported by this model")
+        fmt = body.get("output_config", {}).get("format", {})
+        if fmt.get("type") != "json_schema" or "schema" not in fmt:
+            return self._error(400, "this fake expects output_config.format with a JSON schema")
+
+        behaviour = self.script.popleft() if self.script else self.default
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
+        if behaviour == "overloaded":
+            return self._error(529, "Overloaded")
+        if behaviour.startswith("status:"):
+            return self._error(int(behaviour.split(":")[1]), "scripted failure")
+
+        first_user = body["messages"][0]["content"]
+        title, abstract = paper_from_prompt(first_user if isinstance(first_user, str) else first_user[0]["text"])
+        answer = korean_translation(title, abstract)
+        stop_reason = "end_turn"
+        if behaviour == "english":
+            answer = {"title_ko": title, "summary_ko": abstract[:200], "abstract_ko": abstract}
+        elif behaviour == "drop_number":
+            answer["abstract_ko"] = _NUMBER.sub("", answer["abstract_ko"])
+        text = json.dumps(answer, ensure_ascii=False)
+        if behaviour == "truncated":
+            text, stop_reason = text[: len(text) // 2], "max_tokens"
+        return web.json_response(
+            {
+                "id": f"msg_fake_{next(self._ids)}",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": stop_reason,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": 900 + len(first_user) // 4,
+                    "output_tokens": len(text) // 2,
+                    "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 700,
+                },
+            }
+        )
