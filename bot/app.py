@@ -1,0 +1,73 @@
+"""Composition root: builds every client and service once and closes them in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import fakeredis
+from anthropic import AsyncAnthropic
+from redis.asyncio import Redis
+
+from bot import __version__
+from bot.config import ConfigError, Settings, config_dir
+from bot.digest import Clock, DigestService, utcnow
+from bot.sources.hf import HFSource
+from bot.store import Store
+from bot.translate import PromptConfig, Translator
+
+log = logging.getLogger(__name__)
+
+CLAUDE_TIMEOUT = 180.0
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    source: HFSource
+    translator: Translator | None
+    digests: DigestService
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, *, translate: bool = True, clock: Clock = utcnow) -> AsyncIterator[App]:
+    """Everything the CLI and the bot need. `translate=False` builds no Claude client (no key needed)."""
+    async with AsyncExitStack() as stack:
+        if settings.redis_url:
+            redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        else:
+            log.warning("REDIS_URL is not set: using an in-process store; nothing persists after this run")
+            redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+        store = Store(redis, prefix=settings.redis_prefix)
+        stack.push_async_callback(store.aclose)
+        await store.ping()
+
+        session = aiohttp.ClientSession(headers={"User-Agent": f"hfweekly/{__version__}"})
+        stack.push_async_callback(session.close)
+        source = HFSource(session, settings.hf_base_url, attempts=settings.hf_max_attempts)
+
+        translator = None
+        if translate:
+            if settings.anthropic_api_key is None:
+                raise ConfigError("ANTHROPIC_API_KEY is not set")
+            client = AsyncAnthropic(
+                api_key=settings.anthropic_api_key.get_secret_value(),
+                base_url=settings.anthropic_base_url,
+                max_retries=settings.claude_max_retries,  # the SDK retries 408/409/429/5xx/529
+                timeout=CLAUDE_TIMEOUT,
+            )
+            stack.push_async_callback(client.close)
+            translator = Translator(
+                client,
+                store,
+                PromptConfig.load(config_dir()),
+                model=settings.model,
+                concurrency=settings.translate_concurrency,
+                max_tokens=settings.translate_max_tokens,
+            )
+        digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
+        yield App(settings=settings, store=store, source=source, translator=translator, digests=digests)

@@ -1,0 +1,124 @@
+"""DigestService: week -> snapshot (frozen ranking) -> translations -> Digest.
+
+One pipeline for the CLI, the bot's /week and the weekly job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.models import Digest, DigestItem, Snapshot, Status, Translation, week_page_url
+from bot.sources.hf import HFError, HFSource
+from bot.store import Store
+from bot.translate import Translator
+from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str], None]
+
+SNAPSHOT_SIZE = 50  # papers kept in a week's snapshot: the most any digest shows (top_n ≤ 50)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DigestError(Exception):
+    """A digest cannot be built; the message says why (in English)."""
+
+
+class FutureWeekError(DigestError):
+    pass
+
+
+class EmptyWeekError(DigestError):
+    pass
+
+
+class SourceError(DigestError):
+    pass
+
+
+class DigestService:
+    def __init__(
+        self,
+        source: HFSource,
+        store: Store,
+        translator: Translator | None,
+        *,
+        top_n: int,
+        tz: ZoneInfo,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._source = source
+        self._store = store
+        self._translator = translator
+        self._top_n = top_n
+        self._tz = tz
+        self._clock = clock
+
+    async def snapshot(self, week: IsoWeek, *, refresh: bool = False, progress: Progress | None = None) -> Snapshot:
+        """The week's frozen ranking; fetched (and frozen) on first use or when `refresh` is asked."""
+        now = self._clock()
+        if not week.has_started(now, self._tz):
+            raise FutureWeekError(f"{week} has not started yet (it begins {week.monday():%Y-%m-%d})")
+        if not refresh and (cached := await self._store.get_snapshot(week)) is not None:
+            return cached
+        if progress:
+            progress(f"fetching {week} from Hugging Face")
+        try:
+            papers = await self._source.fetch_week(week)
+        except HFError as exc:
+            raise SourceError(str(exc)) from exc
+        if not papers:
+            raise EmptyWeekError(f"Hugging Face lists no papers for {week}")
+        snapshot = Snapshot(
+            week=week,
+            papers=tuple(papers[:SNAPSHOT_SIZE]),
+            fetched_at=now,
+            source_url=week_page_url(week),
+        )
+        final = week.is_completed(now, self._tz)
+        await self._store.save_snapshot(snapshot, final=final)
+        log.info("Froze %s: %d papers%s", week, len(snapshot.papers), "" if final else " (week still running)")
+        return snapshot
+
+    async def build(
+        self,
+        week: IsoWeek,
+        *,
+        translate: bool = True,
+        refresh: bool = False,
+        top_n: int | None = None,
+        progress: Progress | None = None,
+    ) -> Digest:
+        snapshot = await self.snapshot(week, refresh=refresh, progress=progress)
+        papers = snapshot.papers[: top_n or self._top_n]
+        translations: dict[str, Translation | None] = {}
+        if translate:
+            if self._translator is None:
+                raise DigestError("translation was asked for but no translator is configured")
+
+            def on_translated(done: int, total: int) -> None:
+                if progress:
+                    progress(f"translating {done}/{total}")
+
+            translations = await self._translator.translate_many(papers, week=week, progress=on_translated)
+        items = []
+        for rank, paper in enumerate(papers, start=1):
+            translation = translations.get(paper.id)
+            status = (Status.TRANSLATED if translation else Status.PENDING) if translate else Status.UNTRANSLATED
+            items.append(DigestItem(rank=rank, paper=paper, translation=translation, status=status))
+        return Digest(
+            week=week,
+            start=week.monday(),
+            end=week.sunday(),
+            source_url=snapshot.source_url,
+            fetched_at=snapshot.fetched_at,
+            items=tuple(items),
+        )

@@ -1,0 +1,171 @@
+"""Pure rendering: Digest -> seed-format text | Telegram HTML parts | JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import date
+
+from bot.models import Digest, DigestItem, Status
+
+TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text after entity parsing
+PART_SEPARATOR = "=" * 5
+
+PENDING_KO = "번역 준비 중"
+PENDING_TEXT = "(번역 준비 중입니다. 번역이 끝나면 이 자리에 한국어 초록이 실립니다.)"
+UNTRANSLATED_TEXT = "(번역하지 않았습니다: --no-translate)"
+AI_NOTICE = "🤖 Claude가 번역·요약한 AI 번역입니다. 정확한 내용은 원문을 확인해 주세요."
+
+
+# --- the old weekly file's layout ----------------------------------------------------------------
+
+
+def render_text(digest: Digest) -> str:
+    lines = [
+        f"Hugging Face 주간 인기 논문 Top {len(digest.items)} ({digest.week}) - 번역본",
+        f"출처: {digest.source_url}",
+        "",
+    ]
+    for item in digest.items:
+        if item.translation is not None:
+            korean = item.translation.abstract_ko
+        else:
+            korean = PENDING_TEXT if item.status is Status.PENDING else UNTRANSLATED_TEXT
+        lines += [
+            f"--- {item.rank}. {item.paper.title} ---",
+            f"Link: {item.paper.hf_url}",
+            "",
+            "## Abstract (Original)",
+            item.paper.abstract,
+            "",
+            "## 초록 (Korean)",
+            korean,
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def digest_to_dict(digest: Digest) -> dict[str, object]:
+    return {
+        "week": str(digest.week),
+        "range": [digest.start.isoformat(), digest.end.isoformat()],
+        "source_url": digest.source_url,
+        "fetched_at": digest.fetched_at.isoformat(),
+        "papers": [
+            {
+                "rank": item.rank,
+                "id": item.paper.id,
+                "title": item.paper.title,
+                "title_ko": item.translation.title_ko if item.translation else None,
+                "summary_ko": item.translation.summary_ko if item.translation else None,
+                "abstract": item.paper.abstract,
+                "abstract_ko": item.translation.abstract_ko if item.translation else None,
+                "upvotes": item.paper.upvotes,
+                "hf_url": item.paper.hf_url,
+                "arxiv_url": item.paper.arxiv_url,
+                "status": str(item.status),
+            }
+            for item in digest.items
+        ],
+    }
+
+
+def render_json(digest: Digest) -> str:
+    return json.dumps(digest_to_dict(digest), ensure_ascii=False, indent=2)
+
+
+# --- Telegram HTML -------------------------------------------------------------------------------
+
+
+def esc(text: str) -> str:
+    """Escape data for Telegram HTML (text and attribute values alike)."""
+    return html.escape(text, quote=True)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def telegram_length(html_text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text once tags and entities are parsed."""
+    return len(html.unescape(_TAG.sub("", html_text)).encode("utf-16-le")) // 2
+
+
+def paper_deep_link(bot_username: str, paper_id: str) -> str:
+    return f"https://t.me/{bot_username}?start=p_{paper_id.replace('.', '_')}"
+
+
+def _date_range(start: date, end: date) -> str:
+    tail = f"{end.month}월 {end.day}일" if start.year == end.year else f"{end.year}년 {end.month}월 {end.day}일"
+    return f"{start.year}년 {start.month}월 {start.day}일 ~ {tail}"
+
+
+def _header(digest: Digest) -> str:
+    return (
+        f"<b>🤗 Hugging Face 주간 인기 논문 Top {len(digest.items)}</b>\n"
+        f"{digest.week} · {_date_range(digest.start, digest.end)}"
+    )
+
+
+def _footer(digest: Digest) -> str:
+    shown = digest.source_url.removeprefix("https://")
+    return f'출처: <a href="{esc(digest.source_url)}">{esc(shown)}</a>\n{AI_NOTICE}'
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _item_block(item: DigestItem, bot_username: str | None, body_limit: int | None = None) -> str:
+    paper = item.paper
+    links = [f'<a href="{esc(paper.hf_url)}">HF</a>', f'<a href="{esc(paper.arxiv_url)}">arXiv</a>']
+    if bot_username and item.translation is not None:
+        links.append(f'<a href="{esc(paper_deep_link(bot_username, paper.id))}">전문 번역</a>')
+    meta = f"▲ {paper.upvotes} · " + " · ".join(links)
+
+    def body(text: str) -> str:
+        return esc(_shorten(text, body_limit) if body_limit is not None else text)
+
+    if item.translation is not None:
+        return (
+            f"<b>{item.rank}. {esc(item.translation.title_ko)}</b>\n"
+            f"<i>{esc(paper.title)}</i>\n"
+            f"{meta}\n"
+            f"{body(item.translation.summary_ko)}"
+        )
+    marker = f"⏳ <b>{PENDING_KO}</b>\n" if item.status is Status.PENDING else ""
+    return (
+        f"<b>{item.rank}. {esc(paper.title)}</b>\n"
+        f"{meta}\n"
+        f"{marker}"
+        f"<blockquote expandable>{body(paper.abstract)}</blockquote>"
+    )
+
+
+def _fitted_block(item: DigestItem, bot_username: str | None, frame: int) -> str:
+    """The item's block, its long text shortened if the block would not fit one message with `frame`."""
+    block = _item_block(item, bot_username)
+    limit = 2000
+    while frame + telegram_length(block) > TELEGRAM_LIMIT and limit > 0:
+        block = _item_block(item, bot_username, body_limit=limit)
+        limit -= 250
+    return block
+
+
+def render_telegram(digest: Digest, *, bot_username: str | None = None) -> list[str]:
+    """The digest as Telegram HTML messages, split only between papers, each within Telegram's limit."""
+    header, footer = _header(digest), _footer(digest)
+    frame = telegram_length(header) + telegram_length(footer) + 4  # the blank lines around them
+    blocks = [_fitted_block(item, bot_username, frame) for item in digest.items]
+    parts: list[list[str]] = [[]]
+    for block in blocks:
+        candidate = "\n\n".join([header, *parts[-1], block, footer])  # header/footer: the worst case
+        if parts[-1] and telegram_length(candidate) > TELEGRAM_LIMIT:
+            parts.append([])
+        parts[-1].append(block)
+    parts[0].insert(0, header)
+    parts[-1].append(footer)
+    return ["\n\n".join(part) for part in parts]

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.models import Digest, DigestItem, Paper, Status, Translation
+from bot.render import (
+    PENDING_KO,
+    TELEGRAM_LIMIT,
+    digest_to_dict,
+    render_json,
+    render_telegram,
+    render_text,
+    telegram_length,
+)
+from bot.week import IsoWeek
+from tests.fakes.hf import DATA
+from tests.fakes.telegram_html import TelegramHTMLError, parse_telegram_html, utf16_length
+
+W38 = IsoWeek(2025, 38)
+HOSTILE_TITLE = 'Attack </a><script>alert("x")</script> & <b>bold</b> "quotes"'
+HOSTILE_ABSTRACT = "We show that a < b && c > d; see </blockquote> and <a href='x'>links</a> &amp; more. 5% gain."
+
+
+def paper(n: int, title: str | None = None, abstract: str | None = None) -> Paper:
+    return Paper(
+        id=f"2509.{n:05d}",
+        title=title or f"Paper number {n}",
+        abstract=abstract or f"Abstract of paper {n}. It improves results by {n}%.",
+        upvotes=100 - n,
+    )
+
+
+def translated(p: Paper, rank: int, *, title_ko: str | None = None, summary: str | None = None) -> DigestItem:
+    t = Translation(
+        title_ko=title_ko or f"{rank}번 논문 제목",
+        summary_ko=summary or f"{rank}번 논문의 요약이다. 성능을 {rank}% 높였다.",
+        abstract_ko=f"{rank}번 논문의 초록 번역이다.",
+    )
+    return DigestItem(rank=rank, paper=p, translation=t, status=Status.TRANSLATED)
+
+
+def pending(p: Paper, rank: int) -> DigestItem:
+    return DigestItem(rank=rank, paper=p, translation=None, status=Status.PENDING)
+
+
+def digest(*items: DigestItem) -> Digest:
+    return Digest(
+        week=W38,
+        start=W38.monday(),
+        end=W38.sunday(),
+        source_url="https://huggingface.co/papers/week/2025-W38",
+        fetched_at=datetime(2025, 9, 22, 0, 5, tzinfo=UTC),
+        items=items,
+    )
+
+
+def test_text_reproduces_the_old_layout() -> None:
+    d = digest(translated(paper(1), 1), pending(paper(2), 2))
+    assert render_text(d) == (
+        "Hugging Face 주간 인기 논문 Top 2 (2025-W38) - 번역본\n"
+        "출처: https://huggingface.co/papers/week/2025-W38\n"
+        "\n"
+        "--- 1. Paper number 1 ---\n"
+        "Link: https://huggingface.co/papers/2509.00001\n"
+        "\n"
+        "## Abstract (Original)\n"
+        "Abstract of paper 1. It improves results by 1%.\n"
+        "\n"
+        "## 초록 (Korean)\n"
+        "1번 논문의 초록 번역이다.\n"
+        "\n"
+        "--- 2. Paper number 2 ---\n"
+        "Link: https://huggingface.co/papers/2509.00002\n"
+        "\n"
+        "## Abstract (Original)\n"
+        "Abstract of paper 2. It improves results by 2%.\n"
+        "\n"
+        "## 초록 (Korean)\n"
+        "(번역 준비 중입니다. 번역이 끝나면 이 자리에 한국어 초록이 실립니다.)\n"
+        "\n"
+    )
+
+
+def test_json_schema() -> None:
+    d = digest(translated(paper(1), 1), pending(paper(2), 2))
+    data = json.loads(render_json(d))
+    assert data == digest_to_dict(d)
+    assert set(data) == {"week", "range", "source_url", "fetched_at", "papers"}
+    assert data["week"] == "2025-W38"
+    assert data["range"] == ["2025-09-15", "2025-09-21"]
+    assert data["fetched_at"] == "2025-09-22T00:05:00+00:00"
+    first, second = data["papers"]
+    assert set(first) == {
+        "rank", "id", "title", "title_ko", "summary_ko", "abstract", "abstract_ko",
+        "upvotes", "hf_url", "arxiv_url", "status",
+    }  # fmt: skip
+    assert first["status"] == "translated" and first["title_ko"] == "1번 논문 제목"
+    assert first["arxiv_url"] == "https://arxiv.org/abs/2509.00001"
+    assert second["status"] == "pending"
+    assert second["title_ko"] is second["summary_ko"] is second["abstract_ko"] is None
+
+
+def test_telegram_message_content() -> None:
+    [message] = render_telegram(digest(translated(paper(1), 1), pending(paper(2), 2)))
+    parse_telegram_html(message)
+    assert message.startswith("<b>🤗 Hugging Face 주간 인기 논문 Top 2</b>\n2025-W38 · 2025년 9월 15일 ~ 9월 21일")
+    assert "<b>1. 1번 논문 제목</b>\n<i>Paper number 1</i>\n▲ 99 · " in message
+    assert '<a href="https://huggingface.co/papers/2509.00001">HF</a>' in message
+    assert '<a href="https://arxiv.org/abs/2509.00001">arXiv</a>' in message
+    assert "1번 논문의 요약이다. 성능을 1% 높였다." in message
+    assert "<b>2. Paper number 2</b>\n▲ 98 · " in message
+    assert f"⏳ <b>{PENDING_KO}</b>\n<blockquote expandable>Abstract of paper 2." in message
+    assert message.endswith(
+        '출처: <a href="https://huggingface.co/papers/week/2025-W38">huggingface.co/papers/week/2025-W38</a>\n'
+        "🤖 Claude가 번역·요약한 AI 번역입니다. 정확한 내용은 원문을 확인해 주세요."
+    )
+    assert "전문 번역" not in message  # no bot username, no deep link
+
+
+def test_deep_links_when_the_bot_is_known() -> None:
+    [message] = render_telegram(digest(translated(paper(1), 1), pending(paper(2), 2)), bot_username="hfweekly_bot")
+    assert '<a href="https://t.me/hfweekly_bot?start=p_2509_00001">전문 번역</a>' in message
+    assert "start=p_2509_00002" not in message  # nothing to read in full while pending
+
+
+def test_hostile_text_is_escaped_everywhere() -> None:
+    evil = paper(1, title=HOSTILE_TITLE, abstract=HOSTILE_ABSTRACT)
+    items = (
+        translated(evil, 1, title_ko=HOSTILE_TITLE, summary="<i>요약</i> & 결과 </b> 이다"),
+        pending(paper(2, title=HOSTILE_TITLE, abstract=HOSTILE_ABSTRACT), 2),
+        DigestItem(rank=3, paper=evil, translation=None, status=Status.UNTRANSLATED),
+    )
+    [message] = render_telegram(digest(*items), bot_username="hfweekly_bot")
+    shown = parse_telegram_html(message)  # raises where Telegram would refuse the message
+    assert HOSTILE_TITLE in shown
+    assert HOSTILE_ABSTRACT in shown
+    assert "<i>요약</i> & 결과 </b> 이다" in shown
+    assert "<script>" not in message
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["<b>open", "a < b", "x & y", "<p>para</p>", "<b><i>x</b></i>", "&nbsp;", '<a href="">x</a>'],
+)
+def test_the_validator_refuses_what_telegram_refuses(bad: str) -> None:
+    with pytest.raises(TelegramHTMLError):
+        parse_telegram_html(bad)
+
+
+def test_long_digests_split_between_papers_within_the_limit() -> None:
+    long_abstract = ("Long sentence about a method with 𝔸 math and 😀 emoji. " * 36).strip()
+    items = [pending(paper(n, abstract=long_abstract), n) for n in range(1, 11)]
+    parts = render_telegram(digest(*items))
+    assert len(parts) >= 5
+    for part in parts:
+        shown = parse_telegram_html(part)
+        assert utf16_length(shown) <= TELEGRAM_LIMIT
+        assert telegram_length(part) == utf16_length(shown)
+    assert parts[0].startswith("<b>🤗")
+    assert "출처:" in parts[-1] and all("출처:" not in p for p in parts[:-1])
+    joined = "\n\n".join(parts)
+    for n in range(1, 11):  # every paper whole, in order, in exactly one part
+        holders = [i for i, part in enumerate(parts) if f"<b>{n}. Paper number {n}</b>" in part]
+        assert len(holders) == 1
+        assert joined.count(long_abstract) == 10
+
+
+def test_a_paper_too_long_for_one_message_is_shortened_not_split() -> None:
+    huge = "x" * 5000
+    parts = render_telegram(digest(pending(paper(1, abstract=huge), 1)))
+    [part] = parts
+    assert utf16_length(parse_telegram_html(part)) <= TELEGRAM_LIMIT
+    assert "…</blockquote>" in part
+
+
+def test_real_weeks_render_in_one_or_two_messages() -> None:
+    data = json.loads((DATA / "2025-W38.json").read_text())
+    items = [
+        translated(Paper(p["id"], p["title"], " ".join(p["abstract"].split()), 50), p["rank"]) for p in data["papers"]
+    ]
+    parts = render_telegram(digest(*items), bot_username="hfweekly_bot")
+    assert 1 <= len(parts) <= 2
+    for part in parts:
+        assert utf16_length(parse_telegram_html(part)) <= TELEGRAM_LIMIT
