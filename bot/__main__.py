@@ -9,30 +9,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
-from bot.app import open_app
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import open_app, running_bot
 from bot.config import ConfigError, Settings, load_settings
 from bot.digest import DigestError, EmptyWeekError, FutureWeekError, Progress, utcnow
+from bot.logs import redact, setup_logging
 from bot.render import PART_SEPARATOR, render_json, render_telegram, render_text
 from bot.store import StoreError
 from bot.week import EXAMPLES, IsoWeek, WeekError
 
+log = logging.getLogger("bot")
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PENDING = 0, 1, 2, 3
-QUIET_LOGGERS = ("httpx", "httpcore", "httpx2", "httpcore2", "anthropic", "aiohttp.access")
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
-    # httpx logs every URL at INFO, and Telegram's URLs carry the bot token.
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def _top(value: str) -> int:
@@ -62,7 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--top", type=_top, default=None, metavar="N", help="how many papers (default: top_n)")
     digest.add_argument("--no-translate", action="store_true", help="the English digest; needs no Claude key")
     digest.add_argument("--refresh", action="store_true", help="fetch the ranking again instead of the frozen snapshot")
+    commands.add_parser(
+        "run",
+        help="run the Telegram bot (long polling)",
+        description="Run the Telegram bot until SIGINT or SIGTERM. Needs TELEGRAM_BOT_TOKEN and ANTHROPIC_API_KEY.",
+    )
     return parser
+
+
+async def _run(settings: Settings) -> int:
+    async with open_app(settings) as app, running_bot(app):
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("Stopping")
+    return EXIT_OK
 
 
 def _stderr_progress() -> Progress | None:
@@ -105,44 +114,69 @@ async def _digest(settings: Settings, args: argparse.Namespace, week: IsoWeek) -
     return EXIT_OK
 
 
+def _fail(status: int, message: str) -> int:
+    print(f"hfweekly: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
-    def fail(status: int, message: str) -> int:
-        print(f"hfweekly: {message}", file=sys.stderr)
-        return status
-
     try:
         settings = load_settings()
     except ConfigError as exc:
-        return fail(EXIT_USAGE, str(exc))
-    setup_logging(settings.log_level)
+        return _fail(EXIT_USAGE, str(exc))
+    setup_logging(settings.log_level, settings.secrets())
+    try:
+        return _main_run(settings) if args.command == "run" else _main_digest(settings, args)
+    except StoreError as exc:
+        return _fail(EXIT_FAILED, f"{exc} (check REDIS_URL)")
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted")
 
+
+def _main_digest(settings: Settings, args: argparse.Namespace) -> int:
     now = utcnow()
     try:
         week = IsoWeek.parse(args.week, now=now, tz=settings.tz)
     except WeekError as exc:
-        return fail(EXIT_USAGE, f"bad week: {exc}")
+        return _fail(EXIT_USAGE, f"bad week: {exc}")
     if not week.has_started(now, settings.tz):
         last = IsoWeek.last_completed(now, settings.tz)
-        return fail(EXIT_USAGE, f"{week} is in the future; the last completed week is {last}. Examples: {EXAMPLES}")
+        return _fail(EXIT_USAGE, f"{week} is in the future; the last completed week is {last}. Examples: {EXAMPLES}")
     if not args.no_translate and settings.anthropic_api_key is None:
-        return fail(EXIT_USAGE, "ANTHROPIC_API_KEY is not set; set it, or use --no-translate for the English digest")
-
+        return _fail(EXIT_USAGE, "ANTHROPIC_API_KEY is not set; set it, or use --no-translate for the English digest")
     try:
         return asyncio.run(_digest(settings, args, week))
     except FutureWeekError as exc:
-        return fail(EXIT_USAGE, str(exc))
+        return _fail(EXIT_USAGE, str(exc))
     except EmptyWeekError as exc:
-        return fail(EXIT_FAILED, str(exc))
+        return _fail(EXIT_FAILED, str(exc))
     except DigestError as exc:
-        return fail(EXIT_FAILED, f"cannot build the digest of {week}: {exc}")
-    except StoreError as exc:
-        return fail(EXIT_FAILED, f"{exc} (check REDIS_URL)")
+        return _fail(EXIT_FAILED, f"cannot build the digest of {week}: {exc}")
     except ConfigError as exc:
-        return fail(EXIT_USAGE, str(exc))
-    except KeyboardInterrupt:
-        return fail(130, "interrupted")
+        return _fail(EXIT_USAGE, str(exc))
+
+
+def _main_run(settings: Settings) -> int:
+    missing = [
+        name
+        for name, value in (
+            ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
+            ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
+        )
+        if value is None
+    ]
+    if missing:
+        return _fail(EXIT_USAGE, f"{' and '.join(missing)} not set; the bot needs both (see README, Configuration)")
+    try:
+        return asyncio.run(_run(settings))
+    except InvalidToken:
+        return _fail(EXIT_USAGE, "Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather")
+    except NetworkError as exc:
+        return _fail(
+            EXIT_FAILED,
+            f"cannot reach Telegram at {settings.telegram_api_base_url}: {redact(str(exc), settings.secrets())}",
+        )
 
 
 if __name__ == "__main__":

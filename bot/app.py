@@ -11,6 +11,9 @@ import aiohttp
 import fakeredis
 from anthropic import AsyncAnthropic
 from redis.asyncio import Redis
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, Defaults
 
 from bot import __version__
 from bot.config import ConfigError, Settings, config_dir
@@ -31,6 +34,43 @@ class App:
     source: HFSource
     translator: Translator | None
     digests: DigestService
+
+
+def build_application(app: App, clock: Clock = utcnow) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with every handler, built on the App's services."""
+    from bot.commands import Commands  # here, not at the top: commands imports App from this module
+
+    if app.settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    application = (
+        Application.builder()
+        .token(app.settings.telegram_bot_token.get_secret_value())
+        .base_url(app.settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(256)  # one slow /week build must not hold up anyone else's command
+        .build()
+    )
+    Commands(app, clock).register(application)
+    return application
+
+
+@asynccontextmanager
+async def running_bot(app: App, *, clock: Clock = utcnow, poll_timeout: int = 30) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The bot, long polling, until the block ends; then polling stops and the bot shuts down."""
+    from bot.commands import COMMANDS
+
+    application = build_application(app, clock)
+    async with application:  # initialize (getMe) and, at the end, shutdown
+        await application.bot.set_my_commands(COMMANDS)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        log.info("Bot @%s is polling for updates", application.bot.username)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
 
 
 @asynccontextmanager
@@ -68,6 +108,8 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
                 model=settings.model,
                 concurrency=settings.translate_concurrency,
                 max_tokens=settings.translate_max_tokens,
+                tz=settings.tz,
+                clock=clock,
             )
         digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
         yield App(settings=settings, store=store, source=source, translator=translator, digests=digests)

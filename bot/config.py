@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -37,12 +38,15 @@ class Settings(BaseSettings):
     )
 
     # Contract variables (no prefix). Secrets are SecretStr so they never print.
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", validation_alias="TELEGRAM_API_BASE_URL")
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     hf_base_url: str = Field(default="https://huggingface.co", validation_alias="HF_BASE_URL")
 
     # HFWEEKLY_<NAME> settings, documented in config/settings.toml.
+    admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Seoul"
     top_n: int = Field(default=10, ge=1, le=50)
     model: str = "claude-sonnet-5-5"
@@ -52,6 +56,18 @@ class Settings(BaseSettings):
     claude_max_retries: int = Field(default=4, ge=0, le=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     redis_prefix: str = Field(default="hfweekly", pattern=r"^[A-Za-z0-9_.-]+$")
+    week_build_limit: int = Field(default=5, ge=1, le=1000)
+    week_build_window_minutes: int = Field(default=10, ge=1, le=1440)
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`HFWEEKLY_ADMINS=1,2` (env) as well as `admins = [1, 2]` (TOML)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -67,7 +83,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("anthropic_api_key", mode="before")
+    @field_validator("anthropic_api_key", "telegram_bot_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -75,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def secrets(self) -> list[str]:
+        """Every secret value in force: what must never reach a log line or a chat."""
+        return [s.get_secret_value() for s in (self.telegram_bot_token, self.anthropic_api_key) if s is not None]
 
     @classmethod
     def settings_customise_sources(

@@ -5,12 +5,13 @@ One pipeline for the CLI, the bot's /week and the weekly job.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.models import Digest, DigestItem, Snapshot, Status, Translation, week_page_url
+from bot.models import Digest, DigestItem, Paper, Snapshot, Status, Translation, week_page_url
 from bot.sources.hf import HFError, HFSource
 from bot.store import Store
 from bot.translate import Translator
@@ -61,6 +62,7 @@ class DigestService:
         self._top_n = top_n
         self._tz = tz
         self._clock = clock
+        self._inflight: dict[tuple[IsoWeek, bool, bool, int], asyncio.Future[Digest]] = {}
 
     async def snapshot(self, week: IsoWeek, *, refresh: bool = False, progress: Progress | None = None) -> Snapshot:
         """The week's frozen ranking; fetched (and frozen) on first use or when `refresh` is asked."""
@@ -88,6 +90,17 @@ class DigestService:
         log.info("Froze %s: %d papers%s", week, len(snapshot.papers), "" if final else " (week still running)")
         return snapshot
 
+    async def cached(self, week: IsoWeek, *, top_n: int | None = None) -> Digest | None:
+        """The week's digest if everything it needs is in Redis already (no HF, no Claude); else None."""
+        snapshot = await self._store.get_snapshot(week)
+        if snapshot is None or self._translator is None:
+            return None
+        papers = snapshot.papers[: top_n or self._top_n]
+        translations = await self._translator.cached(papers)
+        if len(translations) < len(papers):
+            return None
+        return _assemble(snapshot, papers, dict(translations), translate=True)
+
     async def build(
         self,
         week: IsoWeek,
@@ -96,6 +109,20 @@ class DigestService:
         refresh: bool = False,
         top_n: int | None = None,
         progress: Progress | None = None,
+    ) -> Digest:
+        """Build (or rebuild from the cache) the week's digest. Simultaneous builds of the same digest
+        share one run: the second caller waits for the first one's result."""
+        key = (week, translate, refresh, top_n or self._top_n)
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._build(week, translate, refresh, top_n, progress))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        # shield: one caller giving up (a cancelled handler) does not cancel the others' build
+        return await asyncio.shield(task)
+
+    async def _build(
+        self, week: IsoWeek, translate: bool, refresh: bool, top_n: int | None, progress: Progress | None
     ) -> Digest:
         snapshot = await self.snapshot(week, refresh=refresh, progress=progress)
         papers = snapshot.papers[: top_n or self._top_n]
@@ -109,16 +136,22 @@ class DigestService:
                     progress(f"translating {done}/{total}")
 
             translations = await self._translator.translate_many(papers, week=week, progress=on_translated)
-        items = []
-        for rank, paper in enumerate(papers, start=1):
-            translation = translations.get(paper.id)
-            status = (Status.TRANSLATED if translation else Status.PENDING) if translate else Status.UNTRANSLATED
-            items.append(DigestItem(rank=rank, paper=paper, translation=translation, status=status))
-        return Digest(
-            week=week,
-            start=week.monday(),
-            end=week.sunday(),
-            source_url=snapshot.source_url,
-            fetched_at=snapshot.fetched_at,
-            items=tuple(items),
-        )
+        return _assemble(snapshot, papers, translations, translate=translate)
+
+
+def _assemble(
+    snapshot: Snapshot, papers: Sequence[Paper], translations: Mapping[str, Translation | None], *, translate: bool
+) -> Digest:
+    items = []
+    for rank, paper in enumerate(papers, start=1):
+        translation = translations.get(paper.id)
+        status = (Status.TRANSLATED if translation else Status.PENDING) if translate else Status.UNTRANSLATED
+        items.append(DigestItem(rank=rank, paper=paper, translation=translation, status=status))
+    return Digest(
+        week=snapshot.week,
+        start=snapshot.week.monday(),
+        end=snapshot.week.sunday(),
+        source_url=snapshot.source_url,
+        fetched_at=snapshot.fetched_at,
+        items=tuple(items),
+    )

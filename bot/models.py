@@ -40,6 +40,27 @@ class Status(StrEnum):
     UNTRANSLATED = "untranslated"  # translation not asked for (--no-translate)
 
 
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat that receives the weekly digest. Kept (inactive) when the bot is blocked or removed."""
+
+    chat_id: int
+    kind: ChatKind
+    title: str
+    active: bool
+    since: datetime
+    updated: datetime
+    thread_id: int | None = None  # forum topic the digest goes to
+    by_user: int | None = None  # who subscribed it
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A week's ranking as fetched once: the first build freezes it."""

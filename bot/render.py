@@ -7,7 +7,8 @@ import json
 import re
 from datetime import date
 
-from bot.models import Digest, DigestItem, Status
+from bot.models import Digest, DigestItem, Paper, Status, Translation
+from bot.week import IsoWeek
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text after entity parsing
 PART_SEPARATOR = "=" * 5
@@ -169,3 +170,24 @@ def render_telegram(digest: Digest, *, bot_username: str | None = None) -> list[
     parts[0].insert(0, header)
     parts[-1].append(footer)
     return ["\n\n".join(part) for part in parts]
+
+
+def render_paper(paper: Paper, translation: Translation | None, week: IsoWeek) -> str:
+    """One paper in full (the deep link `/start p_<id>`): Korean summary and the whole Korean abstract."""
+    meta = (
+        f"▲ {paper.upvotes} · {week} · "
+        f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
+    )
+    if translation is None:
+        head = f"<b>{esc(paper.title)}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n"
+        body = f"<b>Abstract</b>\n<blockquote expandable>{{}}</blockquote>\n\n{AI_NOTICE}"
+        text = paper.abstract
+    else:
+        head = (
+            f"<b>{esc(translation.title_ko)}</b>\n<i>{esc(paper.title)}</i>\n{meta}\n\n"
+            f"<b>요약</b>\n{esc(translation.summary_ko)}\n\n"
+        )
+        body = f"<b>초록 번역</b>\n{{}}\n\n{AI_NOTICE}"
+        text = translation.abstract_ko
+    budget = TELEGRAM_LIMIT - telegram_length(head + body.format(""))
+    return head + body.format(esc(_shorten(text, budget)))

@@ -2,22 +2,29 @@
 
 Keys (all under `<prefix>:`):
   snapshot:<week>                           JSON Snapshot: the frozen ranking of a week
+  paper:<paper id>                          JSON Paper and the week it was ranked in (deep links)
   tr:<paper id>:<content hash>:<model>:<prompt hash>   JSON Translation
-  usage:<week>                              hash of Claude token counts for the week's builds
+  usage:<week>                              hash of Claude token counts spent building that week's digest
+  usage:spent:<week>                        hash of Claude token counts spent during that week
+  subs                                      hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
+  ratelimit:<name>:<user id>                sorted set of recent hits (sliding window), TTL = the window
+  once:<name>                               a marker that something was done recently (SET NX EX)
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+import time
+import uuid
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.models import Paper, Snapshot, Translation
+from bot.models import ChatKind, Paper, Snapshot, Subscription, Translation
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
@@ -83,7 +90,21 @@ class Store:
             "papers": [asdict(p) for p in snapshot.papers],
         }
         ttl = SNAPSHOT_TTL if final else PROVISIONAL_SNAPSHOT_TTL
-        await self._call(self._redis.set(self._key("snapshot", str(snapshot.week)), _dumps(data), ex=ttl))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("snapshot", str(snapshot.week)), _dumps(data), ex=ttl)
+            for paper in snapshot.papers:
+                record = {"week": str(snapshot.week), **asdict(paper)}
+                pipe.set(self._key("paper", paper.id), _dumps(record), ex=SNAPSHOT_TTL)
+            await self._call(pipe.execute())
+
+    async def get_paper(self, paper_id: str) -> tuple[Paper, IsoWeek] | None:
+        """A paper seen in some week's ranking, and that week (for deep links and /retranslate)."""
+        raw = await self._get(self._key("paper", paper_id))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        year, week = data.pop("week").split("-W")
+        return Paper(**data), IsoWeek(int(year), int(week))
 
     # --- translation cache -----------------------------------------------------------------------
 
@@ -108,20 +129,82 @@ class Store:
     async def save_translation(self, key: str, translation: Translation) -> None:
         await self._call(self._redis.set(key, _dumps(asdict(translation)), ex=TRANSLATION_TTL))
 
+    async def delete_translations(self, paper_id: str) -> int:
+        """Drop every cached translation of a paper (any model, prompt or abstract version)."""
+        keys = [key async for key in self._redis.scan_iter(match=self._key("tr", paper_id, "*"), count=1000)]
+        return int(await self._call(self._redis.delete(*keys))) if keys else 0
+
+    async def count_translations(self) -> int:
+        count = 0
+        async for _ in self._redis.scan_iter(match=self._key("tr", "*"), count=1000):
+            count += 1
+        return count
+
     # --- Claude usage ----------------------------------------------------------------------------
 
-    async def add_usage(self, week: IsoWeek, usage: dict[str, int]) -> None:
-        key = self._key("usage", str(week))
+    async def add_usage(self, week: IsoWeek, usage: dict[str, int], *, spent: IsoWeek) -> None:
+        """Count tokens against the digest's week and against the week they were spent in."""
+        keys = (self._key("usage", str(week)), self._key("usage", "spent", str(spent)))
         async with self._redis.pipeline(transaction=True) as pipe:
-            for field, value in usage.items():
-                if value:
-                    pipe.hincrby(key, field, value)
-            pipe.expire(key, USAGE_TTL)
+            for key in keys:
+                for field, value in usage.items():
+                    if value:
+                        pipe.hincrby(key, field, value)
+                pipe.expire(key, USAGE_TTL)
             await self._call(pipe.execute())
 
-    async def get_usage(self, week: IsoWeek) -> dict[str, int]:
-        raw: dict[str, str] = await self._call(self._redis.hgetall(self._key("usage", str(week))))
+    async def get_usage(self, week: IsoWeek, *, spent: bool = False) -> dict[str, int]:
+        key = self._key("usage", "spent", str(week)) if spent else self._key("usage", str(week))
+        raw: dict[str, str] = await self._call(self._redis.hgetall(key))
         return {field: int(raw.get(field, 0)) for field in USAGE_FIELDS}
+
+    # --- subscriptions ---------------------------------------------------------------------------
+
+    async def get_subscription(self, chat_id: int) -> Subscription | None:
+        raw = await self._call(self._redis.hget(self._key("subs"), str(chat_id)))
+        return _subscription(raw) if raw else None
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        raw: dict[str, str] = await self._call(self._redis.hgetall(self._key("subs")))
+        return sorted((_subscription(v) for v in raw.values()), key=lambda s: s.chat_id)
+
+    async def save_subscription(self, sub: Subscription) -> None:
+        data = asdict(sub) | {"since": sub.since.isoformat(), "updated": sub.updated.isoformat()}
+        await self._call(self._redis.hset(self._key("subs"), str(sub.chat_id), _dumps(data)))
+
+    async def delete_subscription(self, chat_id: int) -> bool:
+        return bool(await self._call(self._redis.hdel(self._key("subs"), str(chat_id))))
+
+    async def set_subscription_active(self, chat_id: int, active: bool, now: datetime) -> Subscription | None:
+        """Mark a subscription (in)active; None if the chat has none."""
+        sub = await self.get_subscription(chat_id)
+        if sub is None:
+            return None
+        if sub.active != active:
+            sub = replace(sub, active=active, updated=now)
+            await self.save_subscription(sub)
+        return sub
+
+    # --- limits ----------------------------------------------------------------------------------
+
+    async def hit_rate_limit(self, name: str, user_id: int, *, limit: int, window: timedelta) -> bool:
+        """Record one hit for the user; False (and the hit taken back) when it would exceed `limit` in `window`."""
+        key = self._key("ratelimit", name, str(user_id))
+        now, member = time.time(), uuid.uuid4().hex
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, 0, now - window.total_seconds())
+            pipe.zadd(key, {member: now})
+            pipe.zcard(key)
+            pipe.expire(key, window)
+            _, _, count, _ = await self._call(pipe.execute())
+        if count > limit:
+            await self._call(self._redis.zrem(key, member))
+            return False
+        return True
+
+    async def once(self, name: str, ttl: timedelta) -> bool:
+        """True the first time in `ttl` (across every process sharing this Redis), False after."""
+        return bool(await self._call(self._redis.set(self._key("once", name), "1", nx=True, ex=ttl)))
 
     # --- plumbing --------------------------------------------------------------------------------
 
@@ -135,6 +218,20 @@ class Store:
             return await awaitable
         except RedisError as exc:
             raise StoreError(f"Redis failed: {exc}") from exc
+
+
+def _subscription(raw: str) -> Subscription:
+    data = json.loads(raw)
+    return Subscription(
+        chat_id=int(data["chat_id"]),
+        kind=ChatKind(data["kind"]),
+        title=data.get("title", ""),
+        active=bool(data["active"]),
+        since=datetime.fromisoformat(data["since"]),
+        updated=datetime.fromisoformat(data["updated"]),
+        thread_id=data.get("thread_id"),
+        by_user=data.get("by_user"),
+    )
 
 
 def _dumps(data: object) -> str:

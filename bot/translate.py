@@ -13,8 +13,10 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anthropic
 from anthropic import AsyncAnthropic
@@ -155,9 +157,13 @@ class Translator:
         prompt: PromptConfig,
         *,
         model: str,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime],
         concurrency: int = 5,
         max_tokens: int = 8192,
     ) -> None:
+        self._tz = tz
+        self._clock = clock
         self._client = client
         self._store = store
         self._prompt = prompt
@@ -234,7 +240,7 @@ class Translator:
                 messages=messages,
                 output_config={"format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
             )
-        await self._store.add_usage(week, _usage(message))
+        await self._store.add_usage(week, _usage(message), spent=IsoWeek.current(self._clock(), self._tz))
         return message
 
 

@@ -19,7 +19,16 @@ _THIS = {"this", "current", "이번주", "이번 주", "금주"}
 
 
 class WeekError(ValueError):
-    """Text that is not a week, or a week that does not exist."""
+    """Text that is not a week, or a week that does not exist.
+
+    `reason` is one of "empty", "not_a_week", "bad_date", "no_such_week" (then `year` is set), so that
+    chat handlers can say it in Korean; the message itself is English, for the command line.
+    """
+
+    def __init__(self, message: str, *, reason: str = "not_a_week", year: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.year = year
 
 
 def weeks_in_year(year: int) -> int:
@@ -34,9 +43,13 @@ class IsoWeek:
 
     def __post_init__(self) -> None:
         if not 1 <= self.year <= 9998:
-            raise WeekError(f"year {self.year} is out of range")
+            raise WeekError(f"year {self.year} is out of range", reason="bad_date")
         if not 1 <= self.week <= weeks_in_year(self.year):
-            raise WeekError(f"{self.year} has {weeks_in_year(self.year)} ISO weeks, not {self.week}")
+            raise WeekError(
+                f"{self.year} has {weeks_in_year(self.year)} ISO weeks, not {self.week}",
+                reason="no_such_week",
+                year=self.year,
+            )
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.week:02d}"
@@ -68,14 +81,18 @@ class IsoWeek:
             year, week = int(m[1]), int(m[2])
             if week == 0 or week > weeks_in_year(year):
                 raise WeekError(
-                    f"{year} has {weeks_in_year(year)} ISO weeks; there is no week {week}. Examples: {EXAMPLES}"
+                    f"{year} has {weeks_in_year(year)} ISO weeks; there is no week {week}. Examples: {EXAMPLES}",
+                    reason="no_such_week",
+                    year=year,
                 )
             return cls(year, week)
         if m := _DATE_RE.match(raw):
             try:
                 day = date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError as exc:
-                raise WeekError(f"{raw!r} is not a valid date ({exc}). Examples: {EXAMPLES}") from exc
+                raise WeekError(
+                    f"{raw!r} is not a valid date ({exc}). Examples: {EXAMPLES}", reason="bad_date"
+                ) from exc
             return cls.of(day)
         raise WeekError(
             f"{raw!r} is not a week. Examples: {EXAMPLES}" if raw else f"No week given. Examples: {EXAMPLES}"

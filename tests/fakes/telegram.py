@@ -1,0 +1,398 @@
+"""A fake Telegram Bot API: feeds updates through getUpdates and records what the bot sends.
+
+It speaks the wire format python-telegram-bot uses (form fields, JSON-encoded where not strings) at
+`/bot<token>/<method>`, and refuses what Telegram refuses: HTML that does not parse with Telegram's
+tag set, texts over 4096 UTF-16 units, unknown chats, and whatever failures a test injects per chat
+(429 with retry_after, 403 blocked, chat migrated, chat not found).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.server import FakeServer
+from tests.fakes.telegram_html import MAX_TEXT, TelegramHTMLError, parse_telegram_html, utf16_length
+
+TOKEN = "123456:TEST-token-not-a-secret"
+BOT_ID = 123456
+BOT_USERNAME = "hfweekly_test_bot"
+JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "link_preview_options", "reply_parameters", "scope"}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+@dataclass
+class Sent:
+    """One accepted sendMessage/editMessageText, as Telegram would store it."""
+
+    method: str
+    chat_id: int
+    message_id: int
+    text: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        markup = self.params.get("reply_markup") or {}
+        rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
+        return rows
+
+    @property
+    def button_data(self) -> list[str]:
+        return [b.get("callback_data") or b.get("url", "") for row in self.buttons for b in row]
+
+
+class FakeTelegram(FakeServer):
+    def __init__(self, token: str = TOKEN) -> None:
+        super().__init__()
+        self.token = token
+        self.updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._new_update = asyncio.Event()
+        self.delivered_at: dict[int, float] = {}  # update_id -> when getUpdates handed it out
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # every method call, in order
+        self.sent: list[Sent] = []  # accepted sendMessage and editMessageText calls
+        self.messages: dict[tuple[int, int], Sent] = {}  # the current text of every message
+        self.callback_answers: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.usernames: dict[str, int] = {}
+        self.members: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, user) -> ChatMember
+        self.failures: dict[int, deque[ApiError]] = defaultdict(deque)  # chat -> next errors to answer
+        self.rejected: list[tuple[str, int, str]] = []  # (method, chat, description) refused
+        self.app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+
+    # --- the world ---------------------------------------------------------------------------------
+
+    def add_chat(self, chat_id: int, kind: str, title: str = "", username: str | None = None, **extra: Any) -> None:
+        chat: dict[str, Any] = {"id": chat_id, "type": kind, **extra}
+        if kind == "private":
+            chat["first_name"] = title or f"User {chat_id}"
+        else:
+            chat["title"] = title or f"Chat {chat_id}"
+        if username:
+            chat["username"] = username
+            self.usernames[username.lower()] = chat_id
+        self.chats[chat_id] = chat
+
+    def set_member(self, chat_id: int, user_id: int, status: str, **rights: Any) -> None:
+        member: dict[str, Any] = {"status": status, "user": self.user(user_id), **rights}
+        if status == "administrator":
+            member.setdefault("can_be_edited", False)
+            for right in [
+                "is_anonymous",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ]:
+                member.setdefault(right, False)
+        self.members[(chat_id, user_id)] = member
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        if user_id == BOT_ID:
+            return {"id": BOT_ID, "is_bot": True, "first_name": "HF Weekly", "username": BOT_USERNAME}
+        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": "ko"}
+
+    def fail_next(self, chat_id: int, error: ApiError, times: int = 1) -> None:
+        self.failures[chat_id].extend([error] * times)
+
+    # --- feeding updates ---------------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, **update})
+        self._new_update.set()
+        return update_id
+
+    def message(
+        self,
+        user_id: int | None,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        sender_chat_id: int | None = None,
+    ) -> int:
+        """A user (or, with sender_chat_id, a chat: an anonymous admin) writes `text` in `chat_id`."""
+        if chat_id not in self.chats:
+            self.add_chat(chat_id, "private" if chat_id > 0 else "group")
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids[chat_id]),
+            "date": int(time.time()),
+            "chat": self.chats[chat_id],
+            "text": text,
+        }
+        if user_id is not None:
+            msg["from"] = self.user(user_id)
+        if sender_chat_id is not None:
+            msg["sender_chat"] = self.chats[sender_chat_id]
+            msg["from"] = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if thread_id is not None:
+            msg["message_thread_id"] = thread_id
+            msg["is_topic_message"] = True
+        return self.push({"message": msg})
+
+    def press(self, user_id: int, message: Sent, data: str) -> int:
+        """A user presses the inline button with callback `data` under `message`."""
+        query = {
+            "id": f"cb{next(self._update_ids)}",
+            "from": self.user(user_id),
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": message.message_id,
+                "date": int(time.time()),
+                "chat": self.chats[message.chat_id],
+                "from": self.user(BOT_ID),
+                "text": parse_telegram_html(message.text),
+            },
+        }
+        return self.push({"callback_query": query})
+
+    def my_chat_member(self, chat_id: int, by_user: int, old: str, new: str) -> int:
+        return self.push(
+            {
+                "my_chat_member": {
+                    "chat": self.chats[chat_id],
+                    "from": self.user(by_user),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old, "user": self.user(BOT_ID)} | _member_extra(old),
+                    "new_chat_member": {"status": new, "user": self.user(BOT_ID)} | _member_extra(new),
+                }
+            }
+        )
+
+    # --- reading what the bot did ------------------------------------------------------------------
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [
+            parse_telegram_html(s.text) if s.params.get("parse_mode") == "HTML" else s.text for s in self.to(chat_id)
+        ]
+
+    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; sent so far: {[(s.chat_id, s.text[:60]) for s in self.sent]}")
+            await asyncio.sleep(0.01)
+
+    async def settle(self, quiet: float = 0.3) -> None:
+        """Wait until the bot has taken every update and sent nothing for `quiet` seconds."""
+        await self.wait_for(lambda: all(u["update_id"] in self.delivered_at for u in self.updates))
+        count = -1
+        while count != len(self.calls):
+            count = len(self.calls)
+            await asyncio.sleep(quiet)
+
+    # --- the API -----------------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _fail(ApiError(401, "Unauthorized"))
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append((method, params))
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return _fail(ApiError(404, "Not Found: method not found"))
+        try:
+            result = await handler(params)
+        except ApiError as exc:
+            chat = params.get("chat_id")
+            self.rejected.append((method, chat if isinstance(chat, int) else 0, exc.description))
+            return _fail(exc)
+        return web.json_response({"ok": True, "result": result})
+
+    def _chat(self, params: dict[str, Any]) -> int:
+        raw = params.get("chat_id")
+        if isinstance(raw, str) and raw.startswith("@"):
+            if raw[1:].lower() not in self.usernames:
+                raise ApiError(400, "Bad Request: chat not found")
+            return self.usernames[raw[1:].lower()]
+        chat_id = int(raw)  # type: ignore[arg-type]
+        if self.failures.get(chat_id):
+            raise self.failures[chat_id].popleft()
+        if chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        return chat_id
+
+    async def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.user(BOT_ID) | {"can_join_groups": True, "can_read_all_group_messages": False}
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> bool:
+        self.commands = params["commands"]
+        return True
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset", 0))
+        limit = int(params.get("limit", 100))
+        timeout = float(params.get("timeout", 0))
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [u for u in self.updates if u["update_id"] >= offset][:limit]
+            if pending or time.monotonic() >= deadline:
+                now = time.monotonic()
+                for u in pending:
+                    self.delivered_at.setdefault(u["update_id"], now)
+                return pending
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout=max(0.0, deadline - time.monotonic()))
+
+    def _check_text(self, params: dict[str, Any]) -> str:
+        text = str(params.get("text", ""))
+        shown = text
+        if params.get("parse_mode") == "HTML":
+            try:
+                shown = parse_telegram_html(text)
+            except TelegramHTMLError as exc:
+                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        if not shown.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(shown) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
+        return text
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat(params)
+        text = self._check_text(params)
+        thread = params.get("message_thread_id")
+        if thread is not None and not self.chats[chat_id].get("is_forum"):
+            raise ApiError(400, "Bad Request: message thread not found")
+        sent = Sent("sendMessage", chat_id, next(self._message_ids[chat_id]), text, params)
+        self.sent.append(sent)
+        self.messages[(chat_id, sent.message_id)] = sent
+        return self._message_result(sent)
+
+    async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat(params)
+        message_id = int(params["message_id"])
+        if (chat_id, message_id) not in self.messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text = self._check_text(params)
+        old = self.messages[(chat_id, message_id)]
+        if old.text == text and old.params.get("reply_markup") == params.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        sent = Sent("editMessageText", chat_id, message_id, text, params)
+        self.sent.append(sent)
+        self.messages[(chat_id, message_id)] = sent
+        return self._message_result(sent)
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        self.callback_answers.append(params)
+        return True
+
+    async def _m_getchat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat(params)
+        gifts = dict.fromkeys(
+            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"), False
+        )
+        return self.chats[chat_id] | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+
+    async def _m_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat(params)
+        user_id = int(params["user_id"])
+        return self.members.get((chat_id, user_id), {"status": "left", "user": self.user(user_id)})
+
+    def _message_result(self, sent: Sent) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self.chats[sent.chat_id],
+            "from": self.user(BOT_ID),
+            "text": parse_telegram_html(sent.text) if sent.params.get("parse_mode") == "HTML" else sent.text,
+        }
+        if "reply_markup" in sent.params:
+            result["reply_markup"] = sent.params["reply_markup"]
+        if "message_thread_id" in sent.params:
+            result["message_thread_id"] = int(sent.params["message_thread_id"])
+        return result
+
+
+def _member_extra(status: str) -> dict[str, Any]:
+    if status == "administrator":
+        return {
+            "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True, "can_delete_messages": False,
+            "can_manage_video_chats": False, "can_restrict_members": False, "can_promote_members": False,
+            "can_change_info": False, "can_invite_users": False, "can_post_stories": False,
+            "can_edit_stories": False, "can_delete_stories": False, "can_post_messages": True,
+        }  # fmt: skip
+    if status == "kicked":
+        return {"until_date": 0}
+    return {}
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        data: dict[str, Any] = await request.json()
+        return data
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        text = value if isinstance(value, str) else ""
+        params[key] = json.loads(text) if key in JSON_FIELDS else text
+    for key in ("message_id", "message_thread_id", "user_id"):
+        if key in params:
+            params[key] = int(params[key])
+    if isinstance(params.get("chat_id"), str) and params["chat_id"].lstrip("-").isdigit():
+        params["chat_id"] = int(params["chat_id"])
+    return params
+
+
+def _fail(error: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
+    return web.json_response(body, status=error.code)
+
+
+def retry_after(seconds: int) -> ApiError:
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
+
+
+def blocked() -> ApiError:
+    return ApiError(403, "Forbidden: bot was blocked by the user")
+
+
+def kicked() -> ApiError:
+    return ApiError(403, "Forbidden: bot was kicked from the group chat")
+
+
+def not_found() -> ApiError:
+    return ApiError(400, "Bad Request: chat not found")
+
+
+def migrated(new_chat_id: int) -> ApiError:
+    return ApiError(
+        400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": new_chat_id}
+    )

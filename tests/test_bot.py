@@ -1,0 +1,378 @@
+"""The real Application from app.py, long polling the fake Telegram; fake HF and Claude; real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import App, open_app, running_bot
+from bot.config import Settings
+from bot.models import ChatKind
+from tests.fakes.anthropic import FakeClaude
+from tests.fakes.hf import FakeHF, item_2026, week_items
+from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent
+from tests.fakes.telegram_html import parse_telegram_html
+
+NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39: 2025-W38 is the last completed week
+ADMIN, ALICE, BOB = 900, 1001, 1002
+GROUP, FORUM, CHANNEL = -2001, -1002002, -1003003
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    for user in (ADMIN, ALICE, BOB):
+        server.add_chat(user, "private")
+    server.add_chat(GROUP, "group", "ML 스터디")
+    server.add_chat(FORUM, "supergroup", "논문 포럼", is_forum=True)
+    server.add_chat(CHANNEL, "channel", "HF 주간 논문", username="hf_weekly_ko")
+    server.set_member(GROUP, ALICE, "administrator")
+    server.set_member(GROUP, BOB, "member")
+    server.set_member(FORUM, ALICE, "creator", is_anonymous=False)
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> AsyncIterator[App]:
+    fake_hf.weeks["2025-W37"] = week_items("2025-W37")
+    configured = settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_api_base_url": f"{fake_tg.url}/bot",
+            "admins": [ADMIN],
+        }
+    )
+    async with open_app(configured, clock=lambda: NOW) as app, running_bot(app, clock=lambda: NOW, poll_timeout=1):
+        yield app
+
+
+async def ask(fake: FakeTelegram, user: int, text: str, chat: int | None = None, **kw: object) -> list[Sent]:
+    """Send a message as `user` and return what the bot sent (or edited) in answer."""
+    before = len(fake.sent)
+    fake.message(user, chat if chat is not None else user, text, **kw)  # type: ignore[arg-type]
+    await fake.settle()
+    return fake.sent[before:]
+
+
+def shown(sent: Sent) -> str:
+    return parse_telegram_html(sent.text)
+
+
+def current(fake: FakeTelegram, chat: int) -> list[Sent]:
+    """Every message in the chat as it reads now (after edits), oldest first."""
+    return [m for (c, _), m in sorted(fake.messages.items()) if c == chat]
+
+
+# --- start, help, unknown ------------------------------------------------------------------------
+
+
+async def test_start_registers_korean_commands_and_welcomes(bot: App, fake_tg: FakeTelegram) -> None:
+    assert {c["command"] for c in fake_tg.commands} >= {"week", "latest", "subscribe", "unsubscribe", "help"}
+    assert all(any("\uac00" <= ch <= "\ud7a3" for ch in c["description"]) for c in fake_tg.commands)
+    [reply] = await ask(fake_tg, ALICE, "/start")
+    assert "HF Weekly" in shown(reply) and "/week" in shown(reply) and "/subscribe" in shown(reply)
+    assert reply.button_data == ["sub", "w:last"]
+
+
+async def test_help_has_examples_and_admin_section_for_admins(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/help")
+    assert "/week 2025-W38" in shown(reply) and "/retranslate" not in shown(reply)
+    [reply] = await ask(fake_tg, ADMIN, "/help")
+    assert "/retranslate" in shown(reply)
+
+
+async def test_unknown_commands_and_plain_text(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/frobnicate")
+    assert shown(reply) == "알 수 없는 명령어입니다. /help 를 보내 보세요."
+    [reply] = await ask(fake_tg, ALICE, "안녕하세요")
+    assert "/help" in shown(reply)
+    assert await ask(fake_tg, ALICE, "그냥 하는 말", chat=GROUP) == []
+    assert await ask(fake_tg, ALICE, "/frobnicate", chat=GROUP) == []
+
+
+# --- /week ---------------------------------------------------------------------------------------
+
+
+async def test_week_cold_says_building_then_edits_into_the_digest(
+    bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    sent = await ask(fake_tg, ALICE, "/week 2025-W38")
+    assert "생성 중" in shown(sent[0])
+    assert sent[1].method == "editMessageText" and sent[1].message_id == sent[0].message_id
+    parts = current(fake_tg, ALICE)
+    assert parts[0].message_id == sent[0].message_id
+    text = "".join(shown(p) for p in parts)
+    assert "Hugging Face 주간 인기 논문 Top 10" in text and "2025-W38" in text and "생성 중" not in text
+    assert text.count("▲ ") == 10
+    assert f"https://t.me/{BOT_USERNAME}?start=p_2509_13310" in "".join(p.text for p in parts)
+    assert [p.button_data for p in parts][-1] == ["w:2025-W37"]  # no ▶: 2025-W39 has not ended
+    assert all(not p.button_data for p in parts[:-1])
+    assert fake_claude.calls == 10
+
+
+async def test_week_warm_answers_at_once(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    sent = await ask(fake_tg, BOB, "/latest")
+    assert all("생성 중" not in shown(s) for s in sent)
+    assert "2025-W38" in shown(sent[0])
+    assert fake_claude.calls == 10
+
+
+async def test_navigation_edits_the_message(bot: App, fake_tg: FakeTelegram) -> None:
+    sent = await ask(fake_tg, ALICE, "/week 2025-W38")
+    message = fake_tg.messages[(ALICE, sent[-1].message_id)]
+    fake_tg.press(ALICE, message, "w:2025-W37")
+    await fake_tg.settle()
+    edited = fake_tg.messages[(ALICE, message.message_id)]
+    assert "2025-W37" in shown(edited)
+    later = [s for s in fake_tg.to(ALICE) if s.button_data]
+    assert later[-1].button_data == ["w:2025-W36", "w:2025-W38"]
+    assert fake_tg.callback_answers  # the button's spinner was stopped
+
+
+async def test_week_bad_input_future_and_empty(bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/week hello<b>")
+    assert "‘hello<b>’은(는) 알아볼 수 있는 주가 아닙니다" in shown(reply) and "/week 2025-W38" in shown(reply)
+    [reply] = await ask(fake_tg, ALICE, "/week 2025-W54")
+    assert "2025년에는 52주까지만 있습니다" in shown(reply)
+    [reply] = await ask(fake_tg, ALICE, "/week 2099-W01")
+    assert "미래의 주" in shown(reply) and "2025-W38" in shown(reply)
+    sent = await ask(fake_tg, ALICE, "/week 2023-W02")
+    assert "2023-W02에는 Hugging Face에 올라온 논문이 없습니다" in shown(fake_tg.messages[(ALICE, sent[0].message_id)])
+    assert all("Traceback" not in shown(s) for s in fake_tg.to(ALICE))
+
+
+async def test_simultaneous_requests_share_one_build(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
+    fake_claude.delay = 0.3
+    fake_tg.message(ALICE, ALICE, "/week 2025-W38")
+    fake_tg.message(BOB, BOB, "/week 2025-09-17")
+    fake_tg.message(ADMIN, ADMIN, "/week 2025W38")
+    await fake_tg.settle(quiet=0.5)
+    assert fake_claude.calls == 10
+    for user in (ALICE, BOB, ADMIN):
+        first = fake_tg.to(user)[0]
+        assert "Top 10" in shown(fake_tg.messages[(user, first.message_id)])
+
+
+async def test_per_user_limit_on_new_weeks_only(bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF) -> None:
+    bot.settings.week_build_limit = 2
+    for week in ("2025-W20", "2025-W21"):
+        fake_hf.weeks[week] = [item_2026(f"2505.0000{i}", f"P{i}", f"A {i}.", i) for i in range(3)]
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    await ask(fake_tg, ALICE, "/week 2025-W20")
+    [reply] = await ask(fake_tg, ALICE, "/week 2025-W21")
+    assert "10분에 2번까지" in shown(reply)
+    sent = await ask(fake_tg, ALICE, "/week 2025-W38")  # built already: not limited
+    assert "Top 10" in shown(sent[0])
+    sent = await ask(fake_tg, BOB, "/week 2025-W21")  # another user has a budget of their own
+    assert "Top 3" in shown(fake_tg.messages[(BOB, sent[0].message_id)])
+
+
+async def test_hostile_paper_title(bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF) -> None:
+    hostile = 'Attack </a><script>alert("x")</script> & <b>bold'
+    fake_hf.weeks["2025-W30"] = [item_2026("2507.00001", hostile, "We gain 5% on <tasks> & more.", 9)]
+    sent = await ask(fake_tg, ALICE, "/week 2025-W30")
+    final = fake_tg.messages[(ALICE, sent[0].message_id)]
+    assert hostile in shown(final)
+    assert fake_tg.rejected == []
+
+
+# --- deep links ----------------------------------------------------------------------------------
+
+
+async def test_deep_link_to_a_paper(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    [reply] = await ask(fake_tg, BOB, "/start p_2509_13310")
+    text = shown(reply)
+    assert "한국어 제목: Scaling Agents via Continual Pre-training" in text
+    assert "요약" in text and "초록 번역" in text and "39.9%" in text
+    assert "https://arxiv.org/abs/2509.13310" in reply.text
+    [reply] = await ask(fake_tg, BOB, "/start p_9999_00000")
+    assert "찾지 못했습니다" in shown(reply)
+
+
+async def test_deep_link_to_a_week(bot: App, fake_tg: FakeTelegram) -> None:
+    sent = await ask(fake_tg, BOB, "/start w_2025-W38")
+    assert "2025-W38" in shown(fake_tg.messages[(BOB, sent[0].message_id)])
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+
+
+async def test_private_subscribe_twice_and_unsubscribe(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/subscribe")
+    assert "구독을 시작했습니다" in shown(reply)
+    sub = await bot.store.get_subscription(ALICE)
+    assert sub is not None and sub.active and sub.kind is ChatKind.PRIVATE
+    [reply] = await ask(fake_tg, ALICE, "/subscribe")
+    assert "이미 구독 중" in shown(reply)
+    [reply] = await ask(fake_tg, ALICE, "/unsubscribe")
+    assert "해지했습니다" in shown(reply)
+    assert await bot.store.get_subscription(ALICE) is None
+    [reply] = await ask(fake_tg, ALICE, "/unsubscribe")
+    assert "구독하고 있지 않습니다" in shown(reply)
+
+
+async def test_subscribe_button(bot: App, fake_tg: FakeTelegram) -> None:
+    [welcome] = await ask(fake_tg, BOB, "/start")
+    fake_tg.press(BOB, welcome, "sub")
+    await fake_tg.settle()
+    assert "구독을 시작했습니다" in fake_tg.texts(BOB)[-1]
+    assert await bot.store.get_subscription(BOB) is not None
+
+
+async def test_group_needs_an_admin(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, BOB, "/subscribe", chat=GROUP)
+    assert "관리자만" in shown(reply)
+    assert await bot.store.get_subscription(GROUP) is None
+    [reply] = await ask(fake_tg, ALICE, f"/subscribe@{BOT_USERNAME}", chat=GROUP)
+    assert "구독을 시작했습니다" in shown(reply)
+    sub = await bot.store.get_subscription(GROUP)
+    assert sub is not None and sub.kind is ChatKind.GROUP and sub.title == "ML 스터디" and sub.by_user == ALICE
+    [reply] = await ask(fake_tg, BOB, "/unsubscribe", chat=GROUP)
+    assert "관리자만" in shown(reply)
+    assert await bot.store.get_subscription(GROUP) is not None
+
+
+async def test_anonymous_admin_posting_as_the_group(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, None, "/subscribe", chat=GROUP, sender_chat_id=GROUP)  # type: ignore[arg-type]
+    assert "구독을 시작했습니다" in shown(reply)
+
+
+async def test_forum_topic_is_remembered(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/subscribe", chat=FORUM, thread_id=42)
+    assert reply.params.get("message_thread_id") == 42
+    sub = await bot.store.get_subscription(FORUM)
+    assert sub is not None and sub.thread_id == 42 and sub.kind is ChatKind.SUPERGROUP
+    [reply] = await ask(fake_tg, ALICE, "/subscribe", chat=FORUM, thread_id=77)
+    assert "옮겼습니다" in shown(reply)
+    sub = await bot.store.get_subscription(FORUM)
+    assert sub is not None and sub.thread_id == 77
+
+
+async def test_channel_from_private_checks_everything(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/subscribe @no_such_channel")
+    assert "찾지 못했습니다" in shown(reply)
+    [reply] = await ask(fake_tg, ALICE, "/subscribe hf_weekly_ko")
+    assert "@채널이름" in shown(reply)
+    [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
+    assert "관리자만" in shown(reply)  # Alice does not administer the channel
+
+    fake_tg.set_member(CHANNEL, ALICE, "administrator", can_post_messages=True)
+    [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
+    assert "봇이 채널 HF 주간 논문의 관리자가 아닙니다" in shown(reply)
+
+    fake_tg.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=False)
+    [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
+    assert "‘메시지 게시’ 권한이 없습니다" in shown(reply)
+
+    fake_tg.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=True)
+    [reply] = await ask(fake_tg, ALICE, f"/subscribe {CHANNEL}")
+    assert "구독을 시작했습니다" in shown(reply) and "채널 HF 주간 논문" in shown(reply)
+    sub = await bot.store.get_subscription(CHANNEL)
+    assert sub is not None and sub.kind is ChatKind.CHANNEL and sub.active
+    [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
+    assert "이미 구독 중" in shown(reply)
+    [reply] = await ask(fake_tg, BOB, "/unsubscribe @hf_weekly_ko")
+    assert "관리자만" in shown(reply)
+    [reply] = await ask(fake_tg, ALICE, "/unsubscribe @hf_weekly_ko")
+    assert "해지했습니다" in shown(reply)
+
+
+async def test_blocked_then_start_reactivates(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/subscribe")
+    fake_tg.my_chat_member(ALICE, ALICE, "member", "kicked")
+    await fake_tg.settle()
+    sub = await bot.store.get_subscription(ALICE)
+    assert sub is not None and not sub.active  # kept, inactive
+    [reply] = await ask(fake_tg, ALICE, "/start")
+    assert "다시 시작했습니다" in shown(reply)
+    sub = await bot.store.get_subscription(ALICE)
+    assert sub is not None and sub.active
+
+
+async def test_removed_from_group_then_subscribe_reactivates(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/subscribe", chat=GROUP)
+    fake_tg.my_chat_member(GROUP, ALICE, "member", "left")
+    await fake_tg.settle()
+    sub = await bot.store.get_subscription(GROUP)
+    assert sub is not None and not sub.active
+    [reply] = await ask(fake_tg, ALICE, "/subscribe", chat=GROUP)
+    assert "다시 시작했습니다" in shown(reply)
+
+
+# --- admins --------------------------------------------------------------------------------------
+
+
+async def test_admin_commands_are_unknown_to_others(bot: App, fake_tg: FakeTelegram) -> None:
+    for command in ("/status", "/preview 2025-W38", "/retranslate 2509.13310"):
+        [reply] = await ask(fake_tg, ALICE, command)
+        assert shown(reply) == "알 수 없는 명령어입니다. /help 를 보내 보세요."
+
+
+async def test_status(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/subscribe")
+    await ask(fake_tg, BOB, "/subscribe")
+    fake_tg.my_chat_member(BOB, BOB, "member", "kicked")
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    [reply] = await ask(fake_tg, ADMIN, "/status")
+    text = shown(reply)
+    assert "private: 활성 1 · 비활성 1" in text
+    assert "번역 캐시: 10편" in text
+    assert "호출 10" in text
+
+
+async def test_preview_goes_to_the_admin_only(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/subscribe")
+    sent = await ask(fake_tg, ADMIN, "/preview 2025-W38")
+    assert {s.chat_id for s in sent} == {ADMIN}
+    assert any("미리보기" in shown(s) for s in fake_tg.to(ADMIN))
+    assert any("Top 10" in shown(s) for s in fake_tg.to(ADMIN))
+
+
+async def test_retranslate(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    [reply] = await ask(fake_tg, ADMIN, "/retranslate 2509.13310")
+    assert "다시 번역했습니다" in shown(reply)
+    assert fake_claude.calls == 11
+    [reply] = await ask(fake_tg, ADMIN, "/retranslate 1234.5678")
+    assert "찾지 못했습니다" in shown(reply)
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+async def test_a_failing_handler_apologises_alerts_admins_and_the_bot_goes_on(
+    bot: App, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_tg.fail_next(ALICE, ApiError(400, "Bad Request: something unexpected"))
+    sent = await ask(fake_tg, ALICE, "/help")
+    assert [shown(s) for s in sent if s.chat_id == ALICE] == [
+        "죄송합니다, 처리하는 중에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."
+    ]
+    alerts = [shown(s) for s in sent if s.chat_id == ADMIN]
+    assert len(alerts) == 1 and "BadRequest" in alerts[0] and "Traceback" not in alerts[0]
+    assert "Handler failed" in caplog.text and "Traceback" in caplog.text
+    assert TOKEN not in caplog.text
+
+    fake_tg.fail_next(ALICE, ApiError(400, "Bad Request: something unexpected"))
+    sent = await ask(fake_tg, ALICE, "/help")
+    assert [s.chat_id for s in sent] == [ALICE]  # the same kind of error within 10 minutes: no new alert
+    [reply] = await ask(fake_tg, ALICE, "/help")
+    assert "사용법" in shown(reply)
+
+
+async def test_replies_go_out_concurrently(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
+    """A slow build for one user does not hold up another user's /help."""
+    fake_claude.delay = 1.0
+    fake_tg.message(ALICE, ALICE, "/week 2025-W38")
+    await fake_tg.wait_for(lambda: bool(fake_tg.to(ALICE)))
+    fake_tg.message(BOB, BOB, "/help")
+    await fake_tg.wait_for(lambda: bool(fake_tg.to(BOB)), within=0.9)
+    assert fake_claude.calls < 10  # Alice's build is still running
+    await fake_tg.settle()
