@@ -104,6 +104,9 @@ async def _digest(settings: Settings, args: argparse.Namespace, week: IsoWeek) -
         out = render_text(digest)
     sys.stdout.write(out)
     sys.stdout.flush()
+    wanted = args.top or settings.top_n
+    if len(digest.items) < wanted:
+        print(f"hfweekly: {week} has only {len(digest.items)} papers (top {wanted} asked for)", file=sys.stderr)
     if digest.pending:
         print(
             f"hfweekly: {len(digest.pending)} of {len(digest.items)} papers are pending translation "
@@ -126,29 +129,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(EXIT_USAGE, str(exc))
     setup_logging(settings.log_level, settings.secrets())
+    if settings.redis_url is None:
+        print(
+            "hfweekly: REDIS_URL is not set: using an in-process store; nothing persists after this run",
+            file=sys.stderr,
+        )
     try:
         return _main_run(settings) if args.command == "run" else _main_digest(settings, args)
     except StoreError as exc:
         return _fail(EXIT_FAILED, f"{exc} (check REDIS_URL)")
     except KeyboardInterrupt:
         return _fail(130, "interrupted")
+    except Exception as exc:  # the last guard: one line for the user, the traceback in the log at DEBUG
+        log.debug("Unexpected error", exc_info=exc)
+        message = redact(f"{type(exc).__name__}: {exc}", settings.secrets())
+        return _fail(EXIT_FAILED, f"unexpected error: {message} (HFWEEKLY_LOG_LEVEL=DEBUG shows the traceback)")
 
 
 def _main_digest(settings: Settings, args: argparse.Namespace) -> int:
-    now = utcnow()
     try:
-        week = IsoWeek.parse(args.week, now=now, tz=settings.tz)
+        week = IsoWeek.parse(args.week, now=utcnow(), tz=settings.tz)
     except WeekError as exc:
         return _fail(EXIT_USAGE, f"bad week: {exc}")
-    if not week.has_started(now, settings.tz):
-        last = IsoWeek.last_completed(now, settings.tz)
-        return _fail(EXIT_USAGE, f"{week} is in the future; the last completed week is {last}. Examples: {EXAMPLES}")
     if not args.no_translate and settings.anthropic_api_key is None:
         return _fail(EXIT_USAGE, "ANTHROPIC_API_KEY is not set; set it, or use --no-translate for the English digest")
     try:
         return asyncio.run(_digest(settings, args, week))
     except FutureWeekError as exc:
-        return _fail(EXIT_USAGE, str(exc))
+        return _fail(EXIT_USAGE, f"{exc}. Examples: {EXAMPLES}")
     except EmptyWeekError as exc:
         return _fail(EXIT_FAILED, str(exc))
     except DigestError as exc:

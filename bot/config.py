@@ -78,12 +78,26 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Asia/Seoul)") from exc
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)")
+        return value
+
+    @field_validator("hf_base_url", "telegram_api_base_url", "anthropic_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("anthropic_api_key", "telegram_bot_token", mode="before")
+    @field_validator("anthropic_api_key", "telegram_bot_token", "redis_url", "anthropic_base_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -119,5 +133,5 @@ def load_settings() -> Settings:
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(
-            f"invalid configuration ({problems}); fix config/settings.toml or the HFWEEKLY_* variables"
+            f"invalid configuration ({problems}); fix it in the environment, .env or config/settings.toml"
         ) from exc

@@ -68,7 +68,8 @@ class DigestService:
         """The week's frozen ranking; fetched (and frozen) on first use or when `refresh` is asked."""
         now = self._clock()
         if not week.has_started(now, self._tz):
-            raise FutureWeekError(f"{week} has not started yet (it begins {week.monday():%Y-%m-%d})")
+            last = IsoWeek.last_completed(now, self._tz)
+            raise FutureWeekError(f"{week} is in the future; the last completed week is {last}")
         if not refresh and (cached := await self._store.get_snapshot(week)) is not None:
             return cached
         if progress:

@@ -17,14 +17,21 @@ PENDING_KO = "번역 준비 중"
 PENDING_TEXT = "(번역 준비 중입니다. 번역이 끝나면 이 자리에 한국어 초록이 실립니다.)"
 UNTRANSLATED_TEXT = "(번역하지 않았습니다: --no-translate)"
 AI_NOTICE = "🤖 Claude가 번역·요약한 AI 번역입니다. 정확한 내용은 원문을 확인해 주세요."
+ORIGINAL_NOTICE = "번역하지 않은 원문입니다."
 
 
 # --- the old weekly file's layout ----------------------------------------------------------------
 
 
+def _translated(digest: Digest) -> bool:
+    """Was translation asked for (translated or pending), or is this the English digest?"""
+    return any(item.status is not Status.UNTRANSLATED for item in digest.items)
+
+
 def render_text(digest: Digest) -> str:
+    kind = "번역본" if _translated(digest) else "원문"
     lines = [
-        f"Hugging Face 주간 인기 논문 Top {len(digest.items)} ({digest.week}) - 번역본",
+        f"Hugging Face 주간 인기 논문 Top {len(digest.items)} ({digest.week}) - {kind}",
         f"출처: {digest.source_url}",
         "",
     ]
@@ -113,46 +120,49 @@ def _header(digest: Digest) -> str:
 
 def _footer(digest: Digest) -> str:
     shown = digest.source_url.removeprefix("https://")
-    return f'출처: <a href="{esc(digest.source_url)}">{esc(shown)}</a>\n{AI_NOTICE}'
+    notice = AI_NOTICE if _translated(digest) else ORIGINAL_NOTICE
+    return f'출처: <a href="{esc(digest.source_url)}">{esc(shown)}</a>\n{notice}'
 
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
-def _item_block(item: DigestItem, bot_username: str | None, body_limit: int | None = None) -> str:
+def _item_block(item: DigestItem, bot_username: str | None, limit: int | None = None) -> str:
+    """One paper. With `limit`, its long text is cut to `limit` characters and its titles to 200."""
     paper = item.paper
     links = [f'<a href="{esc(paper.hf_url)}">HF</a>', f'<a href="{esc(paper.arxiv_url)}">arXiv</a>']
     if bot_username and item.translation is not None:
         links.append(f'<a href="{esc(paper_deep_link(bot_username, paper.id))}">전문 번역</a>')
     meta = f"▲ {paper.upvotes} · " + " · ".join(links)
 
-    def body(text: str) -> str:
-        return esc(_shorten(text, body_limit) if body_limit is not None else text)
+    def cut(text: str, size: int) -> str:
+        return esc(_shorten(text, size) if limit is not None else text)
 
+    body_limit, title_limit = limit or 0, max(limit or 0, 200)
     if item.translation is not None:
         return (
-            f"<b>{item.rank}. {esc(item.translation.title_ko)}</b>\n"
-            f"<i>{esc(paper.title)}</i>\n"
+            f"<b>{item.rank}. {cut(item.translation.title_ko, title_limit)}</b>\n"
+            f"<i>{cut(paper.title, title_limit)}</i>\n"
             f"{meta}\n"
-            f"{body(item.translation.summary_ko)}"
+            f"{cut(item.translation.summary_ko, body_limit)}"
         )
     marker = f"⏳ <b>{PENDING_KO}</b>\n" if item.status is Status.PENDING else ""
     return (
-        f"<b>{item.rank}. {esc(paper.title)}</b>\n"
+        f"<b>{item.rank}. {cut(paper.title, title_limit)}</b>\n"
         f"{meta}\n"
         f"{marker}"
-        f"<blockquote expandable>{body(paper.abstract)}</blockquote>"
+        f"<blockquote expandable>{cut(paper.abstract, body_limit)}</blockquote>"
     )
 
 
 def _fitted_block(item: DigestItem, bot_username: str | None, frame: int) -> str:
-    """The item's block, its long text shortened if the block would not fit one message with `frame`."""
+    """The item's block, shortened step by step until it fits one message beside `frame` units."""
     block = _item_block(item, bot_username)
-    limit = 2000
-    while frame + telegram_length(block) > TELEGRAM_LIMIT and limit > 0:
-        block = _item_block(item, bot_username, body_limit=limit)
-        limit -= 250
+    for limit in (2000, 1500, 1000, 500, 250, 0):
+        if frame + telegram_length(block) <= TELEGRAM_LIMIT:
+            break
+        block = _item_block(item, bot_username, limit)
     return block
 
 

@@ -24,12 +24,12 @@ from anthropic.types import Message, MessageParam
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.models import Paper, Translation
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
+Counter = Callable[[int, int], None]  # (done, total)
 
 # The JSON schema Claude must answer with (structured outputs: output_config.format).
 OUTPUT_SCHEMA: dict[str, object] = {
@@ -44,6 +44,8 @@ OUTPUT_SCHEMA: dict[str, object] = {
 }
 
 MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
+MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
+_SENTENCE_END = re.compile(r"[.!?。](?=\s)")
 MIN_LENGTH_RATIO = 0.25  # Korean is shorter than English, but not by four times: below that it is cut
 REASK = (
     "The previous answer was rejected: {reason}. Translate the same paper again and answer with the "
@@ -71,10 +73,16 @@ class PromptConfig:
 
     @classmethod
     def load(cls, directory: Path) -> PromptConfig:
-        prompt = (directory / "prompt.md").read_text(encoding="utf-8").strip()
-        with (directory / "glossary.toml").open("rb") as fh:
-            glossary = tomllib.load(fh)
-        terms: dict[str, str] = glossary.get("terms", {})
+        """Read the prompt and glossary; ValueError with the file and the problem if they are unusable."""
+        try:
+            prompt = (directory / "prompt.md").read_text(encoding="utf-8").strip()
+            with (directory / "glossary.toml").open("rb") as fh:
+                glossary = tomllib.load(fh)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"cannot read the translation prompt in {directory}: {exc}") from exc
+        terms = glossary.get("terms", {})
+        if not prompt or not isinstance(terms, dict) or not all(isinstance(v, str) for v in terms.values()):
+            raise ValueError(f'{directory}: prompt.md is empty or glossary.toml\'s [terms] is not term = "번역" pairs')
         lines = [f"- {english} → {korean}" for english, korean in sorted(terms.items())]
         system = prompt + ("\n\n## 용어집 (반드시 따를 것)\n" + "\n".join(lines) if lines else "")
         return cls(system=system, hash=hashlib.sha256(system.encode()).hexdigest()[:16])
@@ -124,6 +132,9 @@ def validate(paper: Paper, message: Message) -> Translation:
             raise Rejected(f"{field} is not Korean (Hangul is {share:.0%} of its letters)")
     if not any("\uac00" <= ch <= "\ud7a3" for ch in answer.title_ko):
         raise Rejected("title_ko has no Korean in it")
+    sentences = len(_SENTENCE_END.findall(answer.summary_ko.strip() + " "))
+    if not MIN_SUMMARY_SENTENCES <= sentences <= MAX_SUMMARY_SENTENCES:
+        raise Rejected(f"summary_ko has {sentences} sentences; it must have 2 or 3")
     if len(answer.abstract_ko) < MIN_LENGTH_RATIO * len(paper.abstract):
         raise Rejected(
             f"abstract_ko has {len(answer.abstract_ko)} characters for an abstract of {len(paper.abstract)}: "
@@ -180,7 +191,7 @@ class Translator:
         return {p.id: t for p, t in zip(papers, found, strict=True) if t is not None}
 
     async def translate_many(
-        self, papers: Iterable[Paper], *, week: IsoWeek, progress: Progress | None = None
+        self, papers: Iterable[Paper], *, week: IsoWeek, progress: Counter | None = None
     ) -> dict[str, Translation | None]:
         """Every paper's translation (cached, or asked of Claude with bounded concurrency); None = pending."""
         papers = list(papers)
@@ -198,9 +209,12 @@ class Translator:
             results[paper.id] = await self.translate(paper, week=week)
             report()
 
-        async with asyncio.TaskGroup() as group:
-            for paper in todo:
-                group.create_task(one(paper))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for paper in todo:
+                    group.create_task(one(paper))
+        except* StoreError as failures:  # Redis went away mid-run: one plain StoreError for the caller
+            raise failures.exceptions[0] from None
         return results
 
     async def translate(self, paper: Paper, *, week: IsoWeek) -> Translation | None:
@@ -240,7 +254,10 @@ class Translator:
                 messages=messages,
                 output_config={"format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
             )
-        await self._store.add_usage(week, _usage(message), spent=IsoWeek.current(self._clock(), self._tz))
+        try:
+            await self._store.add_usage(week, _usage(message), spent=IsoWeek.current(self._clock(), self._tz))
+        except StoreError as exc:  # bookkeeping only: never worth losing a translation over
+            log.warning("Could not record Claude usage for %s: %s", week, exc)
         return message
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 EXAMPLES = "2025-W38, 2025W38, 2025-09-15, last (지난주), this (이번주)"
 
+MIN_YEAR, MAX_YEAR = 1000, 9998  # four-digit years whose neighbouring weeks exist too
 _WEEK_RE = re.compile(r"^(\d{4})\s*-?\s*w\s*(\d{1,2})$", re.IGNORECASE)
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _LAST = {"last", "latest", "지난주", "지난 주", "저번주", "저번 주"}
@@ -42,7 +43,7 @@ class IsoWeek:
     week: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.year <= 9998:
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
             raise WeekError(f"year {self.year} is out of range", reason="bad_date")
         if not 1 <= self.week <= weeks_in_year(self.year):
             raise WeekError(
@@ -79,6 +80,8 @@ class IsoWeek:
             return cls.current(now, tz)
         if m := _WEEK_RE.match(raw):
             year, week = int(m[1]), int(m[2])
+            if not MIN_YEAR <= year <= MAX_YEAR:
+                raise WeekError(f"{year} is out of range. Examples: {EXAMPLES}", reason="bad_date")
             if week == 0 or week > weeks_in_year(year):
                 raise WeekError(
                     f"{year} has {weeks_in_year(year)} ISO weeks; there is no week {week}. Examples: {EXAMPLES}",
@@ -93,6 +96,8 @@ class IsoWeek:
                 raise WeekError(
                     f"{raw!r} is not a valid date ({exc}). Examples: {EXAMPLES}", reason="bad_date"
                 ) from exc
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise WeekError(f"{raw!r} is out of range. Examples: {EXAMPLES}", reason="bad_date")
             return cls.of(day)
         raise WeekError(
             f"{raw!r} is not a week. Examples: {EXAMPLES}" if raw else f"No week given. Examples: {EXAMPLES}"

@@ -115,6 +115,37 @@ async def test_without_redis_url_an_in_process_store_is_used(
     assert fake_claude.calls == 4  # nothing persisted between the two runs
 
 
+async def test_the_in_process_notice_shows_at_any_log_level(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in cli_env.items() if k != "REDIS_URL"} | {"HFWEEKLY_LOG_LEVEL": "ERROR"}
+    result = await hfweekly(env, "digest", "2025-W38", "--no-translate", "--top", "1", cwd=tmp_path)
+    assert result.status == 0
+    assert result.err.count("nothing persists") == 1
+
+
+async def test_a_short_week_says_so(cli_env: dict[str, str], tmp_path: Path) -> None:
+    result = await hfweekly(cli_env, "digest", "2026-W14", "--no-translate", cwd=tmp_path)
+    assert result.status == 0
+    assert result.out.count("## Abstract (Original)") == 9
+    assert "2026-W14 has only 9 papers (top 10 asked for)" in result.err
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: Value error, must start with redis://"),
+        ({"HF_BASE_URL": "huggingface.co"}, "HF_BASE_URL: Value error, must be an http:// or https:// URL"),
+        ({"HFWEEKLY_CONFIG_DIR": "/nonexistent"}, "cannot read the translation prompt in /nonexistent"),
+    ],
+)
+async def test_bad_configuration_is_one_line(
+    cli_env: dict[str, str], tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    result = await hfweekly(cli_env | env, "digest", "2025-W38", cwd=tmp_path)
+    assert result.status == 2
+    assert message in result.err
+    assert "Traceback" not in result.err and result.out == ""
+
+
 async def test_json_and_telegram_formats(cli_env: dict[str, str], tmp_path: Path) -> None:
     as_json = await hfweekly(cli_env, "digest", "2025-09-17", "--format", "json", cwd=tmp_path)
     assert as_json.status == 0, as_json.err
@@ -139,6 +170,8 @@ async def test_json_and_telegram_formats(cli_env: dict[str, str], tmp_path: Path
         ("2021-W53", "2021 has 52 ISO weeks"),
         ("hello", "'hello' is not a week"),
         ("2099-W01", "2099-W01 is in the future"),
+        ("0000-W01", "0 is out of range"),
+        ("9999-12-31", "'9999-12-31' is out of range"),
     ],
 )
 async def test_bad_weeks_exit_2_with_examples(
@@ -161,11 +194,13 @@ async def test_empty_week_exits_1(cli_env: dict[str, str], tmp_path: Path) -> No
 
 
 async def test_default_week_is_the_last_completed_one(cli_env: dict[str, str], tmp_path: Path, fake_hf: FakeHF) -> None:
-    expected = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
+    before = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
     result = await hfweekly(cli_env, "digest", cwd=tmp_path)
+    after = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
     assert result.status == 1  # the fake has no papers for it
-    assert f"no papers for {expected}" in result.err
-    assert fake_hf.requests[0].startswith(f"/api/daily_papers?week={expected}&")
+    asked = fake_hf.requests[0].split("week=")[1].split("&")[0]
+    assert asked in {str(before), str(after)}  # (a run across Monday midnight in Seoul sees either)
+    assert f"no papers for {asked}" in result.err
 
 
 async def test_claude_down_prints_pending_papers_and_exits_3(

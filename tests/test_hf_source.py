@@ -9,7 +9,7 @@ import pytest
 
 from bot.sources.hf import HFError, HFSource
 from bot.week import IsoWeek
-from tests.fakes.hf import DATA, FakeHF, item_2024, item_2026, week_items
+from tests.fakes.hf import DATA, FakeHF, item_2024, item_2026
 
 W38 = IsoWeek(2025, 38)
 ABSTRACT = "An abstract\nwith arXiv's   hard\nline breaks.\n\nA second paragraph."
@@ -153,5 +153,21 @@ async def test_unreachable_server_is_an_hf_error(session: aiohttp.ClientSession)
     assert "ClientConnectorError" in str(info.value)
 
 
-def test_real_weeks_fixture_sanity() -> None:
-    assert len(week_items("2026-W14")) == 9  # the one real week where a paper failed to scrape
+async def test_5xx_then_success(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_script.extend([(502, {}, "Bad Gateway"), (503, {}, "Unavailable")])
+    assert len(await source(session, fake_hf).fetch_week(W38)) == 10
+    assert fake_hf.api_calls == 3 and fake_hf.page_calls == 0
+
+
+async def test_timeouts_are_retried_then_fall_back(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_hang = 1.0
+    slow = HFSource(session, fake_hf.url, attempts=2, backoff=0.01, timeout=0.2)
+    papers = await slow.fetch_week(W38)
+    assert len(papers) == 10
+    assert fake_hf.api_calls == 2 and fake_hf.page_calls == 1
+
+
+async def test_retry_after_as_an_http_date(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    fake_hf.api_script.append((429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, "Too Many Requests"))
+    assert len(await source(session, fake_hf).fetch_week(W38)) == 10  # a date in the past: retry at once
+    assert fake_hf.api_calls == 2

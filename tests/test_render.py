@@ -176,6 +176,21 @@ def test_a_paper_too_long_for_one_message_is_shortened_not_split() -> None:
     assert "…</blockquote>" in part
 
 
+def test_huge_titles_are_shortened_too() -> None:
+    long_title = "T" * 5000
+    item = translated(paper(1, title=long_title), 1, title_ko="제" * 5000)
+    [part] = render_telegram(digest(item, pending(paper(2, title=long_title, abstract="x" * 5000), 2)))[:1]
+    assert utf16_length(parse_telegram_html(part)) <= TELEGRAM_LIMIT
+
+
+def test_english_digest_is_not_labelled_as_a_translation() -> None:
+    d = digest(DigestItem(rank=1, paper=paper(1), translation=None, status=Status.UNTRANSLATED))
+    assert render_text(d).startswith("Hugging Face 주간 인기 논문 Top 1 (2025-W38) - 원문\n")
+    [message] = render_telegram(d)
+    assert "AI 번역" not in message and "번역하지 않은 원문입니다." in message
+    assert "번역 준비 중" not in message
+
+
 def test_real_weeks_render_in_one_or_two_messages() -> None:
     data = json.loads((DATA / "2025-W38.json").read_text())
     items = [

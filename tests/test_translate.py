@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from bot.app import App, open_app
 from bot.config import DEFAULT_CONFIG_DIR, Settings
 from bot.models import Paper, Status
 from bot.render import render_json, render_telegram, render_text
+from bot.store import StoreError
 from bot.translate import hangul_share, missing_numbers, numbers_in
 from bot.week import IsoWeek
 from tests.conftest import NOW
@@ -124,6 +127,8 @@ async def test_english_answer_is_reasked_with_the_reason(app: App, fake_claude: 
         ("english", "is not Korean"),
         ("truncated", "truncated"),
         ("drop_number", "lost numbers of the abstract: 1, 10, 30, 31.5%, 39.9%, 43.3%"),
+        ("long_summary", "summary_ko has 6 sentences; it must have 2 or 3"),
+        ("refusal", "the model refused to answer"),
     ],
 )
 async def test_bad_answers_twice_make_the_paper_pending(
@@ -229,3 +234,37 @@ def test_hangul_share() -> None:
     assert hangul_share("대규모 언어 모델(LLM)은 강력하다") > 0.7
     assert hangul_share("Large language models are strong") == 0.0
     assert hangul_share("") == 0.0
+
+
+async def test_redis_lost_mid_build_is_one_store_error(
+    fake_claude: FakeClaude, fake_hf: FakeHF, tmp_path: Path, settings: Settings
+) -> None:
+    """Redis dies while Claude is answering: the build fails with StoreError, not an ExceptionGroup."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
+    port = 6400 + os.getpid() % 500
+    proc = await asyncio.create_subprocess_exec(
+        server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        throwaway = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+        for _ in range(50):
+            try:
+                async with open_app(throwaway, clock=lambda: NOW):
+                    break
+            except StoreError:
+                await asyncio.sleep(0.1)
+        fake_claude.delay = 0.5
+        async with open_app(throwaway, clock=lambda: NOW) as app:
+            build = asyncio.create_task(app.digests.build(W38, top_n=3))
+            await asyncio.sleep(0.2)  # the snapshot is saved, Claude is thinking
+            proc.terminate()
+            await proc.wait()
+            with pytest.raises(StoreError):
+                await build
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()

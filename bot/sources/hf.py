@@ -8,9 +8,11 @@ sees a raw dict.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -137,14 +139,22 @@ class HFSource:
                     raise HFError(f"{where}: HTTP {response.status}")
                 return body
         except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise _Transient(f"{where}: {type(exc).__name__}: {exc or 'timed out'}") from exc
+            raise _Transient(f"{where}: {type(exc).__name__}: {str(exc) or 'timed out'}") from exc
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: a number of seconds or an HTTP date."""
+    if value is None:
+        return None
     try:
-        return max(0.0, float(value)) if value is not None else None
+        return max(0.0, float(value))
     except ValueError:
-        return None  # an HTTP date: rare from HF; exponential backoff is the safe answer
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
 
 
 class _DailyPapersProps(HTMLParser):

@@ -2,8 +2,9 @@
 
 By default it answers each paper with a Korean translation that passes validation: Korean sentences
 that carry every number of the abstract. A script of behaviours can be queued (`overloaded`,
-`english`, `truncated`, `drop_number`, `status:<code>`), or one behaviour made permanent. It rejects
-what the real API rejects for our use: no API key, `temperature`/`top_p`, a missing output schema.
+`english`, `truncated`, `drop_number`, `long_summary`, `refusal`, `status:<code>`), or one behaviour
+made permanent. It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
+a missing output schema.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ class FakeClaude(FakeServer):
             answer = {"title_ko": title, "summary_ko": abstract[:200], "abstract_ko": abstract}
         elif behaviour == "drop_number":
             answer["abstract_ko"] = _NUMBER.sub("", answer["abstract_ko"])
+        elif behaviour == "long_summary":
+            answer["summary_ko"] = " ".join(["이 논문은 새로운 방법을 제안한다."] * 6)
+        elif behaviour == "refusal":
+            stop_reason = "refusal"
         text = json.dumps(answer, ensure_ascii=False)
         if behaviour == "truncated":
             text, stop_reason = text[: len(text) // 2], "max_tokens"

@@ -6,6 +6,7 @@ particular order) and can be told to fail: queued statuses with headers, a broke
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import json
@@ -69,6 +70,7 @@ class FakeHF(FakeServer):
         self.api_down = False  # every API call answers 500
         self.page_down = False  # the week page answers 500
         self.page_override: str | None = None  # served instead of the week page when set
+        self.api_hang = 0.0  # seconds every API call waits before answering
         self.requests: list[str] = []  # path?query of every request, in order
         self.app.router.add_get("/api/daily_papers", self._api)
         self.app.router.add_get("/papers/week/{week}", self._page)
@@ -83,6 +85,8 @@ class FakeHF(FakeServer):
 
     async def _api(self, request: web.Request) -> web.Response:
         self.requests.append(request.path_qs)
+        if self.api_hang:
+            await asyncio.sleep(self.api_hang)
         if self.api_script:
             status, headers, body = self.api_script.popleft()
             return web.Response(status=status, headers=headers, text=body)

@@ -14,6 +14,7 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from aiohttp import web
 from tests.fakes.server import FakeServer
 from tests.fakes.telegram_html import MAX_TEXT, TelegramHTMLError, parse_telegram_html, utf16_length
 
+_ARRIVED: ContextVar[float] = ContextVar("arrived")  # when the request being handled reached the fake
 TOKEN = "123456:TEST-token-not-a-secret"
 BOT_ID = 123456
 BOT_USERNAME = "hfweekly_test_bot"
@@ -43,7 +45,7 @@ class Sent:
     message_id: int
     text: str
     params: dict[str, Any]
-    at: float = field(default_factory=time.monotonic)
+    at: float = field(default_factory=time.monotonic)  # when the request reached the fake
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -214,6 +216,7 @@ class FakeTelegram(FakeServer):
     # --- the API -----------------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        _ARRIVED.set(time.monotonic())
         if request.match_info["token"] != self.token:
             return _fail(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
@@ -289,7 +292,7 @@ class FakeTelegram(FakeServer):
         thread = params.get("message_thread_id")
         if thread is not None and not self.chats[chat_id].get("is_forum"):
             raise ApiError(400, "Bad Request: message thread not found")
-        sent = Sent("sendMessage", chat_id, next(self._message_ids[chat_id]), text, params)
+        sent = Sent("sendMessage", chat_id, next(self._message_ids[chat_id]), text, params, _ARRIVED.get())
         self.sent.append(sent)
         self.messages[(chat_id, sent.message_id)] = sent
         return self._message_result(sent)
@@ -303,7 +306,7 @@ class FakeTelegram(FakeServer):
         old = self.messages[(chat_id, message_id)]
         if old.text == text and old.params.get("reply_markup") == params.get("reply_markup"):
             raise ApiError(400, "Bad Request: message is not modified")
-        sent = Sent("editMessageText", chat_id, message_id, text, params)
+        sent = Sent("editMessageText", chat_id, message_id, text, params, _ARRIVED.get())
         self.sent.append(sent)
         self.messages[(chat_id, message_id)] = sent
         return self._message_result(sent)

@@ -1,0 +1,121 @@
+"""/week latency benchmark: N users send `/week 2025-W38` at once on a warm cache.
+
+    python -m bench.week_query [--users 300] [--rounds 3]
+
+The bot is the real `hfweekly run` in its own process, long polling the fake Telegram; the fakes
+(Telegram, Hugging Face, Claude) run in this process, on the other core, and time each update from
+the moment getUpdates hands it to the bot to the moment the bot's reply arrives. The cache is warmed
+by one /week first; the table counts the Claude and Hugging Face calls made during the burst (must
+be 0). Bar (issue 3): p99 <= 100 ms on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+import uuid
+
+from redis.asyncio import Redis
+
+from tests.fakes.anthropic import FakeClaude
+from tests.fakes.hf import FakeHF, week_items
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+WEEK = "2025-W38"
+FIRST_USER = 10_000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(users: int, rounds: int, spread_over: float, profile: str | None) -> None:
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
+    tg, hf, claude = FakeTelegram(), FakeHF(), FakeClaude()
+    hf.weeks[WEEK] = week_items(WEEK)
+    for server in (tg, hf, claude):
+        await server.start()
+    for user in range(FIRST_USER, FIRST_USER + users):
+        tg.add_chat(user, "private")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HFWEEKLY_", "ANTHROPIC_", "TELEGRAM_"))},
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": f"{tg.url}/bot",
+        "ANTHROPIC_API_KEY": "bench-key",
+        "ANTHROPIC_BASE_URL": claude.url,
+        "HF_BASE_URL": hf.url,
+        "REDIS_URL": redis_url,
+        "HFWEEKLY_REDIS_PREFIX": prefix,
+        "HFWEEKLY_LOG_LEVEL": "WARNING",
+        "PTB_TIMEDELTA": "true",
+    }
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
+    proc = await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", "run", env=env)
+    rows = []
+    try:
+        await tg.wait_for(lambda: bool(tg.commands), within=30)  # the bot is up
+        tg.message(FIRST_USER, FIRST_USER, f"/week {WEEK}")  # warm the cache: one cold build
+        await tg.wait_for(lambda: any(s.method == "editMessageText" for s in tg.to(FIRST_USER)), within=60)
+        await tg.settle()
+        for spread in [0.0] * rounds + [spread_over] * (1 if spread_over else 0):
+            calls, hf_calls, before = claude.calls, len(hf.requests), len(tg.sent)
+            ids: dict[int, int] = {}
+            start_at = time.monotonic()
+            for n, user in enumerate(range(FIRST_USER, FIRST_USER + users)):
+                if spread:  # steady arrivals instead of one burst
+                    await asyncio.sleep(max(0.0, start_at + n * spread / users - time.monotonic()))
+                ids[tg.message(user, user, f"/week {WEEK}")] = user
+            await tg.wait_for(lambda b=before: len({s.chat_id for s in tg.sent[b:]}) >= users, within=120)
+            first_reply: dict[int, float] = {}
+            for sent in tg.sent[before:]:
+                first_reply.setdefault(sent.chat_id, sent.at)
+            latencies = [(first_reply[user] - tg.delivered_at[uid]) * 1000 for uid, user in ids.items()]
+            waits = [(tg.delivered_at[uid] - tg.delivered_at[min(ids)]) * 1000 for uid in ids]
+            label = f"spread over {spread:.0f} s" if spread else "burst"
+            rows.append((label, latencies, max(waits), claude.calls - calls, len(hf.requests) - hf_calls))
+            await tg.settle()
+    finally:
+        proc.terminate()
+        await proc.wait()
+        client = Redis.from_url(redis_url, decode_responses=True)
+        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+        for server in (tg, hf, claude):
+            await server.stop()
+
+    print(f"/week {WEEK} from {users} users at once, warm cache, {rounds} rounds; bot = `hfweekly run` subprocess")
+    print()
+    print(
+        "| round | arrivals | p50 | p99 | max | last update handed out after | Claude calls | HF calls | bar p99 ≤ 100 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for i, (label, lat, spread, calls, hf_calls) in enumerate(rows, start=1):
+        p99 = percentile(lat, 0.99)
+        print(
+            f"| {i} | {label} | {statistics.median(lat):.1f} ms | {p99:.1f} ms | {max(lat):.1f} ms | {spread:.1f} ms | "
+            f"{calls} | {hf_calls} | {'pass' if p99 <= 100 and calls == hf_calls == 0 else 'FAIL'} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--spread", type=float, default=3.0, help="a last round with arrivals spread over S seconds")
+    parser.add_argument("--profile", metavar="FILE", help="run the bot under cProfile, writing FILE")
+    args = parser.parse_args()
+    started = time.monotonic()
+    asyncio.run(run(args.users, args.rounds, args.spread, args.profile))
+    print(f"\n(total {time.monotonic() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
