@@ -493,6 +493,7 @@ class Commands:
             return
         paper, week = found
         dropped = await self.store.delete_translations(paper.id)
+        self.digests.forget(week)
         translation = await self.app.translator.translate(paper, week=week)
         if translation is None:
             await self._say(

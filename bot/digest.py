@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Progress = Callable[[str], None]
 
+MEMO_SECONDS = 60.0  # how long a complete digest of a finished week is served from memory
 SNAPSHOT_SIZE = 50  # papers kept in a week's snapshot: the most any digest shows (top_n ≤ 50)
 
 
@@ -63,6 +65,7 @@ class DigestService:
         self._tz = tz
         self._clock = clock
         self._inflight: dict[tuple[IsoWeek, bool, bool, int], asyncio.Future[Digest]] = {}
+        self._memo: dict[tuple[IsoWeek, int], tuple[float, Digest]] = {}
 
     async def snapshot(self, week: IsoWeek, *, refresh: bool = False, progress: Progress | None = None) -> Snapshot:
         """The week's frozen ranking; fetched (and frozen) on first use or when `refresh` is asked."""
@@ -92,15 +95,31 @@ class DigestService:
         return snapshot
 
     async def cached(self, week: IsoWeek, *, top_n: int | None = None) -> Digest | None:
-        """The week's digest if everything it needs is in Redis already (no HF, no Claude); else None."""
+        """The week's digest if everything it needs is in Redis already (no HF, no Claude); else None.
+
+        A complete digest of a completed week is also kept in memory for MEMO_SECONDS, so a burst of
+        /week for the same week costs no Redis round trips; `forget` drops it (e.g. after /retranslate;
+        another instance's change shows here within MEMO_SECONDS)."""
+        key = (week, top_n or self._top_n)
+        memo = self._memo.get(key)
+        if memo is not None and memo[0] > time.monotonic():
+            return memo[1]
         snapshot = await self._store.get_snapshot(week)
         if snapshot is None or self._translator is None:
             return None
-        papers = snapshot.papers[: top_n or self._top_n]
+        papers = snapshot.papers[: key[1]]
         translations = await self._translator.cached(papers)
         if len(translations) < len(papers):
             return None
-        return _assemble(snapshot, papers, dict(translations), translate=True)
+        digest = _assemble(snapshot, papers, dict(translations), translate=True)
+        if week.is_completed(self._clock(), self._tz):
+            self._memo[key] = (time.monotonic() + MEMO_SECONDS, digest)
+        return digest
+
+    def forget(self, week: IsoWeek) -> None:
+        """Drop the in-memory copies of a week's digest (its translations or ranking changed)."""
+        for key in [k for k in self._memo if k[0] == week]:
+            del self._memo[key]
 
     async def build(
         self,
@@ -125,6 +144,7 @@ class DigestService:
     async def _build(
         self, week: IsoWeek, translate: bool, refresh: bool, top_n: int | None, progress: Progress | None
     ) -> Digest:
+        self.forget(week)
         snapshot = await self.snapshot(week, refresh=refresh, progress=progress)
         papers = snapshot.papers[: top_n or self._top_n]
         translations: dict[str, Translation | None] = {}
