@@ -15,10 +15,12 @@ from collections.abc import Sequence
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import open_app, running_bot
+from bot.app import admin_notifier, make_bot, open_app, running_bot
 from bot.config import ConfigError, Settings, load_settings
+from bot.deliver import AlreadyPublishing, Broadcaster, HeldError
 from bot.digest import DigestError, EmptyWeekError, FutureWeekError, Progress, utcnow
 from bot.logs import redact, setup_logging
+from bot.models import ChatKind, Subscription
 from bot.render import PART_SEPARATOR, render_json, render_telegram, render_text
 from bot.store import StoreError
 from bot.week import EXAMPLES, IsoWeek, WeekError
@@ -55,6 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--top", type=_top, default=None, metavar="N", help="how many papers (default: top_n)")
     digest.add_argument("--no-translate", action="store_true", help="the English digest; needs no Claude key")
     digest.add_argument("--refresh", action="store_true", help="fetch the ranking again instead of the frozen snapshot")
+    publish = commands.add_parser(
+        "publish",
+        help="send a week's digest to every subscriber that does not have it yet, then exit",
+        description="Publish once (for your own cron). Idempotent: chats that have the week already are skipped.",
+        epilog=f"WEEK examples: {EXAMPLES}. Default: the last completed week.",
+    )
+    publish.add_argument("week", nargs="?", default="last", metavar="WEEK")
+    publish.add_argument("--dry-run", action="store_true", help="print who would get what; send nothing")
+
+    subscribers = commands.add_parser("subscribers", help="list, add or remove subscriptions")
+    actions = subscribers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="one chat per line: id, kind, state, topic, title")
+    add = actions.add_parser("add", help="subscribe chats (ids; '-' reads one per line from stdin)")
+    add.add_argument("chats", nargs="+", metavar="CHAT")
+    add.add_argument("--thread", type=int, default=None, metavar="N", help="forum topic to deliver to")
+    add.add_argument("--kind", choices=[k.value for k in ChatKind], help="default: from the id's form")
+    remove = actions.add_parser("remove", help="unsubscribe chats (ids; '-' reads one per line from stdin)")
+    remove.add_argument("chats", nargs="+", metavar="CHAT")
+
     commands.add_parser(
         "run",
         help="run the Telegram bot (long polling)",
@@ -134,8 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "hfweekly: REDIS_URL is not set: using an in-process store; nothing persists after this run",
             file=sys.stderr,
         )
+    commands = {"run": _main_run, "publish": _main_publish, "subscribers": _main_subscribers, "digest": _main_digest}
     try:
-        return _main_run(settings) if args.command == "run" else _main_digest(settings, args)
+        return commands[args.command](settings, args)
     except StoreError as exc:
         return _fail(EXIT_FAILED, f"{exc} (check REDIS_URL)")
     except KeyboardInterrupt:
@@ -165,7 +187,7 @@ def _main_digest(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(EXIT_USAGE, str(exc))
 
 
-def _main_run(settings: Settings) -> int:
+def _main_run(settings: Settings, args: argparse.Namespace) -> int:
     missing = [
         name
         for name, value in (
@@ -185,6 +207,105 @@ def _main_run(settings: Settings) -> int:
             EXIT_FAILED,
             f"cannot reach Telegram at {settings.telegram_api_base_url}: {redact(str(exc), settings.secrets())}",
         )
+
+
+def _chat_ids(values: list[str]) -> tuple[list[int], list[str]]:
+    """The chat ids given (with '-' read from stdin, one per line), and the values that are not ids."""
+    raw = [line.strip() for v in values for line in (sys.stdin.read().splitlines() if v == "-" else [v])]
+    good: list[int] = []
+    bad: list[str] = []
+    for value in filter(None, raw):
+        if value.removeprefix("-").isdigit():
+            good.append(int(value))
+        else:
+            bad.append(value)
+    return good, bad
+
+
+def _kind_of(chat_id: int) -> ChatKind:
+    if chat_id > 0:
+        return ChatKind.PRIVATE
+    return ChatKind.SUPERGROUP if str(chat_id).startswith("-100") else ChatKind.GROUP
+
+
+def _main_subscribers(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> int:
+        async with open_app(settings, translate=False) as app:
+            store, now = app.store, utcnow()
+            if args.action == "list":
+                for sub in await store.list_subscriptions():
+                    state = "active" if sub.active else "inactive"
+                    topic = f"topic={sub.thread_id}" if sub.thread_id else "-"
+                    print(f"{sub.chat_id}\t{sub.kind}\t{state}\t{topic}\t{sub.title}")
+                for channel in settings.channels:
+                    print(f"{channel}\tchannel\tconfigured\t-\t(the channels setting)")
+                return EXIT_OK
+            ids, bad = _chat_ids(args.chats)
+            for value in bad:
+                print(
+                    f"hfweekly: {value!r} is not a chat id (a number such as 12345 or -1001234567890); skipped",
+                    file=sys.stderr,
+                )
+            for chat_id in ids:
+                if args.action == "add":
+                    old = await store.get_subscription(chat_id)
+                    kind = ChatKind(args.kind) if args.kind else (old.kind if old else _kind_of(chat_id))
+                    await store.save_subscription(
+                        Subscription(chat_id=chat_id, kind=kind, title=old.title if old else "", active=True,
+                                     since=old.since if old else now, updated=now, thread_id=args.thread)
+                    )  # fmt: skip
+                    print(
+                        f"{'updated' if old else 'added'} {chat_id} ({kind}{f', topic {args.thread}' if args.thread else ''})"
+                    )
+                elif await store.delete_subscription(chat_id):
+                    print(f"removed {chat_id}")
+                else:
+                    print(f"{chat_id} was not subscribed")
+            return EXIT_FAILED if bad else EXIT_OK
+
+    return asyncio.run(run())
+
+
+def _main_publish(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None:
+        return _fail(EXIT_USAGE, "TELEGRAM_BOT_TOKEN is not set; publishing needs the bot's token")
+    if settings.anthropic_api_key is None:
+        return _fail(EXIT_USAGE, "ANTHROPIC_API_KEY is not set; the digest needs Claude")
+    now = utcnow()
+    try:
+        week = IsoWeek.parse(args.week, now=now, tz=settings.tz)
+    except WeekError as exc:
+        return _fail(EXIT_USAGE, f"bad week: {exc}")
+    if not week.is_completed(now, settings.tz):
+        return _fail(EXIT_USAGE, f"{week} has not ended yet; only completed weeks are published. Examples: {EXAMPLES}")
+
+    async def run() -> int:
+        async with open_app(settings) as app, make_bot(settings) as bot:
+            broadcaster = Broadcaster(
+                bot, app.store, app.digests, settings, clock=utcnow, notify=admin_notifier(bot, settings)
+            )
+            if args.dry_run:
+                _, parts, _ = await broadcaster.prepare(week, keep_plan=False)
+                ledger = await app.store.ledger(week)
+                recipients = await broadcaster.recipients()
+                print(f"{week}: {len(parts)} messages per chat, {len(recipients)} chats")
+                for to in recipients:
+                    done = ledger.get(to.key, {}).get("state") == "sent"
+                    topic = f" topic {to.thread_id}" if to.thread_id else ""
+                    print(f"  {to.key}\t{to.kind}{topic}\t{'already sent' if done else 'would send'}")
+                return EXIT_OK
+            report = await broadcaster.publish(week, wait=settings.publish_lock_seconds + 5)
+            print(report.line())
+            return EXIT_OK if not (report.failed or report.unknown) else EXIT_FAILED
+
+    try:
+        return asyncio.run(run())
+    except (HeldError, DigestError) as exc:
+        return _fail(EXIT_FAILED, f"{week} not published: {exc}")
+    except AlreadyPublishing as exc:
+        return _fail(EXIT_FAILED, str(exc))
+    except InvalidToken:
+        return _fail(EXIT_USAGE, "Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather")
 
 
 if __name__ == "__main__":

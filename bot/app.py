@@ -11,13 +11,16 @@ import aiohttp
 import fakeredis
 from anthropic import AsyncAnthropic
 from redis.asyncio import BlockingConnectionPool, Redis
-from telegram import LinkPreviewOptions, Update
+from telegram import Bot, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, Defaults
 
 from bot import __version__
 from bot.config import ConfigError, Settings, config_dir
+from bot.deliver import Broadcaster, Notify
 from bot.digest import Clock, DigestService, utcnow
+from bot.schedule import WeeklyScheduler
 from bot.sources.hf import HFSource
 from bot.store import Store
 from bot.translate import PromptConfig, Translator
@@ -39,8 +42,27 @@ class App:
     digests: DigestService
 
 
-def build_application(app: App, clock: Clock = utcnow) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application with every handler, built on the App's services."""
+def admin_notifier(bot: Bot, settings: Settings) -> Notify:
+    """Tell every admin something in a private message; a failure to tell is logged, never raised."""
+
+    async def notify(text: str) -> None:
+        for admin in settings.admins:
+            try:
+                await bot.send_message(admin, text, parse_mode=None)
+            except TelegramError as exc:
+                log.warning("Could not tell admin %s: %s", admin, exc)
+
+    return notify
+
+
+def make_bot(settings: Settings) -> Bot:
+    if settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    return Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url)
+
+
+def build_application(app: App, clock: Clock = utcnow) -> tuple[Application, Broadcaster]:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with every handler, and the Broadcaster on its bot."""
     from bot.commands import Commands  # here, not at the top: commands imports App from this module
 
     if app.settings.telegram_bot_token is None:
@@ -57,25 +79,37 @@ def build_application(app: App, clock: Clock = utcnow) -> Application:  # type: 
         .pool_timeout(30)
         .build()
     )
-    Commands(app, clock).register(application)
-    return application
+    broadcaster = Broadcaster(
+        application.bot, app.store, app.digests, app.settings, clock=clock,
+        notify=admin_notifier(application.bot, app.settings),
+    )  # fmt: skip
+    Commands(app, clock, broadcaster).register(application)
+    return application, broadcaster
 
 
 @asynccontextmanager
-async def running_bot(app: App, *, clock: Clock = utcnow, poll_timeout: int = 30) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The bot, long polling, until the block ends; then polling stops and the bot shuts down."""
+async def running_bot(
+    app: App, *, clock: Clock = utcnow, poll_timeout: int = 30, schedule: bool = True
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The bot, long polling (and, with `schedule`, publishing weekly), until the block ends."""
     from bot.commands import COMMANDS
 
-    application = build_application(app, clock)
+    application, broadcaster = build_application(app, clock)
+    scheduler = WeeklyScheduler(
+        broadcaster, app.store, app.settings, clock=clock, notify=admin_notifier(application.bot, app.settings)
+    )
     async with application:  # initialize (getMe) and, at the end, shutdown
         await application.bot.set_my_commands(COMMANDS)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
         log.info("Bot @%s is polling for updates", application.bot.username)
+        if schedule:
+            scheduler.start()
         try:
             yield application
         finally:
+            scheduler.shutdown()
             await application.updater.stop()
             await application.stop()
 

@@ -35,10 +35,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.deliver import AlreadyPublishing, Broadcaster, HeldError
 from bot.digest import Clock, EmptyWeekError, SourceError
 from bot.logs import redact
 from bot.models import ChatKind, Digest, Subscription
 from bot.render import esc, render_paper, render_telegram
+from bot.schedule import next_run
 from bot.store import StoreError
 from bot.week import IsoWeek, WeekError, weeks_in_year
 
@@ -73,7 +75,10 @@ HELP = (
     "/unsubscribe — 구독 해지 (채널은 /unsubscribe @채널)\n\n"
     "다이제스트의 ‘전문 번역’ 링크를 누르면 논문 초록 전체의 한국어 번역을 볼 수 있습니다."
 )
-ADMIN_HELP = "\n\n<b>관리자</b>\n/status — 상태\n/preview [주] — 구독자가 받을 다이제스트 미리보기\n/retranslate &lt;논문 id&gt; — 다시 번역"
+ADMIN_HELP = (
+    "\n\n<b>관리자</b>\n/status — 상태\n/preview [주] — 구독자가 받을 다이제스트 미리보기\n"
+    "/publish [주] — 지금 발행 (아직 받지 않은 대화에만)\n/retranslate &lt;논문 id&gt; — 다시 번역"
+)
 UNKNOWN = "알 수 없는 명령어입니다. /help 를 보내 보세요."
 PLAIN_TEXT = "명령어로 말씀해 주세요. 예: /week 2025-W38 — 전체 목록은 /help"
 SORRY = "죄송합니다, 처리하는 중에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."
@@ -114,8 +119,9 @@ COMMANDS = [
 
 
 class Commands:
-    def __init__(self, app: App, clock: Clock) -> None:
+    def __init__(self, app: App, clock: Clock, broadcaster: Broadcaster) -> None:
         self.app = app
+        self.broadcaster = broadcaster
         self.settings = app.settings
         self.store = app.store
         self.digests = app.digests
@@ -133,6 +139,7 @@ class Commands:
             ("status", self.status),
             ("preview", self.preview),
             ("retranslate", self.retranslate),
+            ("publish", self.publish),
         ):
             application.add_handler(CommandHandler(name, callback))
         application.add_handler(CallbackQueryHandler(self.on_week_button, pattern=r"^w:"))
@@ -455,7 +462,52 @@ class Commands:
             f"출력 {usage['output_tokens']:,} · 캐시 읽기 {usage['cache_read_input_tokens']:,} · "
             f"캐시 쓰기 {usage['cache_creation_input_tokens']:,} 토큰",
         ]
+        last = await self.store.get_json("publish", "last")
+        upcoming = next_run(self.settings, self.clock())
+        lines += ["", "<b>정기 발행</b>"]
+        if last:
+            lines.append(
+                f"지난 발행: {esc(last['week'])} ({esc(last['started'][:16])}) — 대화 {last['chats']} · 보냄 {last['sent']} · "
+                f"이미 보냄 {last['already']} · 실패 {last['failed']} · 비활성 {last['inactive']} · "
+                f"결과 불명 {last['unknown']} · 번역 대기 {last['pending_papers']}편"
+            )
+        else:
+            lines.append("지난 발행: 없음")
+        lines.append(
+            f"다음 발행: {upcoming.strftime('%Y-%m-%d %H:%M %Z') if upcoming else '없음'} ({esc(self.settings.schedule)})"
+        )
+        healing = await self.store.heal_weeks()
+        if healing:
+            lines.append(f"번역 대기 중인 주: {', '.join(esc(w) for w in sorted(healing))}")
         await self._say(update, context, "\n".join(lines))
+
+    async def publish(self, update: Update, context: Context) -> None:
+        if not self._is_admin(update.effective_user):
+            await self._not_for_you(update, context)
+            return
+        text = " ".join(context.args or []) or "last"
+        try:
+            week = IsoWeek.parse(text, now=self.clock(), tz=self.settings.tz)
+        except WeekError as exc:
+            await self._say(update, context, _korean_week_error(exc, text))
+            return
+        if not week.is_completed(self.clock(), self.settings.tz):
+            await self._say(update, context, f"{week}는 아직 끝나지 않았습니다. 끝난 주만 발행할 수 있어요.")
+            return
+        await self._say(update, context, f"📤 {week} 발행을 시작합니다 (아직 받지 않은 대화에만 보냅니다).")
+        try:
+            report = await self.broadcaster.publish(week)
+        except (HeldError, EmptyWeekError, SourceError) as exc:
+            await self._say(update, context, f"⏸ {week}를 발행하지 않았습니다: {esc(str(exc))}")
+            return
+        except AlreadyPublishing:
+            await self._say(update, context, f"{week}는 지금 다른 곳에서 발행 중입니다.")
+            return
+        await self._say(
+            update, context,
+            f"✅ {week} 발행 끝: 대화 {report.chats} · 새로 보냄 {report.sent} · 이미 보냄 {report.already} · "
+            f"실패 {report.failed} · 비활성 {report.inactive} · 결과 불명 {report.unknown} · 번역 대기 {report.pending_papers}편",
+        )  # fmt: skip
 
     async def preview(self, update: Update, context: Context) -> None:
         if not self._is_admin(update.effective_user):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -47,6 +50,13 @@ class Settings(BaseSettings):
 
     # HFWEEKLY_<NAME> settings, documented in config/settings.toml.
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    schedule: str = "0 9 * * mon"
+    catch_up: timedelta = timedelta(days=3)
+    broadcast_rate: float = Field(default=29.0, ge=0)  # messages per second overall; 0: no limiter
+    group_rate_per_minute: float = Field(default=20.0, ge=0)  # per group or channel; 0: no limiter
+    broadcast_concurrency: int = Field(default=32, ge=1, le=1000)
+    publish_lock_seconds: float = Field(default=30.0, ge=1, le=3600)
     timezone: str = "Asia/Seoul"
     top_n: int = Field(default=10, ge=1, le=50)
     model: str = "claude-sonnet-5-5"
@@ -58,6 +68,39 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default="hfweekly", pattern=r"^[A-Za-z0-9_.-]+$")
     week_build_limit: int = Field(default=5, ge=1, le=1000)
     week_build_window_minutes: int = Field(default=10, ge=1, le=1440)
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _channel_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_ids(cls, value: list[str]) -> list[str]:
+        for channel in value:
+            if not (channel.startswith("@") or channel.removeprefix("-").isdigit()):
+                raise ValueError(f"{channel!r} is neither @username nor a numeric chat id")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a cron expression such as '0 9 * * mon' ({exc})") from exc
+        return value
+
+    @field_validator("catch_up", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        """`3d`, `12h`, `90m`, `45s` as well as ISO 8601 (`P3D`) or seconds."""
+        if isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhms])\s*", value.lower())):
+            unit = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[m[2]]
+            return timedelta(**{unit: float(m[1])})
+        return value
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -99,7 +99,12 @@ _TAG = re.compile(r"<[^>]*>")
 
 def telegram_length(html_text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units of the text once tags and entities are parsed."""
-    return len(html.unescape(_TAG.sub("", html_text)).encode("utf-16-le")) // 2
+    return len(plain_text(html_text).encode("utf-16-le")) // 2
+
+
+def plain_text(html_text: str) -> str:
+    """The text of a Telegram HTML message without its markup (what a reader would see)."""
+    return html.unescape(_TAG.sub("", html_text))
 
 
 def paper_deep_link(bot_username: str, paper_id: str) -> str:
@@ -166,20 +171,47 @@ def _fitted_block(item: DigestItem, bot_username: str | None, frame: int) -> str
     return block
 
 
-def render_telegram(digest: Digest, *, bot_username: str | None = None) -> list[str]:
-    """The digest as Telegram HTML messages, split only between papers, each within Telegram's limit."""
+def plan_parts(digest: Digest, *, bot_username: str | None = None) -> list[list[int]]:
+    """Which papers (by rank) go into which message: greedily, splitting only between papers."""
     header, footer = _header(digest), _footer(digest)
     frame = telegram_length(header) + telegram_length(footer) + 4  # the blank lines around them
-    blocks = [_fitted_block(item, bot_username, frame) for item in digest.items]
     parts: list[list[str]] = [[]]
-    for block in blocks:
+    plan: list[list[int]] = [[]]
+    for item in digest.items:
+        block = _fitted_block(item, bot_username, frame)
         candidate = "\n\n".join([header, *parts[-1], block, footer])  # header/footer: the worst case
         if parts[-1] and telegram_length(candidate) > TELEGRAM_LIMIT:
             parts.append([])
+            plan.append([])
         parts[-1].append(block)
-    parts[0].insert(0, header)
-    parts[-1].append(footer)
-    return ["\n\n".join(part) for part in parts]
+        plan[-1].append(item.rank)
+    return plan
+
+
+def render_parts(digest: Digest, plan: list[list[int]], *, bot_username: str | None = None) -> list[str]:
+    """The messages of `plan` (ranks per message), header on the first and footer on the last.
+
+    A sent digest is edited in place with the same plan when its pending papers are translated, so
+    every message keeps its papers. A plan's part that no longer fits is shortened, never split."""
+    header, footer = _header(digest), _footer(digest)
+    frame = telegram_length(header) + telegram_length(footer) + 4
+    by_rank = {item.rank: item for item in digest.items}
+    texts = []
+    for i, ranks in enumerate(plan):
+        blocks = [_fitted_block(by_rank[r], bot_username, frame) for r in ranks if r in by_rank]
+        chunk = [header] * (i == 0) + blocks + [footer] * (i == len(plan) - 1)
+        limit = 1000
+        while telegram_length("\n\n".join(chunk)) > TELEGRAM_LIMIT and limit >= 0:
+            blocks = [_item_block(by_rank[r], bot_username, limit) for r in ranks if r in by_rank]
+            chunk = [header] * (i == 0) + blocks + [footer] * (i == len(plan) - 1)
+            limit -= 250
+        texts.append("\n\n".join(chunk))
+    return texts
+
+
+def render_telegram(digest: Digest, *, bot_username: str | None = None) -> list[str]:
+    """The digest as Telegram HTML messages, split only between papers, each within Telegram's limit."""
+    return render_parts(digest, plan_parts(digest, bot_username=bot_username), bot_username=bot_username)
 
 
 def render_paper(paper: Paper, translation: Translation | None, week: IsoWeek) -> str:

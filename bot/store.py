@@ -9,6 +9,14 @@ Keys (all under `<prefix>:`):
   subs                                      hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
   ratelimit:<name>:<user id>                sorted set of recent hits (sliding window), TTL = the window
   once:<name>                               a marker that something was done recently (SET NX EX)
+  ledger:<week>                             hash chat -> JSON delivery record (state, message ids, …)
+  ledger:<week>:plan                        JSON: which paper ranks went into which message part
+  publish:done:<week>                       JSON report of the finished publish of a week
+  publish:last                              JSON report of the latest publish run (any week)
+  publish:hold:<week>                       JSON: a publish held by the source gate, and since when
+  heal                                      hash week -> JSON: weeks whose sent messages await healing
+  floodwait                                 epoch seconds until which Telegram asked us to wait
+  lock:publish:<week>                       the publish lock of a week (one sender at a time)
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import RedisError
 
 from bot.models import ChatKind, Paper, Snapshot, Subscription, Translation
@@ -33,6 +42,7 @@ SNAPSHOT_TTL = timedelta(days=400)  # a completed week's ranking is kept for goo
 PROVISIONAL_SNAPSHOT_TTL = timedelta(minutes=30)  # a week still running: upvotes are still moving
 TRANSLATION_TTL = timedelta(days=400)
 USAGE_TTL = timedelta(days=400)
+LEDGER_TTL = timedelta(days=400)
 
 USAGE_FIELDS = (
     "calls",
@@ -175,6 +185,16 @@ class Store:
     async def delete_subscription(self, chat_id: int) -> bool:
         return bool(await self._call(self._redis.hdel(self._key("subs"), str(chat_id))))
 
+    async def move_subscription(self, old_chat_id: int, new_chat_id: int, now: datetime) -> Subscription | None:
+        """A group became a supergroup: the subscription follows it to its new id."""
+        sub = await self.get_subscription(old_chat_id)
+        if sub is None:
+            return None
+        moved = replace(sub, chat_id=new_chat_id, kind=ChatKind.SUPERGROUP, updated=now)
+        await self.save_subscription(moved)
+        await self.delete_subscription(old_chat_id)
+        return moved
+
     async def set_subscription_active(self, chat_id: int, active: bool, now: datetime) -> Subscription | None:
         """Mark a subscription (in)active; None if the chat has none."""
         sub = await self.get_subscription(chat_id)
@@ -184,6 +204,47 @@ class Store:
             sub = replace(sub, active=active, updated=now)
             await self.save_subscription(sub)
         return sub
+
+    # --- delivery ledger and publish state ---------------------------------------------------------
+
+    async def ledger(self, week: IsoWeek) -> dict[str, dict[str, Any]]:
+        raw: dict[str, str] = await self._call(self._redis.hgetall(self._key("ledger", str(week))))
+        return {chat: json.loads(value) for chat, value in raw.items()}
+
+    async def ledger_entry(self, week: IsoWeek, chat: str) -> dict[str, Any] | None:
+        raw = await self._call(self._redis.hget(self._key("ledger", str(week)), chat))
+        return json.loads(raw) if raw else None
+
+    async def save_ledger_entry(self, week: IsoWeek, chat: str, entry: dict[str, Any]) -> None:
+        key = self._key("ledger", str(week))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, chat, _dumps(entry))
+            pipe.expire(key, LEDGER_TTL)
+            await self._call(pipe.execute())
+
+    async def get_json(self, *parts: str) -> Any:
+        raw = await self._get(self._key(*parts))
+        return json.loads(raw) if raw else None
+
+    async def set_json(self, value: object, *parts: str, ttl: timedelta | None = None) -> None:
+        await self._call(self._redis.set(self._key(*parts), _dumps(value), ex=ttl))
+
+    async def delete(self, *parts: str) -> None:
+        await self._call(self._redis.delete(self._key(*parts)))
+
+    async def heal_weeks(self) -> dict[str, dict[str, Any]]:
+        raw: dict[str, str] = await self._call(self._redis.hgetall(self._key("heal")))
+        return {week: json.loads(value) for week, value in raw.items()}
+
+    async def set_heal(self, week: IsoWeek, record: dict[str, Any] | None) -> None:
+        if record is None:
+            await self._call(self._redis.hdel(self._key("heal"), str(week)))
+        else:
+            await self._call(self._redis.hset(self._key("heal"), str(week), _dumps(record)))
+
+    def lock(self, name: str, *, timeout: timedelta) -> Lock:
+        """A Redis lock (redis-py's) under our prefix; the holder must extend it before `timeout` passes."""
+        return self._redis.lock(self._key("lock", name), timeout=timeout.total_seconds(), blocking=False)
 
     # --- limits ----------------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ from bot.app import App, open_app
 from bot.config import Settings
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, week_items
+from tests.fakes.telegram import FakeTelegram
 
+ADMIN, ALICE, BOB = 900, 1001, 1002
+GROUP, FORUM, CHANNEL = -2001, -1002002, -1003003
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday; every week used in tests has ended
 
@@ -55,6 +58,22 @@ async def fake_hf() -> AsyncIterator[FakeHF]:
 async def fake_claude() -> AsyncIterator[FakeClaude]:
     server = FakeClaude()
     await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    for user in (ADMIN, ALICE, BOB):
+        server.add_chat(user, "private")
+    server.add_chat(GROUP, "group", "ML 스터디")
+    server.add_chat(FORUM, "supergroup", "논문 포럼", is_forum=True)
+    server.add_chat(CHANNEL, "channel", "HF 주간 논문", username="hf_weekly_ko")
+    server.set_member(GROUP, ALICE, "administrator")
+    server.set_member(GROUP, BOB, "member")
+    server.set_member(FORUM, ALICE, "creator", is_anonymous=False)
     yield server
     await server.stop()
 

@@ -11,30 +11,13 @@ from pydantic import SecretStr
 from bot.app import App, open_app, running_bot
 from bot.config import Settings
 from bot.models import ChatKind
+from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
 
 NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39: 2025-W38 is the last completed week
-ADMIN, ALICE, BOB = 900, 1001, 1002
-GROUP, FORUM, CHANNEL = -2001, -1002002, -1003003
-
-
-@pytest.fixture
-async def fake_tg() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    for user in (ADMIN, ALICE, BOB):
-        server.add_chat(user, "private")
-    server.add_chat(GROUP, "group", "ML 스터디")
-    server.add_chat(FORUM, "supergroup", "논문 포럼", is_forum=True)
-    server.add_chat(CHANNEL, "channel", "HF 주간 논문", username="hf_weekly_ko")
-    server.set_member(GROUP, ALICE, "administrator")
-    server.set_member(GROUP, BOB, "member")
-    server.set_member(FORUM, ALICE, "creator", is_anonymous=False)
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
@@ -47,7 +30,10 @@ async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> Asy
             "admins": [ADMIN],
         }
     )
-    async with open_app(configured, clock=lambda: NOW) as app, running_bot(app, clock=lambda: NOW, poll_timeout=1):
+    async with (
+        open_app(configured, clock=lambda: NOW) as app,
+        running_bot(app, clock=lambda: NOW, poll_timeout=1, schedule=False),
+    ):
         yield app
 
 

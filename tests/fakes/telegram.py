@@ -77,6 +77,11 @@ class FakeTelegram(FakeServer):
         self.members: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, user) -> ChatMember
         self.failures: dict[int, deque[ApiError]] = defaultdict(deque)  # chat -> next errors to answer
         self.rejected: list[tuple[str, int, str]] = []  # (method, chat, description) refused
+        self.hang: dict[int, float] = {}  # chat -> seconds the next sendMessage to it takes (after delivery)
+        self.flood_limit: int | None = None  # messages per second over all chats, as Telegram enforces
+        self.too_many: int = 0  # 429 answers given because of flood_limit
+        self.delay = 0.0  # seconds every sendMessage takes before it is delivered
+        self._recent: deque[float] = deque()
         self.app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
 
     # --- the world ---------------------------------------------------------------------------------
@@ -286,8 +291,22 @@ class FakeTelegram(FakeServer):
             raise ApiError(400, "Bad Request: message is too long")
         return text
 
+    def _flood_check(self) -> None:
+        if self.flood_limit is None:
+            return
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.flood_limit:
+            self.too_many += 1
+            raise retry_after(1)
+        self._recent.append(now)
+
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         chat_id = self._chat(params)
+        self._flood_check()
         text = self._check_text(params)
         thread = params.get("message_thread_id")
         if thread is not None and not self.chats[chat_id].get("is_forum"):
@@ -295,10 +314,13 @@ class FakeTelegram(FakeServer):
         sent = Sent("sendMessage", chat_id, next(self._message_ids[chat_id]), text, params, _ARRIVED.get())
         self.sent.append(sent)
         self.messages[(chat_id, sent.message_id)] = sent
+        if hang := self.hang.pop(chat_id, 0.0):  # delivered, but the answer is late: the client times out
+            await asyncio.sleep(hang)
         return self._message_result(sent)
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat(params)
+        self._flood_check()
         message_id = int(params["message_id"])
         if (chat_id, message_id) not in self.messages:
             raise ApiError(400, "Bad Request: message to edit not found")

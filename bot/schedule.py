@@ -1,0 +1,144 @@
+"""The weekly job, catch-up after downtime, held runs and healing.
+
+APScheduler runs `tick` at the cron time (`schedule` in `timezone`) and once a minute. `tick` asks
+Redis what is owed rather than trusting the in-memory job store: APScheduler's jobs do not survive a
+restart and its misfire grace is one second. So a publish whose scheduled time passed while the bot
+was down is made at start, once, if it is within `catch_up`; a publish the source gate held is
+retried every 30 minutes for 12 hours; weeks with pending translations are healed every 15 minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import Settings
+from bot.deliver import AlreadyPublishing, Broadcaster, Clock, HeldError, Notify
+from bot.digest import DigestError, EmptyWeekError, SourceError
+from bot.store import Store, StoreError
+from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
+
+HOLD_RETRY = timedelta(minutes=30)
+HOLD_FOR = timedelta(hours=12)
+HEAL_EVERY = timedelta(minutes=15)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def fire_times(settings: Settings, start: datetime, end: datetime) -> list[datetime]:
+    """The scheduled publish times in [start, end] (pure: the cron trigger in the configured timezone)."""
+    trigger = CronTrigger.from_crontab(settings.schedule, timezone=settings.tz)
+    times = []
+    current = start.astimezone(settings.tz)
+    while (fire := trigger.get_next_fire_time(None, current)) is not None and fire <= end:
+        times.append(fire)
+        current = fire + ONE_MICROSECOND
+    return times
+
+
+def next_run(settings: Settings, now: datetime) -> datetime | None:
+    trigger = CronTrigger.from_crontab(settings.schedule, timezone=settings.tz)
+    fire: datetime | None = trigger.get_next_fire_time(None, now.astimezone(settings.tz))
+    return fire
+
+
+def owed_week(settings: Settings, now: datetime) -> IsoWeek | None:
+    """The week the latest scheduled time within the catch-up window asks to publish, if any."""
+    times = fire_times(settings, now - settings.catch_up, now)
+    return IsoWeek.last_completed(times[-1], settings.tz) if times else None
+
+
+class WeeklyScheduler:
+    def __init__(
+        self, broadcaster: Broadcaster, store: Store, settings: Settings, *, clock: Clock, notify: Notify
+    ) -> None:
+        self._broadcaster = broadcaster
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._notify = notify
+        self._last_heal: datetime | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=self._settings.tz)
+        trigger = CronTrigger.from_crontab(self._settings.schedule, timezone=self._settings.tz)
+        # max_instances=1 and coalesce: a tick still running is not started twice.
+        scheduler.add_job(self.tick, trigger, id="weekly", max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(minutes=1),
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(self._settings.tz),  # at start: the catch-up
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("Weekly publish scheduled '%s' (%s); next: %s", self._settings.schedule, self._settings.timezone,
+                 next_run(self._settings, self._clock()))  # fmt: skip
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def tick(self) -> None:
+        """Do whatever is owed now: the scheduled publish (or its catch-up), held retries, healing."""
+        try:
+            now = self._clock()
+            await self._scheduled(now)
+            await self._held(now)
+            if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
+                self._last_heal = now
+                await self._broadcaster.heal()
+        except (StoreError, DigestError) as exc:  # Redis or a source down: the next tick tries again
+            log.warning("Scheduled work failed, will retry: %s", exc)
+
+    async def _scheduled(self, now: datetime) -> None:
+        week = owed_week(self._settings, now)
+        if week is None or await self._store.get_json("publish", "done", str(week)) is not None:
+            return
+        if await self._store.get_json("publish", "hold", str(week)) is not None:
+            return  # the held-run retries take care of it
+        log.info("Scheduled publish of %s is due", week)
+        await self._publish(week, now)
+
+    async def _held(self, now: datetime) -> None:
+        week = owed_week(self._settings, now)
+        if week is None:
+            return
+        hold = await self._store.get_json("publish", "hold", str(week))
+        if hold is None or hold.get("gave_up") or await self._store.get_json("publish", "done", str(week)):
+            return
+        if now - datetime.fromisoformat(hold["last"]) < HOLD_RETRY:
+            return
+        if now - datetime.fromisoformat(hold["since"]) >= HOLD_FOR:
+            hold["gave_up"] = True
+            await self._store.set_json(hold, "publish", "hold", str(week), ttl=timedelta(days=30))
+            await self._notify(
+                f"❌ {week}: 12시간 동안 소스가 준비되지 않아 발행을 포기했습니다. /publish {week} 로 직접 보낼 수 있습니다.\n{hold['reason']}"
+            )
+            return
+        await self._publish(week, now, refresh=True)
+
+    async def _publish(self, week: IsoWeek, now: datetime, *, refresh: bool = False) -> None:
+        try:
+            await self._broadcaster.publish(week, refresh=refresh)
+        except AlreadyPublishing as exc:
+            log.info("%s", exc)
+        except (HeldError, EmptyWeekError, SourceError) as exc:  # held: retried every 30 minutes
+            hold = await self._store.get_json("publish", "hold", str(week))
+            if hold is None:
+                hold = {"since": now.isoformat(), "reason": str(exc)}
+                await self._notify(f"⏸ {week} 발행을 보류했습니다: {exc}\n30분마다 다시 확인합니다 (최대 12시간).")
+            hold.update(last=now.isoformat(), reason=str(exc))
+            await self._store.set_json(hold, "publish", "hold", str(week), ttl=timedelta(days=30))
+            log.warning("Publish of %s held: %s", week, exc)
+        else:
+            await self._store.delete("publish", "hold", str(week))

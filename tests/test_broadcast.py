@@ -1,0 +1,391 @@
+"""The weekly broadcast: the Broadcaster and the scheduler against the fake Telegram and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import SecretStr
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.app import App, admin_notifier, open_app
+from bot.config import Settings
+from bot.deliver import UNKNOWN, AlreadyPublishing, Broadcaster, HeldError
+from bot.models import ChatKind, Subscription
+from bot.schedule import WeeklyScheduler, owed_week
+from bot.week import IsoWeek
+from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
+from tests.fakes.anthropic import FakeClaude
+from tests.fakes.hf import FakeHF, week_items
+from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, blocked, migrated, not_found, retry_after
+from tests.fakes.telegram_html import parse_telegram_html
+
+W38 = IsoWeek(2025, 38)
+MONDAY_9 = datetime(2025, 9, 22, 0, 0, 30, tzinfo=UTC)  # 09:00:30 in Seoul, Monday of 2025-W39
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY_9)
+
+
+@pytest.fixture
+def broadcast_settings(settings: Settings, fake_tg: FakeTelegram) -> Settings:
+    return settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_api_base_url": f"{fake_tg.url}/bot",
+            "admins": [ADMIN],
+            "broadcast_rate": 0.0,  # no pacing unless a test is about pacing
+            "group_rate_per_minute": 0.0,
+        }
+    )
+
+
+@pytest.fixture
+async def app(broadcast_settings: Settings, clock: Clock) -> AsyncIterator[App]:
+    async with open_app(broadcast_settings, clock=clock) as built:
+        yield built
+
+
+@pytest.fixture
+async def tg_bot(broadcast_settings: Settings) -> AsyncIterator[Bot]:
+    request = HTTPXRequest(connection_pool_size=64, read_timeout=1.0)
+    async with Bot(TOKEN, base_url=broadcast_settings.telegram_api_base_url, request=request) as bot:
+        yield bot
+
+
+def broadcaster(app: App, bot: Bot, clock: Clock, settings: Settings | None = None) -> Broadcaster:
+    s = settings or app.settings
+    return Broadcaster(bot, app.store, app.digests, s, clock=clock, notify=admin_notifier(bot, s))
+
+
+async def subscribe(app: App, chat_id: int, kind: ChatKind, thread: int | None = None) -> None:
+    now = datetime(2025, 9, 1, tzinfo=UTC)
+    await app.store.save_subscription(
+        Subscription(chat_id=chat_id, kind=kind, title=f"chat {chat_id}", active=True, since=now, updated=now,
+                     thread_id=thread)
+    )  # fmt: skip
+
+
+async def everyone(app: App) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    await subscribe(app, BOB, ChatKind.PRIVATE)
+    await subscribe(app, GROUP, ChatKind.GROUP)
+    await subscribe(app, FORUM, ChatKind.SUPERGROUP, thread=42)
+
+
+def digest_parts(fake: FakeTelegram, chat: int) -> list[str]:
+    return [s.text for s in fake.to(chat) if s.method == "sendMessage"]
+
+
+def admin_texts(fake: FakeTelegram) -> list[str]:
+    return [s.text for s in fake.to(ADMIN)]
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+async def test_every_chat_gets_every_part_once(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    await everyone(app)
+    app.settings.channels = ["@hf_weekly_ko"]
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert (report.chats, report.sent, report.failed, report.already) == (5, 5, 0, 0)
+    reference = digest_parts(fake_tg, ALICE)
+    assert reference and "Top 10" in parse_telegram_html(reference[0])
+    assert "Claude가 번역·요약한 AI 번역" in parse_telegram_html(reference[-1])
+    assert "?start=p_2509_13310" in "".join(reference)
+    for chat in (BOB, GROUP, FORUM, CHANNEL):
+        assert digest_parts(fake_tg, chat) == reference
+    assert {s.params.get("message_thread_id") for s in fake_tg.to(FORUM)} == {42}
+    ledger = await app.store.ledger(W38)
+    assert ledger[str(ALICE)]["state"] == "sent"
+    assert all(isinstance(m, int) and m > 0 for m in ledger[str(ALICE)]["parts"])
+    assert ledger["@hf_weekly_ko"]["state"] == "sent"
+
+    again = await broadcaster(app, tg_bot, clock).publish(W38)  # idempotent
+    assert (again.sent, again.already, again.messages) == (0, 5, 0)
+    assert digest_parts(fake_tg, ALICE) == reference
+
+
+async def test_rate_limits_are_kept(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    for user in range(5000, 5040):
+        fake_tg.add_chat(user, "private")
+        await subscribe(app, user, ChatKind.PRIVATE)
+    fake_tg.flood_limit = 30
+    paced = app.settings.model_copy(update={"broadcast_rate": 29.0})
+    started = time.monotonic()
+    report = await broadcaster(app, tg_bot, clock, paced).publish(W38)
+    elapsed = time.monotonic() - started
+    assert report.sent == 40 and fake_tg.too_many == 0
+    assert elapsed >= (report.messages - 1) / 29 * 0.95  # no faster than the limit allows
+
+
+async def test_group_limit_per_minute(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    await subscribe(app, GROUP, ChatKind.GROUP)
+    paced = app.settings.model_copy(update={"group_rate_per_minute": 120.0})  # one message per 0.5 s
+    started = time.monotonic()
+    report = await broadcaster(app, tg_bot, clock, paced).publish(W38)
+    assert report.messages >= 1
+    assert time.monotonic() - started >= (report.messages - 1) * 0.5 * 0.95
+
+
+async def test_retry_after_is_waited_and_kept_in_redis(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    fake_tg.fail_next(ALICE, retry_after(1))
+    started = time.monotonic()
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert report.sent == 1 and time.monotonic() - started >= 0.95
+    assert [r[2] for r in fake_tg.rejected] == ["Too Many Requests: retry after 1"]
+
+    # A restart while a flood wait is on does not hammer Telegram: it waits what is left first.
+    await app.store.set_json(time.time() + 1.5, "floodwait", ttl=timedelta(seconds=5))
+    await subscribe(app, BOB, ChatKind.PRIVATE)
+    started = time.monotonic()
+    await broadcaster(app, tg_bot, clock).publish(W38)
+    first = min(s.at for s in fake_tg.to(BOB))
+    assert first - started >= 1.4
+
+
+async def test_blocked_and_missing_chats_are_deactivated_and_others_served(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await everyone(app)
+    fake_tg.fail_next(ALICE, blocked())
+    fake_tg.fail_next(GROUP, not_found())
+    fake_tg.fail_next(BOB, ApiError(400, "Bad Request: something else"))
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert (report.sent, report.inactive, report.failed) == (1, 2, 1)
+    alice = await app.store.get_subscription(ALICE)
+    group = await app.store.get_subscription(GROUP)
+    assert alice is not None and not alice.active and group is not None and not group.active
+    ledger = await app.store.ledger(W38)
+    assert ledger[str(ALICE)]["state"] == "inactive" and "blocked" in ledger[str(ALICE)]["last_error"]
+    assert ledger[str(BOB)]["state"] == "failed" and ledger[str(BOB)]["parts"][0] is None
+    assert digest_parts(fake_tg, FORUM)
+    assert any("발행 결과" in t for t in admin_texts(fake_tg))
+
+    # The failed chat is retried by the next run; the deactivated ones are not.
+    again = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert (again.sent, again.already, again.chats) == (1, 1, 2)
+
+
+async def test_group_migrated_to_supergroup(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    await subscribe(app, GROUP, ChatKind.GROUP)
+    new_id = -1009999
+    fake_tg.add_chat(new_id, "supergroup", "ML 스터디")
+    fake_tg.fail_next(GROUP, migrated(new_id))
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert report.migrated == 1 and report.sent == 1
+    assert await app.store.get_subscription(GROUP) is None
+    moved = await app.store.get_subscription(new_id)
+    assert moved is not None and moved.active and moved.kind is ChatKind.SUPERGROUP
+    assert digest_parts(fake_tg, new_id) and not digest_parts(fake_tg, GROUP)
+
+
+async def test_unparseable_part_is_resent_as_plain_text(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    fake_tg.fail_next(ALICE, ApiError(400, "Bad Request: can't parse entities: unexpected end tag at byte 10"))
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert report.sent == 1
+    first = fake_tg.to(ALICE)[0]
+    assert "parse_mode" not in first.params and "<b>" not in first.text and "Top 10" in first.text
+    assert any("평문으로 다시 보냈습니다" in t for t in admin_texts(fake_tg))
+
+
+async def test_unknown_outcome_is_resent_once_at_the_end(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    await subscribe(app, BOB, ChatKind.PRIVATE)
+    fake_tg.hang[ALICE] = 2.0  # delivered, but the answer comes after the client's 1 s read timeout
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert report.sent == 2 and report.unknown == 0
+    parts = len(digest_parts(fake_tg, BOB))
+    assert len(digest_parts(fake_tg, ALICE)) == parts + 1  # the part in doubt was sent a second time
+    entry = (await app.store.ledger(W38))[str(ALICE)]
+    assert entry["resent_unknown"] is True and UNKNOWN not in entry["parts"]
+
+
+async def test_two_publishers_send_each_chat_once(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    for user in range(6000, 6030):
+        fake_tg.add_chat(user, "private")
+        await subscribe(app, user, ChatKind.PRIVATE)
+    fake_tg.delay = 0.01
+    first, second = broadcaster(app, tg_bot, clock), broadcaster(app, tg_bot, clock)
+    results = await asyncio.gather(first.publish(W38), second.publish(W38), return_exceptions=True)
+    assert sum(isinstance(r, AlreadyPublishing) for r in results) == 1
+    parts = len(digest_parts(fake_tg, 6000))
+    for user in range(6000, 6030):
+        assert len(digest_parts(fake_tg, user)) == parts
+
+
+# --- source gate ---------------------------------------------------------------------------------
+
+
+async def test_source_gate_holds_a_short_week(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    fake_hf.weeks["2025-W30"] = week_items("2026-W14")  # the real week with 9 papers
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    with pytest.raises(HeldError, match="2025-W30 has 9 papers"):
+        await broadcaster(app, tg_bot, clock).publish(IsoWeek(2025, 30))
+    assert fake_tg.to(ALICE) == []
+
+
+# --- healing -------------------------------------------------------------------------------------
+
+
+async def test_pending_papers_are_healed_in_place(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    await subscribe(app, GROUP, ChatKind.GROUP)
+    fake_claude.default = "overloaded"
+    caster = broadcaster(app, tg_bot, clock)
+    report = await caster.publish(W38)
+    assert report.sent == 2 and report.pending_papers == 10
+    sent = fake_tg.to(ALICE)
+    assert all("번역 준비 중" in parse_telegram_html(s.text) for s in sent)
+    assert any("번역 대기 10편" in t for t in admin_texts(fake_tg))
+
+    await caster.heal()  # Claude still down: nothing edited
+    assert not [s for s in fake_tg.sent if s.method == "editMessageText"]
+
+    fake_claude.default = "good"
+    await caster.heal()
+    for chat in (ALICE, GROUP):
+        current = [fake_tg.messages[(chat, s.message_id)] for s in fake_tg.to(chat) if s.method == "sendMessage"]
+        assert all(m.method == "editMessageText" for m in current)
+        text = "".join(parse_telegram_html(m.text) for m in current)
+        assert "번역 준비 중" not in text and "한국어 제목: Scaling Agents via Continual Pre-training" in text
+    assert any("보낸 메시지" in t and "고쳤습니다" in t for t in admin_texts(fake_tg))
+    assert await app.store.heal_weeks() == {}
+
+
+async def test_healing_gives_up_after_72_hours(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    fake_claude.default = "overloaded"
+    caster = broadcaster(app, tg_bot, clock)
+    await caster.publish(W38)
+    clock.now += timedelta(hours=73)
+    await caster.heal()
+    assert await app.store.heal_weeks() == {}
+    assert any("72시간" in t for t in admin_texts(fake_tg))
+
+
+# --- the scheduler -------------------------------------------------------------------------------
+
+
+def scheduler(app: App, bot: Bot, clock: Clock) -> WeeklyScheduler:
+    return WeeklyScheduler(
+        broadcaster(app, bot, clock), app.store, app.settings, clock=clock, notify=admin_notifier(bot, app.settings)
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "owed"),
+    [
+        (datetime(2025, 9, 21, 23, 59, tzinfo=UTC), None),  # Monday 08:59 Seoul: the last run was 7 days ago
+        (datetime(2025, 9, 22, 0, 0, tzinfo=UTC), IsoWeek(2025, 38)),  # Monday 09:00 Seoul
+        (datetime(2025, 9, 24, 12, 0, tzinfo=UTC), IsoWeek(2025, 38)),  # Wednesday: within 3 days
+        (datetime(2025, 9, 25, 0, 0, 1, tzinfo=UTC), None),  # Thursday 09:00:01: more than 3 days late
+        (datetime(2025, 9, 29, 0, 0, tzinfo=UTC), IsoWeek(2025, 39)),
+    ],
+)
+def test_owed_week(settings: Settings, now: datetime, owed: IsoWeek | None) -> None:
+    assert owed_week(settings, now) == owed
+
+
+async def test_scheduler_on_time_once(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    clock.now = datetime(2025, 9, 21, 23, 59, tzinfo=UTC)  # 08:59 Seoul: nothing owed yet
+    jobs = scheduler(app, tg_bot, clock)
+    await jobs.tick()
+    assert digest_parts(fake_tg, ALICE) == []
+    clock.now = MONDAY_9
+    await jobs.tick()
+    parts = digest_parts(fake_tg, ALICE)
+    assert parts and "2025-W38" in parse_telegram_html(parts[0])
+    clock.now += timedelta(minutes=1)
+    await jobs.tick()
+    assert digest_parts(fake_tg, ALICE) == parts  # not twice
+
+
+async def test_scheduler_catches_up_once_after_downtime(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    clock.now = datetime(2025, 9, 24, 5, 0, tzinfo=UTC)  # down since Sunday, back on Wednesday
+    await scheduler(app, tg_bot, clock).tick()
+    parts = digest_parts(fake_tg, ALICE)
+    assert parts
+    await scheduler(app, tg_bot, clock).tick()  # another restart: already done
+    assert digest_parts(fake_tg, ALICE) == parts
+
+
+async def test_scheduler_skips_a_run_outside_the_window(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    clock.now = datetime(2025, 9, 26, 5, 0, tzinfo=UTC)  # Friday: 3 days and 20 hours late
+    await scheduler(app, tg_bot, clock).tick()
+    assert digest_parts(fake_tg, ALICE) == []
+
+
+async def test_scheduler_holds_and_retries_a_short_week(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    fake_hf.weeks["2025-W38"] = week_items("2025-W38")[:9]
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    jobs = scheduler(app, tg_bot, clock)
+    await jobs.tick()
+    assert digest_parts(fake_tg, ALICE) == []
+    assert any("보류" in t for t in admin_texts(fake_tg))
+    hold = await app.store.get_json("publish", "hold", "2025-W38")
+    assert hold is not None and "9 papers" in hold["reason"]
+
+    clock.now += timedelta(minutes=10)
+    await jobs.tick()  # not yet 30 minutes: no new attempt
+    assert fake_hf.api_calls == 1
+
+    fake_hf.weeks["2025-W38"] = week_items("2025-W38")  # the tenth paper appears
+    clock.now += timedelta(minutes=25)
+    await jobs.tick()  # a held run fetches the ranking again
+    assert fake_hf.api_calls == 2
+    parts = digest_parts(fake_tg, ALICE)
+    assert parts and "Top 10" in parse_telegram_html(parts[0])
+    assert await app.store.get_json("publish", "hold", "2025-W38") is None
+
+
+async def test_scheduler_gives_up_a_hold_after_12_hours(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    fake_hf.weeks["2025-W38"] = week_items("2025-W38")[:9]
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    jobs = scheduler(app, tg_bot, clock)
+    await jobs.tick()
+    for _ in range(25):  # every 30 minutes for 12 and a half hours
+        clock.now += timedelta(minutes=30)
+        await jobs.tick()
+    assert fake_hf.api_calls == 24  # the first try and 23 retries within 12 hours
+    assert any("포기했습니다" in t for t in admin_texts(fake_tg))
+    assert digest_parts(fake_tg, ALICE) == []

@@ -1,0 +1,160 @@
+"""`hfweekly publish` and `hfweekly subscribers` as processes: crashes, two publishers, bulk import."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.config import Settings
+from bot.store import Store
+from bot.week import IsoWeek
+from tests.fakes.hf import FakeHF, item_2026
+from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram_html import parse_telegram_html
+from tests.test_cli import hfweekly
+
+WEEK = "2025-W36"
+USERS = range(20_000, 20_120)
+
+
+@pytest.fixture
+def publish_env(cli_env: dict[str, str], fake_tg: FakeTelegram, fake_hf: FakeHF) -> dict[str, str]:
+    """Twenty papers (two messages per chat) and 120 private subscribers' chats."""
+    fake_hf.weeks[WEEK] = [
+        item_2026(
+            f"2509.0{i:04d}",
+            f"Paper {i} on scaling laws for very large multimodal models trained on web-scale data",
+            f"We study scaling {i}. It improves by {i}%.",
+            500 - i,
+        )
+        for i in range(20)
+    ]
+    for user in USERS:
+        fake_tg.add_chat(user, "private")
+    return cli_env | {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": f"{fake_tg.url}/bot",
+        "HFWEEKLY_TOP_N": "20",
+        "HFWEEKLY_BROADCAST_RATE": "0",
+        "HFWEEKLY_BROADCAST_CONCURRENCY": "8",
+        "HFWEEKLY_PUBLISH_LOCK_SECONDS": "2",
+        "PTB_TIMEDELTA": "true",
+    }
+
+
+async def add_subscribers(env: dict[str, str], tmp_path: Path) -> None:
+    ids = "\n".join(str(u) for u in USERS)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "subscribers", "add", "-", env=env, cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate(ids.encode())
+    assert proc.returncode == 0, err
+    assert out.decode().count("added") == len(USERS)
+
+
+def copies(fake: FakeTelegram) -> dict[int, Counter[str]]:
+    """Per chat, how many times each distinct message text arrived."""
+    result: dict[int, Counter[str]] = {}
+    for sent in fake.sent:
+        result.setdefault(sent.chat_id, Counter())[sent.text] += 1
+    return result
+
+
+async def test_killed_publish_resumes_without_gaps_or_repeats(
+    publish_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, settings: Settings, redis: Redis
+) -> None:
+    await add_subscribers(publish_env, tmp_path)
+    fake_tg.delay = 0.02  # a little latency per message, so that the kill lands midway
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "publish", WEEK, env=publish_env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await fake_tg.wait_for(lambda: len(fake_tg.sent) >= 80, within=60)
+    os.kill(proc.pid, signal.SIGKILL)
+    await proc.wait()
+    await asyncio.sleep(0.1)  # requests already in the fake finish there, as they would at Telegram
+
+    ledger = await Store(redis, prefix=settings.redis_prefix).ledger(IsoWeek(2025, 36))
+    in_flight = {(int(chat), i) for chat, entry in ledger.items() for i, mid in enumerate(entry["parts"]) if mid == -1}
+    assert 0 < len(fake_tg.sent) < 2 * len(USERS)  # it really was killed midway
+    assert len(in_flight) <= 8  # at most one request per worker was in flight
+
+    result = await hfweekly(publish_env, "publish", WEEK, cwd=tmp_path)
+    assert result.status == 0, result.err
+    per_chat = copies(fake_tg)
+    parts = set(per_chat[USERS[0]])
+    assert len(parts) == 2
+    for user in USERS:
+        assert set(per_chat[user]) == parts, f"chat {user} is missing a part"
+        for text, n in per_chat[user].items():
+            if n > 1:  # only a send in flight at the kill may arrive twice, and only twice
+                part = sorted(parts, key=lambda t: "Top 20" not in parse_telegram_html(t)).index(text)
+                assert (user, part) in in_flight and n == 2
+
+
+async def test_two_publishers_at_once_send_exactly_once(
+    publish_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    await add_subscribers(publish_env, tmp_path)
+    first, second = await asyncio.gather(
+        hfweekly(publish_env, "publish", WEEK, cwd=tmp_path), hfweekly(publish_env, "publish", WEEK, cwd=tmp_path)
+    )
+    assert (first.status, second.status) == (0, 0), first.err + second.err
+    outcomes = sorted([first.out, second.out])  # one sent everything; the other waited, then had nothing to do
+    assert "sent 0, already sent 120" in outcomes[0] and "sent 120, already sent 0" in outcomes[1]
+    for user in USERS:
+        assert all(n == 1 for n in copies(fake_tg)[user].values())
+        assert len(copies(fake_tg)[user]) == 2
+
+
+async def test_dry_run_sends_nothing(publish_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram) -> None:
+    await add_subscribers(publish_env, tmp_path)
+    result = await hfweekly(
+        publish_env | {"HFWEEKLY_CHANNELS": "@hf_weekly_ko"}, "publish", WEEK, "--dry-run", cwd=tmp_path
+    )
+    assert result.status == 0, result.err
+    assert f"{WEEK}: 2 messages per chat, 121 chats" in result.out
+    assert f"  {USERS[0]}\tprivate\twould send" in result.out
+    assert "  @hf_weekly_ko\tchannel\twould send" in result.out
+    assert [s for s in fake_tg.sent if s.method == "sendMessage"] == []
+
+
+async def test_publish_refuses_a_running_week_and_bad_input(publish_env: dict[str, str], tmp_path: Path) -> None:
+    result = await hfweekly(publish_env, "publish", "this", cwd=tmp_path)
+    assert result.status == 2 and "has not ended yet" in result.err
+    result = await hfweekly(publish_env, "publish", "someday", cwd=tmp_path)
+    assert result.status == 2 and "'someday' is not a week" in result.err
+    no_token = {k: v for k, v in publish_env.items() if k != "TELEGRAM_BOT_TOKEN"}
+    result = await hfweekly(no_token, "publish", WEEK, cwd=tmp_path)
+    assert result.status == 2 and "TELEGRAM_BOT_TOKEN is not set" in result.err
+
+
+async def test_subscribers_list_add_remove(publish_env: dict[str, str], tmp_path: Path) -> None:
+    result = await hfweekly(publish_env, "subscribers", "add", "111", "-1001234567890", "--thread", "7", cwd=tmp_path)
+    assert result.status == 0
+    assert "added 111 (private, topic 7)" in result.out and "added -1001234567890 (supergroup, topic 7)" in result.out
+    result = await hfweekly(publish_env, "subscribers", "add", "-42", "--kind", "channel", cwd=tmp_path)
+    assert "added -42 (channel)" in result.out
+    result = await hfweekly(publish_env, "subscribers", "add", "@nope", "12x", "222", cwd=tmp_path)
+    assert result.status == 1
+    assert "'@nope' is not a chat id" in result.err and "'12x' is not a chat id" in result.err
+    assert "added 222" in result.out  # the good ones are not lost
+
+    listing = await hfweekly(publish_env | {"HFWEEKLY_CHANNELS": "@hf_weekly_ko"}, "subscribers", "list", cwd=tmp_path)
+    lines = listing.out.splitlines()
+    assert "111\tprivate\tactive\ttopic=7\t" in lines
+    assert "-42\tchannel\tactive\t-\t" in lines
+    assert "@hf_weekly_ko\tchannel\tconfigured\t-\t(the channels setting)" in lines
+
+    result = await hfweekly(publish_env, "subscribers", "remove", "111", "999", cwd=tmp_path)
+    assert "removed 111" in result.out and "999 was not subscribed" in result.out
+    listing = await hfweekly(publish_env, "subscribers", "list", cwd=tmp_path)
+    assert not any(line.startswith("111\t") for line in listing.out.splitlines())
