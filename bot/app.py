@@ -23,6 +23,7 @@ from bot.digest import Clock, DigestService, utcnow
 from bot.schedule import WeeklyScheduler
 from bot.sources.hf import HFSource
 from bot.store import Store
+from bot.telegram_http import AiohttpRequest
 from bot.translate import PromptConfig, Translator
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,11 @@ def admin_notifier(bot: Bot, settings: Settings) -> Notify:
 def make_bot(settings: Settings) -> Bot:
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    return Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url)
+    return Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        request=AiohttpRequest(connections=TELEGRAM_CONNECTIONS),
+    )
 
 
 def build_application(app: App, clock: Clock = utcnow) -> tuple[Application, Broadcaster]:  # type: ignore[type-arg]
@@ -73,10 +78,9 @@ def build_application(app: App, clock: Clock = utcnow) -> tuple[Application, Bro
         .base_url(app.settings.telegram_api_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(CONCURRENT_UPDATES)  # one slow /week build must not hold up anyone else's command
-        # httpcore scans its whole pool on every request state change: a few busy keep-alive connections
-        # beat hundreds of new ones (bench/week_query.py: a burst of 300 /week went from ~2 s to ~1 s).
-        .connection_pool_size(TELEGRAM_CONNECTIONS)
-        .pool_timeout(30)
+        # aiohttp instead of httpx under python-telegram-bot: see bot/telegram_http.py for why.
+        .request(AiohttpRequest(connections=TELEGRAM_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(connections=1))
         .build()
     )
     broadcaster = Broadcaster(

@@ -176,12 +176,15 @@ class Broadcaster:
         report.chats, report.parts, report.pending_papers = len(recipients), len(parts), len(digest.pending)
         log.info("Publishing %s to %d chats, %d messages each", week, len(recipients), len(parts))
         await self._load_flood_wait()
+        await self._store.keep_ledger(week)
+        # Read once: while this process holds the lock, no one else writes this week's ledger.
+        ledger = await self._store.ledger(week)
         unknown: list[Recipient] = []
-        await self._run_all(recipients, lambda r: self._send_chat(week, r, parts, report, unknown))
+        await self._run_all(recipients, lambda r: self._send_chat(week, r, parts, report, unknown, ledger))
         if unknown:  # sends whose outcome we could not learn: once more, at the end
             log.info("Resending %d chats whose last send has an unknown outcome", len(unknown))
             report.unknown = 0
-            await self._run_all(unknown, lambda r: self._send_chat(week, r, parts, report, []))
+            await self._run_all(unknown, lambda r: self._send_chat(week, r, parts, report, [], ledger))
         report.seconds = time.monotonic() - started
         log.info("Published %s", report.line())
         await self._store.set_json(asdict(report), "publish", "done", str(week), ttl=timedelta(days=400))
@@ -214,13 +217,20 @@ class Broadcaster:
             raise failures.exceptions[0] from None
 
     async def _send_chat(
-        self, week: IsoWeek, to: Recipient, parts: list[str], report: Report, unknown: list[Recipient]
+        self,
+        week: IsoWeek,
+        to: Recipient,
+        parts: list[str],
+        report: Report,
+        unknown: list[Recipient],
+        ledger: dict[str, dict[str, Any]],
     ) -> None:
-        entry = await self._store.ledger_entry(week, to.key)
+        entry = ledger.get(to.key)
         if entry is None or len(entry["parts"]) != len(parts):
             entry = {"state": "sending", "parts": [None] * len(parts), "attempts": 0, "resent_unknown": False,
                      "last_error": "", "kind": str(to.kind), "thread_id": to.thread_id,
                      "created": self._clock().isoformat()}  # fmt: skip
+            ledger[to.key] = entry
         if entry["state"] == "sent":
             report.already += 1
             return
@@ -245,7 +255,7 @@ class Broadcaster:
                 continue
             if isinstance(outcome, int):  # the group became a supergroup with this id
                 moved = await self._migrate(week, to, outcome, entry, report)
-                await self._send_chat(week, moved, parts, report, unknown)
+                await self._send_chat(week, moved, parts, report, unknown, ledger)
             elif outcome == "unknown":
                 report.unknown += 1
                 unknown.append(to)

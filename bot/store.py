@@ -209,16 +209,17 @@ class Store:
 
     async def ledger(self, week: IsoWeek) -> dict[str, dict[str, Any]]:
         raw: dict[str, str] = await self._call(self._redis.hgetall(self._key("ledger", str(week))))
-        return {chat: json.loads(value) for chat, value in raw.items()}
-
-    async def ledger_entry(self, week: IsoWeek, chat: str) -> dict[str, Any] | None:
-        raw = await self._call(self._redis.hget(self._key("ledger", str(week)), chat))
-        return json.loads(raw) if raw else None
+        return {chat: json.loads(value) for chat, value in raw.items() if not chat.startswith("_")}
 
     async def save_ledger_entry(self, week: IsoWeek, chat: str, entry: dict[str, Any]) -> None:
+        """One HSET: on the hot path of a broadcast (twice per message). `keep_ledger` sets the TTL."""
+        await self._call(self._redis.hset(self._key("ledger", str(week)), chat, _dumps(entry)))
+
+    async def keep_ledger(self, week: IsoWeek) -> None:
+        """(Re)start the ledger's TTL: called once per publish run."""
         key = self._key("ledger", str(week))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, chat, _dumps(entry))
+            pipe.hsetnx(key, "_ttl", "1")  # so that the key exists for EXPIRE; ledger() skips "_" fields
             pipe.expire(key, LEDGER_TTL)
             await self._call(pipe.execute())
 

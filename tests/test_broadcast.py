@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.app import App, admin_notifier, open_app
 from bot.config import Settings
 from bot.deliver import UNKNOWN, AlreadyPublishing, Broadcaster, HeldError
 from bot.models import ChatKind, Subscription
 from bot.schedule import WeeklyScheduler, owed_week
+from bot.telegram_http import AiohttpRequest
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
@@ -62,7 +62,7 @@ async def app(broadcast_settings: Settings, clock: Clock) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def tg_bot(broadcast_settings: Settings) -> AsyncIterator[Bot]:
-    request = HTTPXRequest(connection_pool_size=64, read_timeout=1.0)
+    request = AiohttpRequest(connections=16, read_timeout=1.0)
     async with Bot(TOKEN, base_url=broadcast_settings.telegram_api_base_url, request=request) as bot:
         yield bot
 
