@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from bot.app import App, open_app, running_bot
 from bot.config import Settings
-from bot.models import ChatKind
+from bot.models import ChatKind, Subscription
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, item_2026, week_items
@@ -362,3 +362,37 @@ async def test_replies_go_out_concurrently(bot: App, fake_tg: FakeTelegram, fake
     await fake_tg.wait_for(lambda: bool(fake_tg.to(BOB)), within=0.9)
     assert fake_claude.calls < 10  # Alice's build is still running
     await fake_tg.settle()
+
+
+# --- the weekly broadcast inside the bot ---------------------------------------------------------
+
+
+async def test_admin_publish_is_idempotent_and_status_shows_the_run(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/subscribe")
+    await ask(fake_tg, BOB, "/subscribe")
+    sent = await ask(fake_tg, ADMIN, "/publish 2025-W38")
+    assert any("발행 끝: 대화 2 · 새로 보냄 2" in shown(s) for s in sent if s.chat_id == ADMIN)
+    assert any("Top 10" in shown(s) for s in sent if s.chat_id == ALICE)
+    sent = await ask(fake_tg, ADMIN, "/publish 2025-W38")
+    assert [s.chat_id for s in sent] == [ADMIN, ADMIN]  # nobody got it twice
+    assert "새로 보냄 0 · 이미 보냄 2" in shown(sent[-1])
+    [reply] = await ask(fake_tg, ADMIN, "/status")
+    text = shown(reply)
+    assert "지난 발행: 2025-W38" in text and "보냄 0" in text and "이미 보냄 2" in text
+    assert "다음 발행: 2025-09-29 09:00 KST (0 9 * * mon)" in text
+    [reply] = await ask(fake_tg, ADMIN, "/publish 이번주")
+    assert "아직 끝나지 않았습니다" in shown(reply)
+
+
+async def test_the_running_bot_catches_up_a_missed_publish_at_start(
+    settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    configured = settings.model_copy(
+        update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": f"{fake_tg.url}/bot"}
+    )
+    async with open_app(configured, clock=lambda: NOW) as app:
+        now = datetime(2025, 9, 1, tzinfo=UTC)
+        await app.store.save_subscription(Subscription(ALICE, ChatKind.PRIVATE, "Alice", True, now, now))
+        async with running_bot(app, clock=lambda: NOW, poll_timeout=1):  # Wednesday: Monday's run was missed
+            await fake_tg.wait_for(lambda: bool(fake_tg.to(ALICE)), within=20)
+    assert "2025-W38" in shown(fake_tg.to(ALICE)[0])
