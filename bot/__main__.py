@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         return _fail(EXIT_USAGE, str(exc))
-    setup_logging(settings.log_level, settings.secrets())
+    setup_logging(settings.log_level, settings.secrets(), settings.log_format)
     if settings.redis_url is None:
         print(
             "hfweekly: REDIS_URL is not set: using an in-process store; nothing persists after this run",

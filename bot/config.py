@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     hf_max_attempts: int = Field(default=4, ge=1, le=10)
     claude_max_retries: int = Field(default=4, ge=0, le=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["plain", "json"] = "plain"
     redis_prefix: str = Field(default="hfweekly", pattern=r"^[A-Za-z0-9_.-]+$")
     week_build_limit: int = Field(default=5, ge=1, le=1000)
     week_build_window_minutes: int = Field(default=10, ge=1, le=1440)

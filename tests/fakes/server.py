@@ -12,7 +12,8 @@ class FakeServer:
         self.url = ""
 
     async def start(self) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        # shutdown_timeout: a long poll still open at the end of a test is cut, not waited for.
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

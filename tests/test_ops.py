@@ -1,0 +1,61 @@
+"""`hfweekly run` as an operator runs it: logs without secrets, JSON logs, a prompt exit on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+ANTHROPIC_KEY = "sk-ant-test-key-must-never-be-logged"
+
+
+async def run_bot(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def run_env(cli_env: dict[str, str], fake_tg: FakeTelegram) -> dict[str, str]:
+    return cli_env | {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": f"{fake_tg.url}/bot",
+        "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "HFWEEKLY_LOG_LEVEL": "DEBUG",
+        "HFWEEKLY_SCHEDULE": "0 9 1 1 *",  # once a year: no publish while this test runs
+        "HFWEEKLY_CATCH_UP": "1m",
+        "PTB_TIMEDELTA": "true",
+    }
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+async def test_debug_logs_hold_no_secret_and_sigterm_stops_promptly(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fmt: str
+) -> None:
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_FORMAT": fmt}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    fake_tg.message(1001, 1001, "/week 2025-W38")  # a build: Hugging Face, Claude, Redis, Telegram
+    fake_tg.message(1001, 1001, "/help")
+    await fake_tg.wait_for(lambda: len(fake_tg.to(1001)) >= 3, within=30)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=15)
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 0
+    log = err.decode()
+    assert "DEBUG" in log and "getUpdates" in log  # it really logged at DEBUG, HTTP traffic included
+    for secret in (TOKEN, TOKEN.split(":")[1], ANTHROPIC_KEY):
+        assert secret not in log and secret not in out.decode()
+    assert "***" in log  # what would have been the token is masked
+    if fmt == "json":
+        records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
+        assert not [line for line in log.splitlines() if line and not line.startswith(("{", "hfweekly:"))]
