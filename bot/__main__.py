@@ -294,8 +294,13 @@ def _main_publish(settings: Settings, args: argparse.Namespace) -> int:
                     topic = f" topic {to.thread_id}" if to.thread_id else ""
                     print(f"  {to.key}\t{to.kind}{topic}\t{'already sent' if done else 'would send'}")
                 return EXIT_OK
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # finish the sends in flight, then stop
+                loop.add_signal_handler(sig, broadcaster.stop)
             report = await broadcaster.publish(week, wait=settings.publish_lock_seconds + 5)
-            print(report.line())
+            print(report.line() + ("" if report.complete else " (stopped early; run again to send the rest)"))
+            if not report.complete:
+                return 130
             return EXIT_OK if not (report.failed or report.unknown) else EXIT_FAILED
 
     try:

@@ -113,8 +113,8 @@ async def running_bot(
         try:
             yield application
         finally:
-            scheduler.shutdown()
-            await application.updater.stop()
+            await application.updater.stop()  # no new updates
+            await scheduler.stop()  # a publish under way finishes the sends in flight, starts no more
             await application.stop()
 
 

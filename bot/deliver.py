@@ -72,6 +72,7 @@ class Report:
     migrated: int = 0
     messages: int = 0  # messages sent by this run
     pending_papers: int = 0
+    complete: bool = True  # False when the run was stopped (shutdown) before every chat was tried
     errors: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
@@ -109,6 +110,15 @@ class Broadcaster:
         self._per_chat: dict[str, AsyncLimiter] = {}
         self._flood_until = 0.0  # epoch seconds
         self._lock_timeout = timedelta(seconds=settings.publish_lock_seconds)
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the sends in flight (and their ledger entries), start no new chat: for shutdown."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     # --- recipients ------------------------------------------------------------------------------
 
@@ -186,6 +196,11 @@ class Broadcaster:
             report.unknown = 0
             await self._run_all(unknown, lambda r: self._send_chat(week, r, parts, report, [], ledger))
         report.seconds = time.monotonic() - started
+        if self._stopping:
+            report.complete = False
+            log.info("Stopped publishing %s for shutdown (the next run sends the rest): %s", week, report.line())
+            await self._store.set_json(asdict(report), "publish", "last")
+            return report
         log.info("Published %s", report.line())
         await self._store.set_json(asdict(report), "publish", "done", str(week), ttl=timedelta(days=400))
         await self._store.set_json(asdict(report), "publish", "last")
@@ -204,7 +219,7 @@ class Broadcaster:
             queue.put_nowait(recipient)
 
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and not self._stopping:
                 await work(queue.get_nowait())
 
         try:

@@ -9,6 +9,7 @@ retried every 30 minutes for 12 hours; weeks with pending translations are heale
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -64,6 +65,7 @@ class WeeklyScheduler:
         self._notify = notify
         self._last_heal: datetime | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._ticking: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=self._settings.tz)
@@ -83,22 +85,36 @@ class WeeklyScheduler:
         log.info("Weekly publish scheduled '%s' (%s); next: %s", self._settings.schedule, self._settings.timezone,
                  next_run(self._settings, self._clock()))  # fmt: skip
 
-    def shutdown(self) -> None:
+    async def stop(self, grace: float = 8.0) -> None:
+        """No new jobs; a publish under way finishes its sends in flight (at most `grace` seconds)."""
+        self._broadcaster.stop()
+        if self._scheduler is not None:
+            self._scheduler.pause()  # no new runs; shutting down now would cancel the running one
+        if self._ticking is not None and not self._ticking.done():
+            log.info("Waiting for the sends in flight to finish")
+            done, _ = await asyncio.wait({self._ticking}, timeout=grace)
+            if not done:
+                log.warning("Sends still in flight after %.0f s: they are resent once on the next run", grace)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
 
     async def tick(self) -> None:
         """Do whatever is owed now: the scheduled publish (or its catch-up), held retries, healing."""
+        self._ticking = asyncio.current_task()
         try:
             now = self._clock()
             await self._scheduled(now)
+            if self._broadcaster.stopping:
+                return
             await self._held(now)
             if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
                 self._last_heal = now
                 await self._broadcaster.heal()
         except (StoreError, DigestError) as exc:  # Redis or a source down: the next tick tries again
             log.warning("Scheduled work failed, will retry: %s", exc)
+        finally:
+            self._ticking = None
 
     async def _scheduled(self, now: datetime) -> None:
         week = owed_week(self._settings, now)

@@ -7,11 +7,21 @@ import json
 import signal
 import sys
 import time
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from redis.asyncio import Redis
 
+from bot.config import Settings
+from bot.models import ChatKind, Subscription
+from bot.store import Store
+from bot.week import IsoWeek
+from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.test_cli import hfweekly
 
 ANTHROPIC_KEY = "sk-ant-test-key-must-never-be-logged"
 
@@ -59,3 +69,38 @@ async def test_debug_logs_hold_no_secret_and_sigterm_stops_promptly(
         records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
         assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
         assert not [line for line in log.splitlines() if line and not line.startswith(("{", "hfweekly:"))]
+
+
+async def test_sigterm_during_a_broadcast_finishes_the_sends_in_flight(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF, redis: Redis, settings: Settings
+) -> None:
+    owed = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
+    fake_hf.weeks[str(owed)] = week_items("2025-W38")
+    chats = range(30_000, 30_060)
+    store = Store(redis, prefix=settings.redis_prefix)
+    now = datetime.now(UTC)
+    for chat in chats:
+        fake_tg.add_chat(chat, "private")
+        await store.save_subscription(Subscription(chat, ChatKind.PRIVATE, "", True, now, now))
+    fake_tg.delay = 0.1
+    env = run_env | {
+        "HFWEEKLY_SCHEDULE": "* * * * *",
+        "HFWEEKLY_BROADCAST_CONCURRENCY": "4",
+        "HFWEEKLY_LOG_LEVEL": "INFO",
+    }
+    proc = await run_bot(env, tmp_path)
+    await fake_tg.wait_for(lambda: len([s for s in fake_tg.sent if s.chat_id in chats]) >= 10, within=60)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=15)
+    assert proc.returncode == 0 and time.monotonic() - started < 10
+    assert "Stopped publishing" in err.decode()
+    ledger = await store.ledger(owed)
+    assert ledger and all(-1 not in entry["parts"] for entry in ledger.values())  # nothing left in doubt
+    sent_before = {s.chat_id for s in fake_tg.sent if s.chat_id in chats}
+    assert len(sent_before) < len(chats)
+
+    result = await hfweekly(env, "publish", str(owed), cwd=tmp_path)
+    assert result.status == 0, result.err
+    per_chat = Counter(s.chat_id for s in fake_tg.sent if s.chat_id in chats)
+    assert set(per_chat) == set(chats) and set(per_chat.values()) == {1}  # everyone once, no one twice
