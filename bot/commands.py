@@ -36,7 +36,7 @@ from telegram.ext import (
 )
 
 from bot.deliver import AlreadyPublishing, Broadcaster, HeldError
-from bot.digest import Clock, EmptyWeekError, SourceError
+from bot.digest import Clock, DigestError, EmptyWeekError, SourceError
 from bot.logs import redact
 from bot.models import ChatKind, Digest, Subscription
 from bot.render import esc, render_paper, render_telegram
@@ -368,8 +368,12 @@ class Commands:
         member = await context.bot.get_chat_member(chat.id, user.id)
         return member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
 
-    async def _channel(self, context: Context, user: User | None, target: str) -> ChatFullInfo | str:
-        """The channel `target` names, if the user administers it; else the Korean reason."""
+    async def _channel(
+        self, context: Context, user: User | None, target: str, *, bot_posts: bool = False
+    ) -> ChatFullInfo | str:
+        """The channel `target` names, if the user administers it (and, with `bot_posts`, the bot may post
+        there); else the Korean reason. The bot is checked first: Telegram shows a channel's members to
+        a bot only when it is an administrator there."""
         if not (target.startswith("@") or target.removeprefix("-").isdigit()):
             return NOT_A_CHANNEL_ARG
         try:
@@ -381,6 +385,19 @@ class Commands:
             )
         if chat.type != ChatType.CHANNEL:
             return f"{esc(target)}은(는) 채널이 아닙니다. 그룹은 그 그룹 안에서 /subscribe 해 주세요."
+        name = esc(chat.title or target)
+        if bot_posts:
+            try:
+                me = await context.bot.get_chat_member(chat.id, context.bot.id)
+            except TelegramError:
+                me = None
+            if not isinstance(me, ChatMemberAdministrator):
+                return (
+                    f"봇이 채널 {name}의 관리자가 아닙니다. 채널 설정 → 관리자 → 관리자 추가에서 "
+                    f"@{esc(context.bot.username)}을(를) 추가하고 ‘메시지 게시’ 권한을 주세요."
+                )
+            if not me.can_post_messages:
+                return f"봇에게 채널 {name}의 ‘메시지 게시’ 권한이 없습니다. 관리자 설정에서 권한을 켜 주세요."
         if user is None:
             return f"채널 {esc(chat.title or target)}의 관리자만 구독을 바꿀 수 있어요."
         try:
@@ -392,18 +409,10 @@ class Commands:
         return chat
 
     async def _subscribe_channel(self, context: Context, user: User | None, target: str) -> str:
-        chat = await self._channel(context, user, target)
+        chat = await self._channel(context, user, target, bot_posts=True)
         if isinstance(chat, str):
             return chat
         name = esc(chat.title or target)
-        me = await context.bot.get_chat_member(chat.id, context.bot.id)
-        if not isinstance(me, ChatMemberAdministrator):
-            return (
-                f"봇이 채널 {name}의 관리자가 아닙니다. 채널 설정 → 관리자 → 관리자 추가에서 "
-                f"@{esc(context.bot.username)}을(를) 추가하고 ‘메시지 게시’ 권한을 주세요."
-            )
-        if not me.can_post_messages:
-            return f"봇에게 채널 {name}의 ‘메시지 게시’ 권한이 없습니다. 관리자 설정에서 권한을 켜 주세요."
         title = chat.title or chat.username or str(chat.id)
         return await self._save_subscription(chat.id, ChatKind.CHANNEL, title, None, user, f"채널 {name}")
 
@@ -497,7 +506,7 @@ class Commands:
         await self._say(update, context, f"📤 {week} 발행을 시작합니다 (아직 받지 않은 대화에만 보냅니다).")
         try:
             report = await self.broadcaster.publish(week)
-        except (HeldError, EmptyWeekError, SourceError) as exc:
+        except (HeldError, DigestError) as exc:
             await self._say(update, context, f"⏸ {week}를 발행하지 않았습니다: {esc(str(exc))}")
             return
         except AlreadyPublishing:
@@ -519,10 +528,13 @@ class Commands:
         except WeekError as exc:
             await self._say(update, context, _korean_week_error(exc, text))
             return
+        if not week.has_started(self.clock(), self.settings.tz):
+            await self._say(update, context, FUTURE.format(week=week, last=self._last()))
+            return
         placeholder = await self._say(update, context, BUILDING.format(week=week))
         try:
             digest = await self.digests.build(week)
-        except (EmptyWeekError, SourceError) as exc:
+        except DigestError as exc:
             await _edit(placeholder, f"미리보기를 만들 수 없습니다: {esc(str(exc))}")
             return
         await _edit(

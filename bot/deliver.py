@@ -28,11 +28,13 @@ from bot.digest import DigestService
 from bot.models import ChatKind, Digest
 from bot.render import plain_text, plan_parts, render_parts
 from bot.store import Store
+from bot.telegram_http import NotSent
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
 UNKNOWN = -1  # a part whose request went out but whose outcome is not known
+MAX_RUNS = 5  # a chat that keeps failing is tried by this many runs (the scheduler: 10 minutes apart)
 HEAL_WINDOW = timedelta(hours=72)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -71,6 +73,8 @@ class Report:
     unknown: int = 0  # chats with a part whose outcome stays unknown
     migrated: int = 0
     messages: int = 0  # messages sent by this run
+    gave_up: int = 0  # chats that failed in MAX_RUNS runs (or twice without an answer): not retried
+    plain_resends: int = 0  # parts Telegram could not parse, resent as plain text
     pending_papers: int = 0
     complete: bool = True  # False when the run was stopped (shutdown) before every chat was tried
     errors: dict[str, int] = field(default_factory=dict)
@@ -78,7 +82,8 @@ class Report:
     def line(self) -> str:
         return (
             f"{self.week}: {self.chats} chats, sent {self.sent}, already sent {self.already}, failed {self.failed}, "
-            f"inactive {self.inactive}, unknown {self.unknown}, migrated {self.migrated}; {self.messages} messages "
+            f"inactive {self.inactive}, unknown {self.unknown}, migrated {self.migrated}, gave up {self.gave_up}; "
+            f"{self.messages} messages "
             f"in {self.seconds:.1f} s; {self.pending_papers} papers pending translation"
         )
 
@@ -110,26 +115,33 @@ class Broadcaster:
         self._per_chat: dict[str, AsyncLimiter] = {}
         self._flood_until = 0.0  # epoch seconds
         self._lock_timeout = timedelta(seconds=settings.publish_lock_seconds)
-        self._stopping = False
+        self._shutdown = False  # for good: the process is stopping
+        self._halt = False  # for this run: its lock was lost
 
     def stop(self) -> None:
         """Finish the sends in flight (and their ledger entries), start no new chat: for shutdown."""
-        self._stopping = True
+        self._shutdown = True
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self._shutdown
 
     # --- recipients ------------------------------------------------------------------------------
 
     async def recipients(self) -> list[Recipient]:
+        """Active subscriptions, and the configured channels (by id, so that none gets the digest twice)."""
         found: dict[str, Recipient] = {}
         for sub in await self._store.list_subscriptions():
             if sub.active:
                 found[str(sub.chat_id)] = Recipient(str(sub.chat_id), sub.chat_id, sub.kind, sub.thread_id)
         for channel in self._settings.channels:
             chat_id: int | str = int(channel) if channel.removeprefix("-").isdigit() else channel
-            found.setdefault(channel, Recipient(channel, chat_id, ChatKind.CHANNEL, subscribed=False))
+            if isinstance(chat_id, str):
+                try:
+                    chat_id = (await self._bot.get_chat(channel)).id
+                except TelegramError as exc:
+                    log.warning("Cannot look up channel %s (%s): sending to it by name", channel, exc)
+            found.setdefault(str(chat_id), Recipient(str(chat_id), chat_id, ChatKind.CHANNEL, subscribed=False))
         return list(found.values())
 
     # --- publish ---------------------------------------------------------------------------------
@@ -160,6 +172,7 @@ class Broadcaster:
         lock = self._store.lock(f"publish:{week}", timeout=self._lock_timeout)
         if not await lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
             raise AlreadyPublishing(f"another process is publishing {week}")
+        self._halt = False
         renewal = asyncio.create_task(self._renew(lock, week))
         try:
             return await self._publish(week, refresh)
@@ -196,14 +209,18 @@ class Broadcaster:
             report.unknown = 0
             await self._run_all(unknown, lambda r: self._send_chat(week, r, parts, report, [], ledger))
         report.seconds = time.monotonic() - started
-        if self._stopping:
+        if self._shutdown or self._halt:
             report.complete = False
             log.info("Stopped publishing %s for shutdown (the next run sends the rest): %s", week, report.line())
             await self._store.set_json(asdict(report), "publish", "last")
             return report
-        log.info("Published %s", report.line())
-        await self._store.set_json(asdict(report), "publish", "done", str(week), ttl=timedelta(days=400))
         await self._store.set_json(asdict(report), "publish", "last")
+        if report.failed or report.unknown:  # some chats are owed a retry: the week is not done yet
+            report.complete = False
+            log.warning("Published %s; the failed chats are retried by the next run", report.line())
+        else:
+            log.info("Published %s", report.line())
+            await self._store.set_json(asdict(report), "publish", "done", str(week), ttl=timedelta(days=400))
         if digest.pending:
             await self._store.set_heal(week, {"since": self._clock().isoformat(), "attempts": 0})
             await self._notify(
@@ -219,7 +236,7 @@ class Broadcaster:
             queue.put_nowait(recipient)
 
         async def worker() -> None:
-            while not queue.empty() and not self._stopping:
+            while not queue.empty() and not (self._shutdown or self._halt):
                 await work(queue.get_nowait())
 
         try:
@@ -242,27 +259,32 @@ class Broadcaster:
     ) -> None:
         entry = ledger.get(to.key)
         if entry is None or len(entry["parts"]) != len(parts):
-            entry = {"state": "sending", "parts": [None] * len(parts), "attempts": 0, "resent_unknown": False,
-                     "last_error": "", "kind": str(to.kind), "thread_id": to.thread_id,
+            entry = {"state": "sending", "parts": [None] * len(parts), "resent": [False] * len(parts),
+                     "attempts": 0, "runs": 0, "last_error": "", "kind": str(to.kind), "thread_id": to.thread_id,
                      "created": self._clock().isoformat()}  # fmt: skip
             ledger[to.key] = entry
-        if entry["state"] == "sent":
+        state = entry["state"]
+        if state == "sent":
             report.already += 1
             return
-        if entry["state"] in ("inactive", "migrated"):
+        if state == "migrated" or (state == "failed" and entry.get("final")):
+            report.gave_up += state == "failed"
             return
+        # "inactive" here means the chat was reactivated since (only active chats are recipients): try again.
+        entry["runs"] = entry.get("runs", 0) + 1
         for i, text in enumerate(parts):
             if entry["parts"][i] not in (None, UNKNOWN):
                 continue
             if entry["parts"][i] == UNKNOWN:
-                if entry["resent_unknown"]:
+                if entry["resent"][i]:  # sent twice, both times without an answer: a third copy is too many
+                    entry["final"] = True
                     await self._finish(week, to, entry, "failed", "outcome unknown twice", report)
                     return
-                entry["resent_unknown"] = True  # its first outcome is unknown: it is sent once more, no more
+                entry["resent"][i] = True  # its outcome is unknown: this part is sent once more, no more
             entry["parts"][i] = UNKNOWN
             entry["attempts"] += 1
             await self._store.save_ledger_entry(week, to.key, entry)  # before the request goes out
-            outcome = await self._send_part(week, to, text, entry)
+            outcome = await self._send_part(week, to, text, entry, report)
             if isinstance(outcome, Message):
                 entry["parts"][i] = outcome.message_id
                 report.messages += 1
@@ -275,8 +297,9 @@ class Broadcaster:
                 report.unknown += 1
                 unknown.append(to)
                 await self._store.save_ledger_entry(week, to.key, entry)
-            else:
+            else:  # not sent: "inactive", or "failed" (retried by the next runs, MAX_RUNS in all)
                 entry["parts"][i] = None
+                entry["final"] = outcome == "failed" and entry["runs"] >= MAX_RUNS
                 await self._finish(week, to, entry, outcome, entry["last_error"], report)
             return
         await self._finish(week, to, entry, "sent", "", report)
@@ -294,12 +317,17 @@ class Broadcaster:
             report.failed += 1
             report.errors[error[:80]] = report.errors.get(error[:80], 0) + 1
 
-    async def _send_part(self, week: IsoWeek, to: Recipient, text: str, entry: dict[str, Any]) -> Message | int | str:
+    async def _send_part(
+        self, week: IsoWeek, to: Recipient, text: str, entry: dict[str, Any], report: Report
+    ) -> Message | int | str:
         """Message on success; the new chat id if the group migrated; else "unknown", "inactive" or "failed"."""
         plain = False
         while True:
             try:
                 return await self._send(to, text, plain=plain)
+            except NotSent as exc:  # no connection: nothing reached Telegram
+                entry["last_error"] = f"not sent: {exc.message}"
+                return "failed"
             except RetryAfter as exc:
                 await self._flood_wait(_seconds(exc.retry_after))
             except ChatMigrated as exc:
@@ -408,24 +436,34 @@ class Broadcaster:
                 digest, bot_username=self._bot.username
             )
             parts = render_parts(digest, plan, bot_username=self._bot.username)
-            edited = 0
+            edited, retry = 0, 0
             for key, entry in (await self._store.ledger(week)).items():
-                edited += await self._edit_entry(key, entry, parts)
+                entry_edited, entry_retry = await self._edit_entry(key, entry, parts)
+                edited, retry = edited + entry_edited, retry + entry_retry
+            if retry:  # Telegram unreachable for some: the next heal edits again ("not modified" is harmless)
+                record["attempts"] = record.get("attempts", 0) + 1
+                await self._store.set_heal(week, record)
+                log.warning("Heal %s: edited %d messages, %d to try again", week, edited, retry)
+                continue
             await self._store.set_heal(week, None)
             log.info("Healed %s: edited %d messages", week, edited)
             await self._notify(f"✅ {week}: 대기 중이던 번역을 마쳤고, 보낸 메시지 {edited}개를 고쳤습니다.")
 
-    async def _edit_entry(self, key: str, entry: dict[str, Any], parts: list[str]) -> int:
-        """Edit every message the ledger entry records; the number edited."""
+    async def _edit_entry(self, key: str, entry: dict[str, Any], parts: list[str]) -> tuple[int, int]:
+        """Edit every message the ledger entry records: (edited, failed for a reason that may pass)."""
         chat_id = int(key) if key.removeprefix("-").isdigit() else key
         to = Recipient(key, chat_id, ChatKind(entry.get("kind", ChatKind.CHANNEL)))
-        count = 0
+        edited = failed = 0
         for i, message_id in enumerate(entry["parts"]):
-            if message_id not in (None, UNKNOWN) and i < len(parts) and await self._edit(to, message_id, parts[i]):
-                count += 1
-        return count
+            if message_id in (None, UNKNOWN) or i >= len(parts):
+                continue
+            outcome = await self._edit(to, message_id, parts[i])
+            edited += outcome == "edited"
+            failed += outcome == "retry"
+        return edited, failed
 
-    async def _edit(self, to: Recipient, message_id: int, text: str) -> bool:
+    async def _edit(self, to: Recipient, message_id: int, text: str) -> str:
+        """ "edited"; "same" (nothing to change, or it cannot be edited: deleted, blocked); "retry"."""
         while True:
             try:
                 await self._pace(to)
@@ -436,14 +474,13 @@ class Broadcaster:
                     parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW,
                 )
-                return True
+                return "edited"
             except RetryAfter as exc:
                 await self._flood_wait(_seconds(exc.retry_after))
-            except BadRequest as exc:
-                if "not modified" in exc.message.lower():
-                    return False
-                log.warning("Could not edit message %s in chat %s: %s", message_id, to.key, exc.message)
-                return False
-            except TelegramError as exc:
+            except (BadRequest, Forbidden) as exc:
+                if "not modified" not in exc.message.lower():
+                    log.warning("Cannot edit message %s in chat %s: %s", message_id, to.key, exc.message)
+                return "same"
+            except TelegramError as exc:  # network trouble: the next heal tries again
                 log.warning("Could not edit message %s in chat %s: %s", message_id, to.key, exc)
-                return False
+                return "retry"

@@ -109,10 +109,13 @@ class DigestService:
             return None
         papers = snapshot.papers[: key[1]]
         translations = await self._translator.cached(papers)
-        if len(translations) < len(papers):
-            return None
+        missing = [p for p in papers if p.id not in translations]
+        if missing and len(await self._translator.recently_failed(missing)) < len(missing):
+            return None  # some were never tried (or not lately): a build is needed
+        # Papers whose translation failed lately are shown as pending: the heal job or a later build
+        # retries them; a view does not ask Claude again at once.
         digest = _assemble(snapshot, papers, dict(translations), translate=True)
-        if week.is_completed(self._clock(), self._tz):
+        if not missing and week.is_completed(self._clock(), self._tz):
             self._memo[key] = (time.monotonic() + MEMO_SECONDS, digest)
         return digest
 

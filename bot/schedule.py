@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 HOLD_RETRY = timedelta(minutes=30)
 HOLD_FOR = timedelta(hours=12)
 HEAL_EVERY = timedelta(minutes=15)
+RETRY_FAILED = timedelta(minutes=10)  # a run that left chats failed is run again this much later
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -66,6 +67,7 @@ class WeeklyScheduler:
         self._last_heal: datetime | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task[None] | None = None
+        self._not_before: dict[IsoWeek, datetime] = {}  # weeks whose last run left failed chats
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=self._settings.tz)
@@ -122,6 +124,8 @@ class WeeklyScheduler:
             return
         if await self._store.get_json("publish", "hold", str(week)) is not None:
             return  # the held-run retries take care of it
+        if now < self._not_before.get(week, now):
+            return
         log.info("Scheduled publish of %s is due", week)
         await self._publish(week, now)
 
@@ -145,7 +149,7 @@ class WeeklyScheduler:
 
     async def _publish(self, week: IsoWeek, now: datetime, *, refresh: bool = False) -> None:
         try:
-            await self._broadcaster.publish(week, refresh=refresh)
+            report = await self._broadcaster.publish(week, refresh=refresh)
         except AlreadyPublishing as exc:
             log.info("%s", exc)
         except (HeldError, EmptyWeekError, SourceError) as exc:  # held: retried every 30 minutes
@@ -158,3 +162,5 @@ class WeeklyScheduler:
             log.warning("Publish of %s held: %s", week, exc)
         else:
             await self._store.delete("publish", "hold", str(week))
+            if not report.complete:
+                self._not_before[week] = now + RETRY_FAILED

@@ -4,6 +4,7 @@ Keys (all under `<prefix>:`):
   snapshot:<week>                           JSON Snapshot: the frozen ranking of a week
   paper:<paper id>                          JSON Paper and the week it was ranked in (deep links)
   tr:<paper id>:<content hash>:<model>:<prompt hash>   JSON Translation
+  tr:…:failed                               marker: translating it failed recently (TTL 15 minutes)
   usage:<week>                              hash of Claude token counts spent building that week's digest
   usage:spent:<week>                        hash of Claude token counts spent during that week
   subs                                      hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
@@ -139,6 +140,16 @@ class Store:
     async def save_translation(self, key: str, translation: Translation) -> None:
         await self._call(self._redis.set(key, _dumps(asdict(translation)), ex=TRANSLATION_TTL))
 
+    async def mark_failed(self, key: str, ttl: timedelta) -> None:
+        """Remember that translating `key` failed just now (so views do not ask Claude again at once)."""
+        await self._call(self._redis.set(f"{key}:failed", "1", ex=ttl))
+
+    async def recently_failed(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        found = await self._call(self._redis.mget([f"{key}:failed" for key in keys]))
+        return {key for key, value in zip(keys, found, strict=True) if value is not None}
+
     async def delete_translations(self, paper_id: str) -> int:
         """Drop every cached translation of a paper (any model, prompt or abstract version)."""
         keys = [key async for key in self._redis.scan_iter(match=self._key("tr", paper_id, "*"), count=1000)]
@@ -146,8 +157,8 @@ class Store:
 
     async def count_translations(self) -> int:
         count = 0
-        async for _ in self._redis.scan_iter(match=self._key("tr", "*"), count=1000):
-            count += 1
+        async for key in self._redis.scan_iter(match=self._key("tr", "*"), count=1000):
+            count += not key.endswith(":failed")
         return count
 
     # --- Claude usage ----------------------------------------------------------------------------

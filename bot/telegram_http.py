@@ -16,6 +16,10 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+class NotSent(NetworkError):
+    """The request never reached Telegram (no connection): safe to send again."""
+
+
 class AiohttpRequest(BaseRequest):
     def __init__(
         self,
@@ -82,6 +86,6 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientConnectorError as exc:  # says host and port only: the URL carries the token
-            raise NetworkError(f"cannot connect to {exc.host}:{exc.port} ({exc.os_error})") from exc
+            raise NotSent(f"cannot connect to {exc.host}:{exc.port} ({exc.os_error})") from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp: {type(exc).__name__}") from exc

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +43,7 @@ OUTPUT_SCHEMA: dict[str, object] = {
     "additionalProperties": False,
 }
 
+FAILURE_MEMORY = timedelta(minutes=15)  # a failed paper is not asked of Claude again by a mere view before this
 MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
 MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
 _SENTENCE_END = re.compile(r"[.!?。](?=\s)")
@@ -190,6 +191,12 @@ class Translator:
         found = await self._store.get_translations([self.cache_key(p) for p in papers])
         return {p.id: t for p, t in zip(papers, found, strict=True) if t is not None}
 
+    async def recently_failed(self, papers: Iterable[Paper]) -> set[str]:
+        """Ids of the papers whose translation failed in the last FAILURE_MEMORY."""
+        papers = list(papers)
+        keys = {self.cache_key(p): p.id for p in papers}
+        return {keys[key] for key in await self._store.recently_failed(list(keys))}
+
     async def translate_many(
         self, papers: Iterable[Paper], *, week: IsoWeek, progress: Counter | None = None
     ) -> dict[str, Translation | None]:
@@ -226,6 +233,7 @@ class Translator:
                 message = await self._ask(messages, week)
             except anthropic.APIError as exc:
                 log.warning("Translation of %s failed: Claude API error: %s", paper.id, _describe(exc))
+                await self._store.mark_failed(self.cache_key(paper), FAILURE_MEMORY)
                 return None
             try:
                 translation = validate(paper, message)
@@ -242,6 +250,7 @@ class Translator:
             await self._store.save_translation(self.cache_key(paper), translation)
             return translation
         log.warning("Translation of %s failed after a re-ask: %s", paper.id, reason)
+        await self._store.mark_failed(self.cache_key(paper), FAILURE_MEMORY)
         return None
 
     async def _ask(self, messages: list[MessageParam], week: IsoWeek) -> Message:

@@ -159,6 +159,24 @@ async def test_per_user_limit_on_new_weeks_only(bot: App, fake_tg: FakeTelegram,
     assert "Top 3" in shown(fake_tg.messages[(BOB, sent[0].message_id)])
 
 
+async def test_pending_papers_are_not_retried_by_every_view(
+    bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    fake_claude.default = "overloaded"
+    await ask(fake_tg, ALICE, "/week 2025-W38")  # built while Claude is down: all ten pending
+    calls = fake_claude.calls
+    for _ in range(6):  # more than the per-user limit: served from what is there, not rebuilt
+        sent = await ask(fake_tg, BOB, "/week 2025-W38")
+        text = "".join(shown(s) for s in sent)
+        assert "번역 준비 중" in text and "생성 중" not in text and "10분에" not in text
+    assert fake_claude.calls == calls
+
+
+async def test_preview_of_a_future_week(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ADMIN, "/preview 2099-W01")
+    assert "미래의 주" in shown(reply)
+
+
 async def test_hostile_paper_title(bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF) -> None:
     hostile = 'Attack </a><script>alert("x")</script> & <b>bold'
     fake_hf.weeks["2025-W30"] = [item_2026("2507.00001", hostile, "We gain 5% on <tasks> & more.", 9)]
@@ -247,16 +265,17 @@ async def test_channel_from_private_checks_everything(bot: App, fake_tg: FakeTel
     [reply] = await ask(fake_tg, ALICE, "/subscribe hf_weekly_ko")
     assert "@채널이름" in shown(reply)
     [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
-    assert "관리자만" in shown(reply)  # Alice does not administer the channel
-
-    fake_tg.set_member(CHANNEL, ALICE, "administrator", can_post_messages=True)
-    [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
-    assert "봇이 채널 HF 주간 논문의 관리자가 아닙니다" in shown(reply)
+    assert "봇이 채널 HF 주간 논문의 관리자가 아닙니다" in shown(reply)  # checked first: only then are members visible
 
     fake_tg.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=False)
     [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
     assert "‘메시지 게시’ 권한이 없습니다" in shown(reply)
 
+    fake_tg.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=True)
+    [reply] = await ask(fake_tg, ALICE, "/subscribe @hf_weekly_ko")
+    assert "관리자만" in shown(reply)  # Alice does not administer the channel
+
+    fake_tg.set_member(CHANNEL, ALICE, "administrator", can_post_messages=True)
     fake_tg.set_member(CHANNEL, BOT_ID, "administrator", can_post_messages=True)
     [reply] = await ask(fake_tg, ALICE, f"/subscribe {CHANNEL}")
     assert "구독을 시작했습니다" in shown(reply) and "채널 HF 주간 논문" in shown(reply)
@@ -296,7 +315,7 @@ async def test_removed_from_group_then_subscribe_reactivates(bot: App, fake_tg: 
 
 
 async def test_admin_commands_are_unknown_to_others(bot: App, fake_tg: FakeTelegram) -> None:
-    for command in ("/status", "/preview 2025-W38", "/retranslate 2509.13310"):
+    for command in ("/status", "/preview 2025-W38", "/retranslate 2509.13310", "/publish 2025-W38"):
         [reply] = await ask(fake_tg, ALICE, command)
         assert shown(reply) == "알 수 없는 명령어입니다. /help 를 보내 보세요."
 

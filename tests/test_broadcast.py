@@ -20,7 +20,7 @@ from bot.telegram_http import AiohttpRequest
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, week_items
+from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, blocked, migrated, not_found, retry_after
 from tests.fakes.telegram_html import parse_telegram_html
 
@@ -87,6 +87,24 @@ async def everyone(app: App) -> None:
     await subscribe(app, FORUM, ChatKind.SUPERGROUP, thread=42)
 
 
+LONG_WEEK = IsoWeek(2025, 36)
+
+
+def long_week(fake_hf: FakeHF, app: App) -> None:
+    """Twenty papers with long titles: a digest of several messages (top_n set to 20)."""
+    fake_hf.weeks[str(LONG_WEEK)] = [
+        item_2026(
+            f"2509.0{i:04d}",
+            f"Paper {i} on scaling laws for very large multimodal models trained on web-scale data",
+            f"We study scaling {i}. It improves by {i}%.",
+            500 - i,
+        )
+        for i in range(20)
+    ]
+    app.settings.top_n = 20
+    app.digests._top_n = 20  # the service was built with the old value
+
+
 def digest_parts(fake: FakeTelegram, chat: int) -> list[str]:
     return [s.text for s in fake.to(chat) if s.method == "sendMessage"]
 
@@ -113,7 +131,7 @@ async def test_every_chat_gets_every_part_once(app: App, tg_bot: Bot, clock: Clo
     ledger = await app.store.ledger(W38)
     assert ledger[str(ALICE)]["state"] == "sent"
     assert all(isinstance(m, int) and m > 0 for m in ledger[str(ALICE)]["parts"])
-    assert ledger["@hf_weekly_ko"]["state"] == "sent"
+    assert ledger[str(CHANNEL)]["state"] == "sent"  # the configured @name, looked up to its id
 
     again = await broadcaster(app, tg_bot, clock).publish(W38)  # idempotent
     assert (again.sent, again.already, again.messages) == (0, 5, 0)
@@ -133,12 +151,16 @@ async def test_rate_limits_are_kept(app: App, tg_bot: Bot, clock: Clock, fake_tg
     assert elapsed >= (report.messages - 1) / 29 * 0.95  # no faster than the limit allows
 
 
-async def test_group_limit_per_minute(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+async def test_group_limit_per_minute(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    long_week(fake_hf, app)
     await subscribe(app, GROUP, ChatKind.GROUP)
     paced = app.settings.model_copy(update={"group_rate_per_minute": 120.0})  # one message per 0.5 s
+    await broadcaster(app, tg_bot, clock, paced).prepare(LONG_WEEK)  # build first: time the sends only
     started = time.monotonic()
-    report = await broadcaster(app, tg_bot, clock, paced).publish(W38)
-    assert report.messages >= 1
+    report = await broadcaster(app, tg_bot, clock, paced).publish(LONG_WEEK)
+    assert report.messages >= 2
     assert time.monotonic() - started >= (report.messages - 1) * 0.5 * 0.95
 
 
@@ -220,7 +242,54 @@ async def test_unknown_outcome_is_resent_once_at_the_end(
     parts = len(digest_parts(fake_tg, BOB))
     assert len(digest_parts(fake_tg, ALICE)) == parts + 1  # the part in doubt was sent a second time
     entry = (await app.store.ledger(W38))[str(ALICE)]
-    assert entry["resent_unknown"] is True and UNKNOWN not in entry["parts"]
+    assert entry["resent"] == [True] and UNKNOWN not in entry["parts"]
+
+
+async def test_unknown_parts_each_get_their_own_resend(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    long_week(fake_hf, app)
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    bad_gateway = ApiError(502, "Bad Gateway")  # no answer worth the name: the outcome is unknown
+    for answer in (bad_gateway, None, bad_gateway):  # part 1 fails; its resend works; part 2 fails
+        fake_tg.fail_next(ALICE, answer)
+    caster = broadcaster(app, tg_bot, clock)
+    first = await caster.publish(LONG_WEEK)
+    assert first.unknown == 1 and not first.complete
+    entry = (await app.store.ledger(LONG_WEEK))[str(ALICE)]
+    assert entry["parts"][1] == UNKNOWN and entry["resent"][:2] == [True, False]
+    second = await caster.publish(LONG_WEEK)  # part 2 gets its one resend too
+    assert second.sent == 1 and second.complete
+    entry = (await app.store.ledger(LONG_WEEK))[str(ALICE)]
+    assert all(isinstance(m, int) and m > 0 for m in entry["parts"])
+    assert len(digest_parts(fake_tg, ALICE)) == len(entry["parts"])
+
+
+async def test_telegram_unreachable_then_back(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, broadcast_settings: Settings
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    await subscribe(app, BOB, ChatKind.PRIVATE)
+    await broadcaster(app, tg_bot, clock).prepare(W38)
+    port = int(fake_tg.url.rsplit(":", 1)[1])
+    await fake_tg.stop()  # Telegram is down: connections are refused
+    down = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert (down.failed, down.unknown, down.complete) == (2, 0, False)
+    assert await app.store.get_json("publish", "done", "2025-W38") is None  # owed a retry
+    assert "not sent: cannot connect" in (await app.store.ledger(W38))[str(ALICE)]["last_error"]
+    await fake_tg.start(port)  # and back
+    back = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert (back.sent, back.complete) == (2, True)
+    assert len(digest_parts(fake_tg, ALICE)) == 1
+
+
+async def test_a_configured_channel_that_is_also_subscribed_gets_it_once(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, CHANNEL, ChatKind.CHANNEL)
+    app.settings.channels = ["@hf_weekly_ko", str(CHANNEL)]
+    report = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert report.chats == 1 and len(digest_parts(fake_tg, CHANNEL)) == 1
 
 
 async def test_two_publishers_send_each_chat_once(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
@@ -234,6 +303,7 @@ async def test_two_publishers_send_each_chat_once(app: App, tg_bot: Bot, clock: 
     parts = len(digest_parts(fake_tg, 6000))
     for user in range(6000, 6030):
         assert len(digest_parts(fake_tg, user)) == parts
+    assert len([s for s in fake_tg.sent if s.method == "sendMessage"]) == 30 * parts
 
 
 # --- source gate ---------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ class FakeTelegram(FakeServer):
         self.chats: dict[int, dict[str, Any]] = {}
         self.usernames: dict[str, int] = {}
         self.members: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, user) -> ChatMember
-        self.failures: dict[int, deque[ApiError]] = defaultdict(deque)  # chat -> next errors to answer
+        self.failures: dict[int, deque[ApiError | None]] = defaultdict(deque)  # chat -> next answers (None: ok)
         self.rejected: list[tuple[str, int, str]] = []  # (method, chat, description) refused
         self.hang: dict[int, float] = {}  # chat -> seconds the next sendMessage to it takes (after delivery)
         self.flood_limit: int | None = None  # messages per second over all chats, as Telegram enforces
@@ -125,7 +125,8 @@ class FakeTelegram(FakeServer):
             return {"id": BOT_ID, "is_bot": True, "first_name": "HF Weekly", "username": BOT_USERNAME}
         return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": "ko"}
 
-    def fail_next(self, chat_id: int, error: ApiError, times: int = 1) -> None:
+    def fail_next(self, chat_id: int, error: ApiError | None, times: int = 1) -> None:
+        """The next `times` requests about this chat fail with `error` (None: they succeed; to order a script)."""
         self.failures[chat_id].extend([error] * times)
 
     # --- feeding updates ---------------------------------------------------------------------------
@@ -248,8 +249,8 @@ class FakeTelegram(FakeServer):
                 raise ApiError(400, "Bad Request: chat not found")
             return self.usernames[raw[1:].lower()]
         chat_id = int(raw)  # type: ignore[arg-type]
-        if self.failures.get(chat_id):
-            raise self.failures[chat_id].popleft()
+        if self.failures.get(chat_id) and (error := self.failures[chat_id].popleft()) is not None:
+            raise error
         if chat_id not in self.chats:
             raise ApiError(400, "Bad Request: chat not found")
         return chat_id
@@ -352,6 +353,9 @@ class FakeTelegram(FakeServer):
     async def _m_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat(params)
         user_id = int(params["user_id"])
+        bot_status = self.members.get((chat_id, BOT_ID), {}).get("status")
+        if self.chats[chat_id]["type"] == "channel" and user_id != BOT_ID and bot_status != "administrator":
+            raise ApiError(400, "Bad Request: member list is inaccessible")  # a channel shows its members to admins
         return self.members.get((chat_id, user_id), {"status": "left", "user": self.user(user_id)})
 
     def _message_result(self, sent: Sent) -> dict[str, Any]:
