@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from bot.config import Settings
 from bot.store import Store
 from bot.week import IsoWeek
+from tests.conftest import CHANNEL
 from tests.fakes.hf import FakeHF, item_2026
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.telegram_html import parse_telegram_html
@@ -123,7 +124,7 @@ async def test_dry_run_sends_nothing(publish_env: dict[str, str], tmp_path: Path
     assert result.status == 0, result.err
     assert f"{WEEK}: 2 messages per chat, 121 chats" in result.out
     assert f"  {USERS[0]}\tprivate\twould send" in result.out
-    assert "  @hf_weekly_ko\tchannel\twould send" in result.out
+    assert f"  {CHANNEL}\tchannel\twould send" in result.out  # the configured @name, looked up
     assert [s for s in fake_tg.sent if s.method == "sendMessage"] == []
 
 
