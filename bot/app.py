@@ -20,6 +20,7 @@ from bot import __version__
 from bot.config import ConfigError, Settings, config_dir
 from bot.deliver import Broadcaster, Notify
 from bot.digest import Clock, DigestService, utcnow
+from bot.health import HealthServer
 from bot.schedule import WeeklyScheduler
 from bot.sources.hf import HFSource
 from bot.store import Store
@@ -110,9 +111,14 @@ async def running_bot(
         log.info("Bot @%s is polling for updates", application.bot.username)
         if schedule:
             scheduler.start()
+        health = HealthServer(app.store, application, app.settings.http_port) if app.settings.http_port else None
+        if health is not None:
+            await health.start()
         try:
             yield application
         finally:
+            if health is not None:
+                await health.stop()
             await application.updater.stop()  # no new updates
             await scheduler.stop()  # a publish under way finishes the sends in flight, starts no more
             await application.stop()

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(default=29.0, ge=0)  # messages per second overall; 0: no limiter
     group_rate_per_minute: float = Field(default=20.0, ge=0)  # per group or channel; 0: no limiter
     broadcast_concurrency: int = Field(default=32, ge=1, le=1000)
+    http_port: int = Field(default=8080, ge=0, le=65535)
     publish_lock_seconds: float = Field(default=30.0, ge=1, le=3600)
     timezone: str = "Asia/Seoul"
     top_n: int = Field(default=10, ge=1, le=50)

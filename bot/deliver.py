@@ -25,6 +25,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.config import Settings
 from bot.digest import DigestService
+from bot.metrics import MESSAGES
 from bot.models import ChatKind, Digest
 from bot.render import plain_text, plan_parts, render_parts
 from bot.store import Store
@@ -222,7 +223,8 @@ class Broadcaster:
             log.info("Published %s", report.line())
             await self._store.set_json(asdict(report), "publish", "done", str(week), ttl=timedelta(days=400))
         if digest.pending:
-            await self._store.set_heal(week, {"since": self._clock().isoformat(), "attempts": 0})
+            record = {"since": self._clock().isoformat(), "attempts": 0, "papers": len(digest.pending)}
+            await self._store.set_heal(week, record)
             await self._notify(
                 f"⏳ {week}: 번역 대기 {len(digest.pending)}편을 원문으로 보냈습니다. 번역되면 보낸 메시지를 고칩니다."
             )
@@ -285,6 +287,9 @@ class Broadcaster:
             entry["attempts"] += 1
             await self._store.save_ledger_entry(week, to.key, entry)  # before the request goes out
             outcome = await self._send_part(week, to, text, entry, report)
+            MESSAGES.labels(
+                outcome if isinstance(outcome, str) else "sent" if isinstance(outcome, Message) else "migrated"
+            ).inc()
             if isinstance(outcome, Message):
                 entry["parts"][i] = outcome.message_id
                 report.messages += 1
@@ -429,6 +434,7 @@ class Broadcaster:
             digest = await self._digests.build(week)  # the translator retries what is pending
             if digest.pending:
                 record["attempts"] = record.get("attempts", 0) + 1
+                record["papers"] = len(digest.pending)
                 await self._store.set_heal(week, record)
                 log.info("Heal %s: %d papers still pending", week, len(digest.pending))
                 continue

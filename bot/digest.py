@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.metrics import BUILD_SECONDS
 from bot.models import Digest, DigestItem, Paper, Snapshot, Status, Translation, week_page_url
 from bot.sources.hf import HFError, HFSource
 from bot.store import Store
@@ -145,6 +146,12 @@ class DigestService:
         return await asyncio.shield(task)
 
     async def _build(
+        self, week: IsoWeek, translate: bool, refresh: bool, top_n: int | None, progress: Progress | None
+    ) -> Digest:
+        with BUILD_SECONDS.time():
+            return await self._build_timed(week, translate, refresh, top_n, progress)
+
+    async def _build_timed(
         self, week: IsoWeek, translate: bool, refresh: bool, top_n: int | None, progress: Progress | None
     ) -> Digest:
         self.forget(week)

@@ -23,6 +23,7 @@ from anthropic import AsyncAnthropic
 from anthropic.types import Message, MessageParam
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.metrics import CLAUDE_TOKENS, TRANSLATION_CACHE, TRANSLATIONS
 from bot.models import Paper, Translation
 from bot.store import Store, StoreError
 from bot.week import IsoWeek
@@ -189,7 +190,10 @@ class Translator:
     async def cached(self, papers: Iterable[Paper]) -> dict[str, Translation]:
         papers = list(papers)
         found = await self._store.get_translations([self.cache_key(p) for p in papers])
-        return {p.id: t for p, t in zip(papers, found, strict=True) if t is not None}
+        hits = {p.id: t for p, t in zip(papers, found, strict=True) if t is not None}
+        TRANSLATION_CACHE.labels("hit").inc(len(hits))
+        TRANSLATION_CACHE.labels("miss").inc(len(papers) - len(hits))
+        return hits
 
     async def recently_failed(self, papers: Iterable[Paper]) -> set[str]:
         """Ids of the papers whose translation failed in the last FAILURE_MEMORY."""
@@ -233,12 +237,14 @@ class Translator:
                 message = await self._ask(messages, week)
             except anthropic.APIError as exc:
                 log.warning("Translation of %s failed: Claude API error: %s", paper.id, _describe(exc))
+                TRANSLATIONS.labels("api_error").inc()
                 await self._store.mark_failed(self.cache_key(paper), FAILURE_MEMORY)
                 return None
             try:
                 translation = validate(paper, message)
             except Rejected as exc:
                 reason = str(exc)
+                TRANSLATIONS.labels("rejected").inc()
                 log.info("Translation of %s rejected (attempt %d): %s", paper.id, attempt, reason)
                 previous = "".join(b.text for b in message.content if b.type == "text") or "{}"
                 messages = [
@@ -248,6 +254,7 @@ class Translator:
                 ]
                 continue
             await self._store.save_translation(self.cache_key(paper), translation)
+            TRANSLATIONS.labels("translated").inc()
             return translation
         log.warning("Translation of %s failed after a re-ask: %s", paper.id, reason)
         await self._store.mark_failed(self.cache_key(paper), FAILURE_MEMORY)
@@ -263,8 +270,12 @@ class Translator:
                 messages=messages,
                 output_config={"format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
             )
+        usage = _usage(message)
+        for kind, count in usage.items():
+            if kind != "calls":
+                CLAUDE_TOKENS.labels(kind.removesuffix("_tokens")).inc(count)
         try:
-            await self._store.add_usage(week, _usage(message), spent=IsoWeek.current(self._clock(), self._tz))
+            await self._store.add_usage(week, usage, spent=IsoWeek.current(self._clock(), self._tz))
         except StoreError as exc:  # bookkeeping only: never worth losing a translation over
             log.warning("Could not record Claude usage for %s: %s", week, exc)
         return message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -21,6 +22,13 @@ ADMIN, ALICE, BOB = 900, 1001, 1002
 GROUP, FORUM, CHANNEL = -2001, -1002002, -1003003
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # a Thursday; every week used in tests has ended
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 @pytest.fixture
@@ -88,6 +96,7 @@ def settings(fake_hf: FakeHF, fake_claude: FakeClaude, redis: Redis, prefix: str
         redis_prefix=prefix,
         claude_max_retries=1,
         hf_max_attempts=2,
+        http_port=0,
     )
 
 
@@ -110,5 +119,6 @@ def cli_env(settings: Settings, tmp_path: object) -> dict[str, str]:
         HFWEEKLY_REDIS_PREFIX=settings.redis_prefix,
         HFWEEKLY_CLAUDE_MAX_RETRIES="1",
         HFWEEKLY_HF_MAX_ATTEMPTS="2",
+        HFWEEKLY_HTTP_PORT="0",
     )
     return env

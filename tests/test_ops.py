@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import sys
 import time
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -19,8 +21,11 @@ from bot.config import Settings
 from bot.models import ChatKind, Subscription
 from bot.store import Store
 from bot.week import IsoWeek
+from tests.conftest import free_port
 from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram_html import parse_telegram_html
+from tests.test_bot import ask
 from tests.test_cli import hfweekly
 
 ANTHROPIC_KEY = "sk-ant-test-key-must-never-be-logged"
@@ -104,3 +109,60 @@ async def test_sigterm_during_a_broadcast_finishes_the_sends_in_flight(
     assert result.status == 0, result.err
     per_chat = Counter(s.chat_id for s in fake_tg.sent if s.chat_id in chats)
     assert set(per_chat) == set(chats) and set(per_chat.values()) == {1}  # everyone once, no one twice
+
+
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
+
+
+async def test_healthz_metrics_and_a_redis_outage(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
+    redis_port, http_port = free_port(), free_port()
+    start_redis = [server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
+    await asyncio.sleep(0.3)
+    env = run_env | {
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "HFWEEKLY_HTTP_PORT": str(http_port),
+        "HFWEEKLY_LOG_LEVEL": "INFO",
+    }
+    bot = await run_bot(env, tmp_path)
+    try:
+        await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+        status, body = await get(f"http://127.0.0.1:{http_port}/healthz")
+        assert (status, json.loads(body)) == (200, {"ok": True})
+        await ask(fake_tg, 1001, "/subscribe")
+        await ask(fake_tg, 1001, "/week 2025-W38")
+        status, body = await get(f"http://127.0.0.1:{http_port}/metrics")
+        assert status == 200
+        assert 'hfweekly_active_subscribers{kind="private"} 1.0' in body
+        assert 'hfweekly_translations_total{result="translated"} 10.0' in body
+        assert 'hfweekly_translation_cache_total{result="miss"}' in body
+        assert 'hfweekly_claude_tokens_total{kind="input"}' in body
+        assert "hfweekly_digest_build_seconds_count" in body
+
+        redis_proc.terminate()  # Redis goes away
+        await redis_proc.wait()
+        status, body = await get(f"http://127.0.0.1:{http_port}/healthz")
+        assert status == 503 and "redis" in json.loads(body)["reason"]
+        [reply] = await ask(fake_tg, 1001, "/week 2025-W37")
+        assert "잠시 후 다시 시도해 주세요" in parse_telegram_html(reply.text)
+        assert bot.returncode is None  # still running
+
+        redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
+        await asyncio.sleep(0.5)  # Redis is back (empty: it kept nothing on disk)
+        status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
+        assert status == 200
+        [reply] = await ask(fake_tg, 1001, "/help")
+        assert "사용법" in parse_telegram_html(reply.text)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.communicate(), timeout=15)
+        if redis_proc.returncode is None:
+            redis_proc.terminate()
+            await redis_proc.wait()
