@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import admin_notifier, make_bot, open_app, running_bot
+from bot.check import run_checks
 from bot.config import ConfigError, Settings, load_settings
 from bot.deliver import AlreadyPublishing, Broadcaster, HeldError
 from bot.digest import DigestError, EmptyWeekError, FutureWeekError, Progress, utcnow
@@ -75,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--kind", choices=[k.value for k in ChatKind], help="default: from the id's form")
     remove = actions.add_parser("remove", help="unsubscribe chats (ids; '-' reads one per line from stdin)")
     remove.add_argument("chats", nargs="+", metavar="CHAT")
+
+    commands.add_parser(
+        "check",
+        help="check the configuration and reach Redis, Telegram, Claude and Hugging Face",
+        description="One line per check (✓ or ✗, and for ✗ the fix). Exit status 1 if any check fails.",
+    )
 
     commands.add_parser(
         "run",
@@ -155,7 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "hfweekly: REDIS_URL is not set: using an in-process store; nothing persists after this run",
             file=sys.stderr,
         )
-    commands = {"run": _main_run, "publish": _main_publish, "subscribers": _main_subscribers, "digest": _main_digest}
+    commands = {
+        "run": _main_run,
+        "publish": _main_publish,
+        "subscribers": _main_subscribers,
+        "digest": _main_digest,
+        "check": _main_check,
+    }
     try:
         return commands[args.command](settings, args)
     except StoreError as exc:
@@ -311,6 +324,13 @@ def _main_publish(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(EXIT_FAILED, str(exc))
     except InvalidToken:
         return _fail(EXIT_USAGE, "Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather")
+
+
+def _main_check(settings: Settings, args: argparse.Namespace) -> int:
+    results = asyncio.run(run_checks(settings))
+    for ok, name, detail in results:
+        print(f"{'✓' if ok else '✗'} {name}: {redact(detail, settings.secrets())}")
+    return EXIT_OK if all(ok for ok, _, _ in results) else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -166,3 +166,27 @@ async def test_healthz_metrics_and_a_redis_outage(
         if redis_proc.returncode is None:
             redis_proc.terminate()
             await redis_proc.wait()
+
+
+async def test_check_all_good_then_each_problem_with_its_fix(
+    run_env: dict[str, str], tmp_path: Path, fake_hf: FakeHF
+) -> None:
+    good = await hfweekly(run_env, "check", cwd=tmp_path)
+    assert good.status == 0, good.out + good.err
+    lines = good.out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "✓ configuration", "✓ Redis", "✓ Telegram", "✓ Claude", "✓ Hugging Face"
+    ]  # fmt: skip
+    assert "bot @hfweekly_test_bot" in good.out and "model claude-sonnet-5-5 answers" in good.out
+
+    fake_hf.api_down = True
+    bad_env = run_env | {"TELEGRAM_BOT_TOKEN": "999:wrong-token-for-this-bot", "REDIS_URL": "redis://127.0.0.1:9/0"}
+    bad_env.pop("ANTHROPIC_API_KEY")
+    bad = await hfweekly(bad_env, "check", cwd=tmp_path)
+    assert bad.status == 1
+    out = bad.out
+    assert "✗ Redis: no answer" in out and "fix: start Redis or correct REDIS_URL" in out
+    assert "✗ Telegram: the token was rejected — fix: copy TELEGRAM_BOT_TOKEN again from @BotFather" in out
+    assert "✗ Claude: ANTHROPIC_API_KEY is not set — fix:" in out
+    assert "✗ Hugging Face:" in out and "HTTP 500" in out
+    assert "wrong-token-for-this-bot" not in out + bad.err

@@ -4,7 +4,7 @@ By default it answers each paper with a Korean translation that passes validatio
 that carry every number of the abstract. A script of behaviours can be queued (`overloaded`,
 `english`, `truncated`, `drop_number`, `long_summary`, `refusal`, `status:<code>`), or one behaviour
 made permanent. It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
-a missing output schema.
+an output_config that is not a JSON schema.
 """
 
 from __future__ import annotations
@@ -90,9 +90,11 @@ class FakeClaude(FakeServer):
         for param in ("temperature", "top_p", "top_k"):
             if param in body:
                 return self._error(400, f"{param} is not supported by this model")
-        fmt = body.get("output_config", {}).get("format", {})
+        if "output_config" not in body:  # a plain request (hfweekly check): a plain answer
+            return web.json_response(self._message(body, "pong", "end_turn"))
+        fmt = body["output_config"].get("format", {})
         if fmt.get("type") != "json_schema" or "schema" not in fmt:
-            return self._error(400, "this fake expects output_config.format with a JSON schema")
+            return self._error(400, "output_config.format must be a JSON schema")
 
         behaviour = self.script.popleft() if self.script else self.default
         self.in_flight += 1
@@ -122,20 +124,22 @@ class FakeClaude(FakeServer):
         text = json.dumps(answer, ensure_ascii=False)
         if behaviour == "truncated":
             text, stop_reason = text[: len(text) // 2], "max_tokens"
-        return web.json_response(
-            {
-                "id": f"msg_fake_{next(self._ids)}",
-                "type": "message",
-                "role": "assistant",
-                "model": body["model"],
-                "content": [{"type": "text", "text": text}],
-                "stop_reason": stop_reason,
-                "stop_sequence": None,
-                "usage": {
-                    "input_tokens": 900 + len(first_user) // 4,
-                    "output_tokens": len(text) // 2,
-                    "cache_creation_input_tokens": 0,
-                    "cache_read_input_tokens": 700,
-                },
-            }
-        )
+        return web.json_response(self._message(body, text, stop_reason))
+
+    def _message(self, body: dict[str, Any], text: str, stop_reason: str) -> dict[str, Any]:
+        first = body["messages"][0]["content"]
+        return {
+            "id": f"msg_fake_{next(self._ids)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 900 + len(str(first)) // 4,
+                "output_tokens": len(text) // 2,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 700,
+            },
+        }
