@@ -111,9 +111,17 @@ async def test_sigterm_during_a_broadcast_finishes_the_sends_in_flight(
     assert set(per_chat) == set(chats) and set(per_chat.values()) == {1}  # everyone once, no one twice
 
 
-async def get(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        return response.status, await response.text()
+async def get(url: str, within: float = 10.0) -> tuple[int, str]:
+    """GET, waiting (up to `within` seconds) for the server to listen: it starts after the bot."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                return response.status, await response.text()
+        except aiohttp.ClientConnectorError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 async def test_healthz_metrics_and_a_redis_outage(
