@@ -83,16 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="One line per check (✓ or ✗, and for ✗ the fix). Exit status 1 if any check fails.",
     )
 
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
-        help="run the Telegram bot (long polling)",
+        help="run the Telegram bot (long polling, or a webhook)",
         description="Run the Telegram bot until SIGINT or SIGTERM. Needs TELEGRAM_BOT_TOKEN and ANTHROPIC_API_KEY.",
+    )
+    run.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="receive updates by webhook at this public https URL (several replicas may share it)",
     )
     return parser
 
 
-async def _run(settings: Settings) -> int:
-    async with open_app(settings) as app, running_bot(app):
+async def _run(settings: Settings, webhook_url: str | None) -> int:
+    async with open_app(settings) as app, running_bot(app, webhook_url=webhook_url):
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -211,8 +216,10 @@ def _main_run(settings: Settings, args: argparse.Namespace) -> int:
     ]
     if missing:
         return _fail(EXIT_USAGE, f"{' and '.join(missing)} not set; the bot needs both (see README, Configuration)")
+    if args.webhook_url and not args.webhook_url.startswith(("https://", "http://")):
+        return _fail(EXIT_USAGE, f"--webhook-url must be an https:// URL, not {args.webhook_url!r}")
     try:
-        return asyncio.run(_run(settings))
+        return asyncio.run(_run(settings, args.webhook_url))
     except InvalidToken:
         return _fail(EXIT_USAGE, "Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather")
     except NetworkError as exc:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 import fakeredis
@@ -94,9 +95,16 @@ def build_application(app: App, clock: Clock = utcnow) -> tuple[Application, Bro
 
 @asynccontextmanager
 async def running_bot(
-    app: App, *, clock: Clock = utcnow, poll_timeout: int = 30, schedule: bool = True
+    app: App,
+    *,
+    clock: Clock = utcnow,
+    poll_timeout: int = 30,
+    schedule: bool = True,
+    webhook_url: str | None = None,
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The bot, long polling (and, with `schedule`, publishing weekly), until the block ends."""
+    """The bot (long polling, or with `webhook_url` a webhook server), publishing weekly with `schedule`,
+    until the block ends. Several webhook replicas may share one Redis: the publish lock and the
+    ledger keep every week's sends exactly once."""
     from bot.commands import COMMANDS
 
     application, broadcaster = build_application(app, clock)
@@ -107,8 +115,22 @@ async def running_bot(
         await application.bot.set_my_commands(COMMANDS)
         await application.start()
         assert application.updater is not None
-        await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
-        log.info("Bot @%s is polling for updates", application.bot.username)
+        if webhook_url:
+            settings = app.settings
+            await application.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(webhook_url).path.lstrip("/"),
+                webhook_url=webhook_url,
+                secret_token=settings.webhook_secret(),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info(
+                "Bot @%s receives updates at %s (port %d)", application.bot.username, webhook_url, settings.webhook_port
+            )
+        else:
+            await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            log.info("Bot @%s is polling for updates", application.bot.username)
         if schedule:
             scheduler.start()
         health = HealthServer(app.store, application, app.settings.http_port) if app.settings.http_port else None

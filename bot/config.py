@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import timedelta
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     group_rate_per_minute: float = Field(default=20.0, ge=0)  # per group or channel; 0: no limiter
     broadcast_concurrency: int = Field(default=32, ge=1, le=1000)
     http_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_listen: str = "0.0.0.0"
     publish_lock_seconds: float = Field(default=30.0, ge=1, le=3600)
     timezone: str = "Asia/Seoul"
     top_n: int = Field(default=10, ge=1, le=50)
@@ -151,9 +154,16 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def webhook_secret(self) -> str:
+        """The X-Telegram-Bot-Api-Secret-Token every replica expects: derived from the bot token, so that
+        replicas agree without one more secret to configure."""
+        token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+        return hashlib.sha256(f"hfweekly-webhook:{token}".encode()).hexdigest()
+
     def secrets(self) -> list[str]:
         """Every secret value in force: what must never reach a log line or a chat."""
-        return [s.get_secret_value() for s in (self.telegram_bot_token, self.anthropic_api_key) if s is not None]
+        values = [s.get_secret_value() for s in (self.telegram_bot_token, self.anthropic_api_key) if s is not None]
+        return values + ([self.webhook_secret()] if self.telegram_bot_token else [])
 
     @classmethod
     def settings_customise_sources(

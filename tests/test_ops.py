@@ -198,3 +198,51 @@ async def test_check_all_good_then_each_problem_with_its_fix(
     assert "✗ Claude: ANTHROPIC_API_KEY is not set — fix:" in out
     assert "✗ Hugging Face:" in out and "HTTP 500" in out
     assert "wrong-token-for-this-bot" not in out + bad.err
+
+
+async def test_two_webhook_replicas_share_one_redis_and_publish_once(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF, redis: Redis, settings: Settings
+) -> None:
+    owed = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
+    fake_hf.weeks[str(owed)] = week_items("2025-W38")
+    chats = range(40_000, 40_040)
+    store = Store(redis, prefix=settings.redis_prefix)
+    now = datetime.now(UTC)
+    for chat in chats:
+        fake_tg.add_chat(chat, "private")
+        await store.save_subscription(Subscription(chat, ChatKind.PRIVATE, "", True, now, now))
+    fake_tg.delay = 0.02
+    replicas = []
+    for _ in range(2):  # both start their schedulers: both find the week owed
+        port = free_port()
+        env = run_env | {
+            "HFWEEKLY_SCHEDULE": "* * * * *",
+            "HFWEEKLY_WEBHOOK_PORT": str(port),
+            "HFWEEKLY_LOG_LEVEL": "INFO",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--webhook-url", f"http://127.0.0.1:{port}/telegram", env=env,
+            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        replicas.append(proc)
+    try:
+        await fake_tg.wait_for(lambda: {s.chat_id for s in fake_tg.sent} >= set(chats), within=60)
+        await asyncio.sleep(1.0)  # anything sent twice would have arrived by now
+        per_chat = Counter(s.chat_id for s in fake_tg.sent if s.chat_id in chats)
+        assert set(per_chat.values()) == {1}
+
+        assert fake_tg.webhook is not None and fake_tg.webhook["url"].endswith("/telegram")
+        fake_tg.message(1001, 1001, "/help")  # through the webhook
+        await fake_tg.wait_for(lambda: bool(fake_tg.to(1001)), within=15)
+        assert "사용법" in parse_telegram_html(fake_tg.to(1001)[0].text)
+        assert fake_tg.webhook_answers == [200]
+        forged = {"message": {"message_id": 1, "date": 0, "chat": fake_tg.chats[1001], "text": "/help"}}
+        assert await fake_tg.post_with_secret(forged, "not-the-secret") == 403  # the secret token is checked
+        await asyncio.sleep(0.5)
+        assert len(fake_tg.to(1001)) == 1
+    finally:
+        for proc in replicas:
+            proc.send_signal(signal.SIGTERM)
+        for proc in replicas:
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=15)
+            assert proc.returncode == 0, err.decode()[-2000:]

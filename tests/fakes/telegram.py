@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
@@ -85,6 +86,9 @@ class FakeTelegram(FakeServer):
         self.delay = 0.0  # seconds every sendMessage takes before it is delivered
         self.validate_html = True  # False only in benchmarks that measure the sender, not this fake
         self._recent: deque[float] = deque()
+        self.webhook: dict[str, str] | None = None  # set by setWebhook: updates are then POSTed there
+        self.webhook_answers: list[int] = []  # HTTP status of each webhook delivery
+        self._posting: set[asyncio.Task[None]] = set()
         self.app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
 
     # --- the world ---------------------------------------------------------------------------------
@@ -135,7 +139,27 @@ class FakeTelegram(FakeServer):
         update_id = next(self._update_ids)
         self.updates.append({"update_id": update_id, **update})
         self._new_update.set()
+        if self.webhook is not None:
+            task = asyncio.get_running_loop().create_task(self._post_webhook(self.updates[-1]))
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
         return update_id
+
+    async def _post_webhook(self, update: dict[str, Any], secret: str | None = None) -> None:
+        assert self.webhook is not None
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret if secret is not None else self.webhook.get("secret", "")}
+        self.delivered_at.setdefault(update["update_id"], time.monotonic())
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.webhook["url"], json=update, headers=headers) as r,
+        ):
+            self.webhook_answers.append(r.status)
+
+    async def post_with_secret(self, update: dict[str, Any], secret: str) -> int:
+        """Deliver an update to the webhook with the given secret header; the HTTP status it got."""
+        before = len(self.webhook_answers)
+        await self._post_webhook({"update_id": next(self._update_ids), **update}, secret)
+        return self.webhook_answers[before]
 
     def message(
         self,
@@ -259,6 +283,11 @@ class FakeTelegram(FakeServer):
         return self.user(BOT_ID) | {"can_join_groups": True, "can_read_all_group_messages": False}
 
     async def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = {"url": str(params["url"]), "secret": str(params.get("secret_token", ""))}
         return True
 
     async def _m_setmycommands(self, params: dict[str, Any]) -> bool:
