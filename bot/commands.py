@@ -40,7 +40,7 @@ from bot.digest import Clock, DigestError, EmptyWeekError, SourceError
 from bot.logs import redact
 from bot.models import ChatKind, Digest, Subscription
 from bot.render import esc, render_paper, render_telegram
-from bot.schedule import next_run
+from bot.schedule import next_run, owed_week
 from bot.store import StoreError
 from bot.week import IsoWeek, WeekError, weeks_in_year
 
@@ -485,6 +485,11 @@ class Commands:
         lines.append(
             f"다음 발행: {upcoming.strftime('%Y-%m-%d %H:%M %Z') if upcoming else '없음'} ({esc(self.settings.schedule)})"
         )
+        owed = owed_week(self.settings, self.clock())
+        hold = await self.store.get_json("publish", "hold", str(owed)) if owed else None
+        if hold:
+            state = "포기함 (/publish 로 직접 보낼 수 있음)" if hold.get("gave_up") else "30분마다 다시 확인 중"
+            lines.append(f"보류: {owed} — {esc(hold['reason'])} ({state})")
         healing = await self.store.heal_weeks()
         if healing:
             lines.append(f"번역 대기 중인 주: {', '.join(esc(w) for w in sorted(healing))}")

@@ -56,3 +56,11 @@ def test_env_example_lists_every_variable() -> None:
             assert name.removeprefix("HFWEEKLY_").lower() in Settings.model_fields, name
     for line in text.splitlines():  # no value filled in for a secret
         assert not re.match(r"^(TELEGRAM_BOT_TOKEN|ANTHROPIC_API_KEY)=\S", line)
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name, field in Settings.model_fields.items():
+        env = field.validation_alias if isinstance(field.validation_alias, str) else f"HFWEEKLY_{name.upper()}"
+        assert f"`{env}`" in readme, env
+    assert "scripts/test" in readme and "hfweekly run" in readme and "docker compose up -d" in readme
