@@ -27,11 +27,12 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from bench.common import bot_env
 from bot.models import ChatKind, Subscription
 from bot.store import Store
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, week_items
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 
 WEEK = "2025-W38"
 FIRST = 100_000
@@ -55,19 +56,7 @@ async def scenario(subscribers: int, limited: bool, profile: str | None = None) 
         tg.add_chat(user, "private")
     for user in range(FIRST, FIRST + subscribers):
         await store.save_subscription(Subscription(user, ChatKind.PRIVATE, f"user {user}", True, now, now))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("HFWEEKLY_", "ANTHROPIC_", "TELEGRAM_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{tg.url}/bot",
-        "ANTHROPIC_API_KEY": "bench-key",
-        "ANTHROPIC_BASE_URL": claude.url,
-        "HF_BASE_URL": hf.url,
-        "REDIS_URL": redis_url,
-        "HFWEEKLY_REDIS_PREFIX": prefix,
-        "HFWEEKLY_LOG_LEVEL": "WARNING",
-        "HFWEEKLY_BROADCAST_RATE": "29" if limited else "0",
-        "PTB_TIMEDELTA": "true",
-    }
+    env = bot_env(tg, hf, claude, redis_url, prefix) | {"HFWEEKLY_BROADCAST_RATE": "29" if limited else "0"}
     try:
         warm = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "digest", WEEK, env=env, stdout=asyncio.subprocess.DEVNULL

@@ -21,9 +21,10 @@ import uuid
 
 from redis.asyncio import Redis
 
+from bench.common import bot_env
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, week_items
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram import FakeTelegram
 
 WEEK = "2025-W38"
 FIRST_USER = 10_000
@@ -43,18 +44,7 @@ async def run(users: int, rounds: int, spread_over: float, profile: str | None) 
         await server.start()
     for user in range(FIRST_USER, FIRST_USER + users):
         tg.add_chat(user, "private")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("HFWEEKLY_", "ANTHROPIC_", "TELEGRAM_"))},
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": f"{tg.url}/bot",
-        "ANTHROPIC_API_KEY": "bench-key",
-        "ANTHROPIC_BASE_URL": claude.url,
-        "HF_BASE_URL": hf.url,
-        "REDIS_URL": redis_url,
-        "HFWEEKLY_REDIS_PREFIX": prefix,
-        "HFWEEKLY_LOG_LEVEL": "WARNING",
-        "PTB_TIMEDELTA": "true",
-    }
+    env = bot_env(tg, hf, claude, redis_url, prefix)
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
     proc = await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", "run", env=env)
     rows = []

@@ -495,15 +495,20 @@ class Commands:
             lines.append(f"번역 대기 중인 주: {', '.join(esc(w) for w in sorted(healing))}")
         await self._say(update, context, "\n".join(lines))
 
-    async def publish(self, update: Update, context: Context) -> None:
+    async def _admin_week(self, update: Update, context: Context) -> IsoWeek | None:
+        """The week an admin command names (default: last week); None when it answered already."""
         if not self._is_admin(update.effective_user):
             await self._not_for_you(update, context)
-            return
+            return None
         text = " ".join(context.args or []) or "last"
         try:
-            week = IsoWeek.parse(text, now=self.clock(), tz=self.settings.tz)
+            return IsoWeek.parse(text, now=self.clock(), tz=self.settings.tz)
         except WeekError as exc:
             await self._say(update, context, _korean_week_error(exc, text))
+            return None
+
+    async def publish(self, update: Update, context: Context) -> None:
+        if (week := await self._admin_week(update, context)) is None:
             return
         if not week.is_completed(self.clock(), self.settings.tz):
             await self._say(update, context, f"{week}는 아직 끝나지 않았습니다. 끝난 주만 발행할 수 있어요.")
@@ -524,14 +529,7 @@ class Commands:
         )  # fmt: skip
 
     async def preview(self, update: Update, context: Context) -> None:
-        if not self._is_admin(update.effective_user):
-            await self._not_for_you(update, context)
-            return
-        text = " ".join(context.args or []) or "last"
-        try:
-            week = IsoWeek.parse(text, now=self.clock(), tz=self.settings.tz)
-        except WeekError as exc:
-            await self._say(update, context, _korean_week_error(exc, text))
+        if (week := await self._admin_week(update, context)) is None:
             return
         if not week.has_started(self.clock(), self.settings.tz):
             await self._say(update, context, FUTURE.format(week=week, last=self._last()))

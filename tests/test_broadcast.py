@@ -20,7 +20,7 @@ from bot.telegram_http import AiohttpRequest
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, item_2026, week_items
+from tests.fakes.hf import FakeHF, twenty_papers, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, blocked, migrated, not_found, retry_after
 from tests.fakes.telegram_html import parse_telegram_html
 
@@ -90,19 +90,12 @@ async def everyone(app: App) -> None:
 LONG_WEEK = IsoWeek(2025, 36)
 
 
-def long_week(fake_hf: FakeHF, app: App) -> None:
-    """Twenty papers with long titles: a digest of several messages (top_n set to 20)."""
-    fake_hf.weeks[str(LONG_WEEK)] = [
-        item_2026(
-            f"2509.0{i:04d}",
-            f"Paper {i} on scaling laws for very large multimodal models trained on web-scale data",
-            f"We study scaling {i}. It improves by {i}%.",
-            500 - i,
-        )
-        for i in range(20)
-    ]
-    app.settings.top_n = 20
-    app.digests._top_n = 20  # the service was built with the old value
+@pytest.fixture
+async def long_app(broadcast_settings: Settings, clock: Clock, fake_hf: FakeHF) -> AsyncIterator[App]:
+    """An app whose digests have twenty papers, in more than one message."""
+    fake_hf.weeks[str(LONG_WEEK)] = twenty_papers()
+    async with open_app(broadcast_settings.model_copy(update={"top_n": 20}), clock=clock) as built:
+        yield built
 
 
 def digest_parts(fake: FakeTelegram, chat: int) -> list[str]:
@@ -151,10 +144,8 @@ async def test_rate_limits_are_kept(app: App, tg_bot: Bot, clock: Clock, fake_tg
     assert elapsed >= (report.messages - 1) / 29 * 0.95  # no faster than the limit allows
 
 
-async def test_group_limit_per_minute(
-    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
-) -> None:
-    long_week(fake_hf, app)
+async def test_group_limit_per_minute(long_app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    app = long_app
     await subscribe(app, GROUP, ChatKind.GROUP)
     paced = app.settings.model_copy(update={"group_rate_per_minute": 120.0})  # one message per 0.5 s
     await broadcaster(app, tg_bot, clock, paced).prepare(LONG_WEEK)  # build first: time the sends only
@@ -246,9 +237,9 @@ async def test_unknown_outcome_is_resent_once_at_the_end(
 
 
 async def test_unknown_parts_each_get_their_own_resend(
-    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, fake_hf: FakeHF
+    long_app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
 ) -> None:
-    long_week(fake_hf, app)
+    app = long_app
     await subscribe(app, ALICE, ChatKind.PRIVATE)
     bad_gateway = ApiError(502, "Bad Gateway")  # no answer worth the name: the outcome is unknown
     for answer in (bad_gateway, None, bad_gateway):  # part 1 fails; its resend works; part 2 fails

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.store import Store
 from bot.week import IsoWeek
 from tests.conftest import CHANNEL
-from tests.fakes.hf import FakeHF, item_2026
+from tests.fakes.hf import FakeHF, twenty_papers
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.telegram_html import parse_telegram_html
 from tests.test_cli import hfweekly
@@ -28,15 +28,7 @@ USERS = range(20_000, 20_120)
 @pytest.fixture
 def publish_env(cli_env: dict[str, str], fake_tg: FakeTelegram, fake_hf: FakeHF) -> dict[str, str]:
     """Twenty papers (two messages per chat) and 120 private subscribers' chats."""
-    fake_hf.weeks[WEEK] = [
-        item_2026(
-            f"2509.0{i:04d}",
-            f"Paper {i} on scaling laws for very large multimodal models trained on web-scale data",
-            f"We study scaling {i}. It improves by {i}%.",
-            500 - i,
-        )
-        for i in range(20)
-    ]
+    fake_hf.weeks[WEEK] = twenty_papers()
     for user in USERS:
         fake_tg.add_chat(user, "private")
     return cli_env | {

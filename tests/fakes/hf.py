@@ -52,6 +52,19 @@ def week_items(week: str, *, shape: str = "2026", shuffle_seed: int | None = 7) 
     return items
 
 
+def twenty_papers() -> list[Item]:
+    """Twenty papers with long titles: with top_n 20, a digest of more than one message."""
+    return [
+        item_2026(
+            f"2509.0{i:04d}",
+            f"Paper {i} on scaling laws for very large multimodal models trained on web-scale data",
+            f"We study scaling {i}. It improves by {i}%.",
+            500 - i,
+        )
+        for i in range(20)
+    ]
+
+
 def week_page(items: list[Item]) -> str:
     """The week page as Hugging Face renders it: the items as escaped JSON in a data-props attribute."""
     props = html.escape(json.dumps({"dailyPapers": items, "dateString": "2025-W38"}), quote=True)
