@@ -15,10 +15,14 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot.app import admin_notifier, make_bot, open_app
 from bot.config import Settings
+from bot.deliver import Broadcaster
 from bot.models import ChatKind, Subscription
+from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
 from tests.conftest import free_port
@@ -246,3 +250,47 @@ async def test_two_webhook_replicas_share_one_redis_and_publish_once(
         for proc in replicas:
             _, err = await asyncio.wait_for(proc.communicate(), timeout=15)
             assert proc.returncode == 0, err.decode()[-2000:]
+
+
+async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_back(
+    settings: Settings, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
+    port = free_port()
+    start_redis = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
+    await asyncio.sleep(0.3)
+    monday_9 = datetime(2025, 9, 22, 0, 0, 30, tzinfo=UTC)
+    configured = settings.model_copy(
+        update={
+            "redis_url": f"redis://127.0.0.1:{port}/0",
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_api_base_url": f"{fake_tg.url}/bot",
+            "broadcast_rate": 0.0,
+        }
+    )
+    try:
+        async with open_app(configured, clock=lambda: monday_9) as app, make_bot(configured) as bot:
+            await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
+            caster = Broadcaster(
+                bot, app.store, app.digests, configured, clock=lambda: monday_9, notify=admin_notifier(bot, configured)
+            )
+            jobs = WeeklyScheduler(
+                caster, app.store, configured, clock=lambda: monday_9, notify=admin_notifier(bot, configured)
+            )
+            redis_proc.terminate()
+            await redis_proc.wait()
+            await jobs.tick()  # Redis is down: the tick says so and returns; nothing raised, nothing sent
+            assert "Scheduled work failed, will retry" in caplog.text
+            assert fake_tg.to(1001) == []
+            redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(0.5)  # back, empty (it kept nothing): the subscription is re-added
+            await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
+            await jobs.tick()
+            assert fake_tg.to(1001) and "2025-W38" in parse_telegram_html(fake_tg.to(1001)[0].text)
+    finally:
+        if redis_proc.returncode is None:
+            redis_proc.terminate()
+            await redis_proc.wait()
