@@ -189,8 +189,10 @@ class Broadcaster:
             await asyncio.sleep(self._lock_timeout.total_seconds() / 3)
             try:
                 await lock.reacquire()
-            except Exception as exc:
-                log.error("Could not renew the publish lock of %s (%s): another instance may start sending", week, exc)
+            except Exception as exc:  # Redis down, or the lock expired: another process may take over
+                log.error("Lost the publish lock of %s (%s): this run starts no new chat", week, exc)
+                self._halt = True
+                return
 
     async def _publish(self, week: IsoWeek, refresh: bool) -> Report:
         started = time.monotonic()
@@ -212,7 +214,8 @@ class Broadcaster:
         report.seconds = time.monotonic() - started
         if self._shutdown or self._halt:
             report.complete = False
-            log.info("Stopped publishing %s for shutdown (the next run sends the rest): %s", week, report.line())
+            why = "for shutdown" if self._shutdown else "(publish lock lost)"
+            log.info("Stopped publishing %s %s; the next run sends the rest: %s", week, why, report.line())
             await self._store.set_json(asdict(report), "publish", "last")
             return report
         await self._store.set_json(asdict(report), "publish", "last")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
+from redis.asyncio import Redis
 from telegram import Bot
 
 from bot.app import App, admin_notifier, open_app
@@ -450,3 +451,23 @@ async def test_scheduler_gives_up_a_hold_after_12_hours(
     assert fake_hf.api_calls == 24  # the first try and 23 retries within 12 hours
     assert any("포기했습니다" in t for t in admin_texts(fake_tg))
     assert digest_parts(fake_tg, ALICE) == []
+
+
+async def test_a_run_that_loses_its_lock_starts_no_new_chat(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, redis: Redis
+) -> None:
+    for user in range(7000, 7040):
+        fake_tg.add_chat(user, "private")
+        await subscribe(app, user, ChatKind.PRIVATE)
+    fake_tg.delay = 0.05
+    short_lock = app.settings.model_copy(update={"publish_lock_seconds": 1.0, "broadcast_concurrency": 2})
+    caster = broadcaster(app, tg_bot, clock, short_lock)
+    run = asyncio.create_task(caster.publish(W38))
+    await fake_tg.wait_for(lambda: len(fake_tg.sent) >= 4)
+    await redis.delete(f"{app.settings.redis_prefix}:lock:publish:2025-W38")  # as if it expired: another may take over
+    report = await run
+    assert not report.complete and report.sent < 40
+    assert await app.store.get_json("publish", "done", "2025-W38") is None
+    rest = await broadcaster(app, tg_bot, clock).publish(W38)
+    assert rest.sent == 40 - report.sent and rest.complete
+    assert sorted(s.chat_id for s in fake_tg.sent) == list(range(7000, 7040))  # each once
