@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -11,12 +13,15 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.app import App, open_app
 from bot.config import Settings
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import FakeTelegram
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # python-telegram-bot's RetryAfter, without a deprecation warning
 
 ADMIN, ALICE, BOB = 900, 1001, 1002
 GROUP, FORUM, CHANNEL = -2001, -1002002, -1003003
@@ -29,6 +34,30 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+async def start_redis_server(port: int) -> asyncio.subprocess.Process:
+    """A throwaway redis-server on `port` (no disk), once it answers PING; skips the test without the binary."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
+    proc = await asyncio.create_subprocess_exec(
+        server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    client = Redis(port=port)
+    try:
+        for _ in range(100):
+            try:
+                await client.ping()
+                return proc
+            except RedisError:
+                await asyncio.sleep(0.1)
+    finally:
+        await client.aclose()
+    proc.terminate()
+    await proc.wait()
+    raise AssertionError(f"redis-server did not answer on port {port}")
 
 
 @pytest.fixture

@@ -138,11 +138,13 @@ async def test_simultaneous_requests_share_one_build(bot: App, fake_tg: FakeTele
     fake_tg.message(ALICE, ALICE, "/week 2025-W38")
     fake_tg.message(BOB, BOB, "/week 2025-09-17")
     fake_tg.message(ADMIN, ADMIN, "/week 2025W38")
-    await fake_tg.settle(quiet=0.5)
+
+    def all_built() -> bool:
+        firsts = [fake_tg.to(u)[0] for u in (ALICE, BOB, ADMIN) if fake_tg.to(u)]
+        return len(firsts) == 3 and all("Top 10" in shown(fake_tg.messages[(f.chat_id, f.message_id)]) for f in firsts)
+
+    await fake_tg.wait_for(all_built, within=30)
     assert fake_claude.calls == 10
-    for user in (ALICE, BOB, ADMIN):
-        first = fake_tg.to(user)[0]
-        assert "Top 10" in shown(fake_tg.messages[(user, first.message_id)])
 
 
 async def test_per_user_limit_on_new_weeks_only(bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF) -> None:
@@ -374,11 +376,11 @@ async def test_a_failing_handler_apologises_alerts_admins_and_the_bot_goes_on(
 
 async def test_replies_go_out_concurrently(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
     """A slow build for one user does not hold up another user's /help."""
-    fake_claude.delay = 1.0
+    fake_claude.delay = 3.0
     fake_tg.message(ALICE, ALICE, "/week 2025-W38")
     await fake_tg.wait_for(lambda: bool(fake_tg.to(ALICE)))
     fake_tg.message(BOB, BOB, "/help")
-    await fake_tg.wait_for(lambda: bool(fake_tg.to(BOB)), within=0.9)
+    await fake_tg.wait_for(lambda: bool(fake_tg.to(BOB)), within=2.5)
     assert fake_claude.calls < 10  # Alice's build is still running
     await fake_tg.settle()
 

@@ -137,12 +137,12 @@ async def test_rate_limits_are_kept(app: App, tg_bot: Bot, clock: Clock, fake_tg
         fake_tg.add_chat(user, "private")
         await subscribe(app, user, ChatKind.PRIVATE)
     fake_tg.flood_limit = 30
-    paced = app.settings.model_copy(update={"broadcast_rate": 29.0})
+    paced = app.settings.model_copy(update={"broadcast_rate": 25.0})  # margin for a loaded machine's jitter
     started = time.monotonic()
     report = await broadcaster(app, tg_bot, clock, paced).publish(W38)
     elapsed = time.monotonic() - started
     assert report.sent == 40 and fake_tg.too_many == 0
-    assert elapsed >= (report.messages - 1) / 29 * 0.95  # no faster than the limit allows
+    assert elapsed >= (report.messages - 1) / 25 * 0.95  # no faster than the limit allows
 
 
 async def test_group_limit_per_minute(long_app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:

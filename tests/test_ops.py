@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
 import sys
 import time
@@ -25,7 +24,7 @@ from bot.models import ChatKind, Subscription
 from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
-from tests.conftest import free_port
+from tests.conftest import free_port, start_redis_server
 from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.telegram_html import parse_telegram_html
@@ -131,13 +130,8 @@ async def get(url: str, within: float = 10.0) -> tuple[int, str]:
 async def test_healthz_metrics_and_a_redis_outage(
     run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
 ) -> None:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
     redis_port, http_port = free_port(), free_port()
-    start_redis = [server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
-    await asyncio.sleep(0.3)
+    redis_proc = await start_redis_server(redis_port)
     env = run_env | {
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "HFWEEKLY_HTTP_PORT": str(http_port),
@@ -166,8 +160,7 @@ async def test_healthz_metrics_and_a_redis_outage(
         assert "잠시 후 다시 시도해 주세요" in parse_telegram_html(reply.text)
         assert bot.returncode is None  # still running
 
-        redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
-        await asyncio.sleep(0.5)  # Redis is back (empty: it kept nothing on disk)
+        redis_proc = await start_redis_server(redis_port)  # Redis is back (empty: it kept nothing on disk)
         status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert status == 200
         [reply] = await ask(fake_tg, 1001, "/help")
@@ -255,13 +248,8 @@ async def test_two_webhook_replicas_share_one_redis_and_publish_once(
 async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_back(
     settings: Settings, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
     port = free_port()
-    start_redis = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
-    await asyncio.sleep(0.3)
+    redis_proc = await start_redis_server(port)
     monday_9 = datetime(2025, 9, 22, 0, 0, 30, tzinfo=UTC)
     configured = settings.model_copy(
         update={
@@ -285,8 +273,7 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
             await jobs.tick()  # Redis is down: the tick says so and returns; nothing raised, nothing sent
             assert "Scheduled work failed, will retry" in caplog.text
             assert fake_tg.to(1001) == []
-            redis_proc = await asyncio.create_subprocess_exec(*start_redis, stdout=asyncio.subprocess.DEVNULL)
-            await asyncio.sleep(0.5)  # back, empty (it kept nothing): the subscription is re-added
+            redis_proc = await start_redis_server(port)  # back, empty (it kept nothing): the subscription is re-added
             await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
             await jobs.tick()
             assert fake_tg.to(1001) and "2025-W38" in parse_telegram_html(fake_tg.to(1001)[0].text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from bot.render import render_json, render_telegram, render_text
 from bot.store import StoreError
 from bot.translate import hangul_share, missing_numbers, numbers_in
 from bot.week import IsoWeek
-from tests.conftest import NOW
+from tests.conftest import NOW, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF
 
@@ -240,22 +239,10 @@ async def test_redis_lost_mid_build_is_one_store_error(
     fake_claude: FakeClaude, fake_hf: FakeHF, tmp_path: Path, settings: Settings
 ) -> None:
     """Redis dies while Claude is answering: the build fails with StoreError, not an ExceptionGroup."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (scripts/test installs it when no Redis answers)")
-    port = 6400 + os.getpid() % 500
-    proc = await asyncio.create_subprocess_exec(
-        server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    port = free_port()
+    proc = await start_redis_server(port)
     try:
         throwaway = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
-        for _ in range(50):
-            try:
-                async with open_app(throwaway, clock=lambda: NOW):
-                    break
-            except StoreError:
-                await asyncio.sleep(0.1)
         fake_claude.delay = 0.5
         async with open_app(throwaway, clock=lambda: NOW) as app:
             build = asyncio.create_task(app.digests.build(W38, top_n=3))
