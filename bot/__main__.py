@@ -305,7 +305,7 @@ def _main_publish(settings: Settings, args: argparse.Namespace) -> int:
                 bot, app.store, app.digests, settings, clock=utcnow, notify=admin_notifier(bot, settings)
             )
             if args.dry_run:
-                _, parts, _ = await broadcaster.prepare(week, keep_plan=False)
+                _, parts = await broadcaster.prepare(week, keep_plan=False)
                 ledger = await app.store.ledger(week)
                 recipients = await broadcaster.recipients()
                 print(f"{week}: {len(parts)} messages per chat, {len(recipients)} chats")

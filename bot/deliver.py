@@ -149,7 +149,7 @@ class Broadcaster:
 
     async def prepare(
         self, week: IsoWeek, *, keep_plan: bool = True, refresh: bool = False
-    ) -> tuple[Digest, list[str], list[list[int]]]:
+    ) -> tuple[Digest, list[str]]:
         """The digest behind the source gate, and its messages (the week's plan is kept for healing).
 
         `refresh` fetches the ranking again: what a run held for too few papers needs."""
@@ -158,12 +158,16 @@ class Broadcaster:
             raise HeldError(
                 f"{week} has {len(digest.items)} papers with title and abstract; {self._settings.top_n} are needed"
             )
+        return digest, await self._messages(week, digest, keep_plan=keep_plan)
+
+    async def _messages(self, week: IsoWeek, digest: Digest, *, keep_plan: bool) -> list[str]:
+        """The week's messages by its kept plan (which papers go in which message), or by a new plan."""
         plan = await self._store.get_json("ledger", str(week), "plan")
         if plan is None:
             plan = plan_parts(digest, bot_username=self._bot.username)
             if keep_plan:
                 await self._store.set_json(plan, "ledger", str(week), "plan", ttl=timedelta(days=400))
-        return digest, render_parts(digest, plan, bot_username=self._bot.username), plan
+        return render_parts(digest, plan, bot_username=self._bot.username)
 
     async def publish(self, week: IsoWeek, *, refresh: bool = False, wait: float = 0.0) -> Report:
         """Send the week's digest to every recipient that does not have it yet.
@@ -197,7 +201,7 @@ class Broadcaster:
     async def _publish(self, week: IsoWeek, refresh: bool) -> Report:
         started = time.monotonic()
         report = Report(week=str(week), started=self._clock().isoformat())
-        digest, parts, _ = await self.prepare(week, refresh=refresh)
+        digest, parts = await self.prepare(week, refresh=refresh)
         recipients = await self.recipients()
         report.chats, report.parts, report.pending_papers = len(recipients), len(parts), len(digest.pending)
         log.info("Publishing %s to %d chats, %d messages each", week, len(recipients), len(parts))
@@ -441,10 +445,7 @@ class Broadcaster:
                 await self._store.set_heal(week, record)
                 log.info("Heal %s: %d papers still pending", week, len(digest.pending))
                 continue
-            plan = await self._store.get_json("ledger", str(week), "plan") or plan_parts(
-                digest, bot_username=self._bot.username
-            )
-            parts = render_parts(digest, plan, bot_username=self._bot.username)
+            parts = await self._messages(week, digest, keep_plan=False)
             edited, retry = 0, 0
             for key, entry in (await self._store.ledger(week)).items():
                 entry_edited, entry_retry = await self._edit_entry(key, entry, parts)

@@ -79,17 +79,23 @@ async def test_debug_logs_hold_no_secret_and_sigterm_stops_promptly(
         assert not [line for line in log.splitlines() if line and not line.startswith(("{", "hfweekly:"))]
 
 
-async def test_sigterm_during_a_broadcast_finishes_the_sends_in_flight(
-    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF, redis: Redis, settings: Settings
-) -> None:
+async def owed_week_for(chats: range, fake_tg: FakeTelegram, fake_hf: FakeHF, store: Store) -> IsoWeek:
+    """The week a bot started now owes its subscribers, with ten papers, and `chats` subscribed to it."""
     owed = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
     fake_hf.weeks[str(owed)] = week_items("2025-W38")
-    chats = range(30_000, 30_060)
-    store = Store(redis, prefix=settings.redis_prefix)
     now = datetime.now(UTC)
     for chat in chats:
         fake_tg.add_chat(chat, "private")
         await store.save_subscription(Subscription(chat, ChatKind.PRIVATE, "", True, now, now))
+    return owed
+
+
+async def test_sigterm_during_a_broadcast_finishes_the_sends_in_flight(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF, redis: Redis, settings: Settings
+) -> None:
+    chats = range(30_000, 30_060)
+    store = Store(redis, prefix=settings.redis_prefix)
+    owed = await owed_week_for(chats, fake_tg, fake_hf, store)
     fake_tg.delay = 0.1
     env = run_env | {
         "HFWEEKLY_SCHEDULE": "* * * * *",
@@ -200,14 +206,9 @@ async def test_check_all_good_then_each_problem_with_its_fix(
 async def test_two_webhook_replicas_share_one_redis_and_publish_once(
     run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF, redis: Redis, settings: Settings
 ) -> None:
-    owed = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
-    fake_hf.weeks[str(owed)] = week_items("2025-W38")
     chats = range(40_000, 40_040)
     store = Store(redis, prefix=settings.redis_prefix)
-    now = datetime.now(UTC)
-    for chat in chats:
-        fake_tg.add_chat(chat, "private")
-        await store.save_subscription(Subscription(chat, ChatKind.PRIVATE, "", True, now, now))
+    await owed_week_for(chats, fake_tg, fake_hf, store)
     fake_tg.delay = 0.02
     replicas = []
     for _ in range(2):  # both start their schedulers: both find the week owed
