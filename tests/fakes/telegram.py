@@ -30,6 +30,12 @@ _ARRIVED: ContextVar[float] = ContextVar("arrived")  # when the request being ha
 TOKEN = "123456:TEST-token-not-a-secret"
 BOT_ID = 123456
 BOT_USERNAME = "hfweekly_test_bot"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # as Telegram answers: UTF-8, not \u escapes
+
+
 JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "link_preview_options", "reply_parameters", "scope"}
 
 
@@ -253,7 +259,10 @@ class FakeTelegram(FakeServer):
         if request.match_info["token"] != self.token:
             return _fail(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
-        params = await _params(request)
+        try:
+            params = await _params(request)
+        except ApiError as exc:
+            return _fail(exc)
         self.calls.append((method, params))
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
@@ -264,7 +273,7 @@ class FakeTelegram(FakeServer):
             chat = params.get("chat_id")
             self.rejected.append((method, chat if isinstance(chat, int) else 0, exc.description))
             return _fail(exc)
-        return web.json_response({"ok": True, "result": result})
+        return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     def _chat(self, params: dict[str, Any]) -> int:
         raw = params.get("chat_id")
@@ -418,16 +427,25 @@ def _member_extra(status: str) -> dict[str, Any]:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
-    if request.content_type == "application/json":
-        data: dict[str, Any] = await request.json()
-        return data
-    form = await request.post()
+    """A method's parameters, from a JSON body or a form, read as Telegram reads them: in both, a
+    JSON-serialized field may come as a string of JSON and a number as a string of digits."""
     params: dict[str, Any] = {}
-    for key, value in form.items():
-        text = value if isinstance(value, str) else ""
-        params[key] = json.loads(text) if key in JSON_FIELDS else text
+    if request.content_type == "application/json":
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise ApiError(400, "Bad Request: the JSON body must be an object")
+        params.update(data)
+    else:
+        form = await request.post()
+        params.update((key, value if isinstance(value, str) else "") for key, value in form.items())
+    for key in JSON_FIELDS & params.keys():
+        if isinstance(params[key], str):
+            try:
+                params[key] = json.loads(params[key])
+            except ValueError:
+                raise ApiError(400, f"Bad Request: can't parse {key} JSON object") from None
     for key in ("message_id", "message_thread_id", "user_id"):
-        if key in params:
+        if isinstance(params.get(key), str) and params[key].isdigit():
             params[key] = int(params[key])
     if isinstance(params.get("chat_id"), str) and params["chat_id"].lstrip("-").isdigit():
         params["chat_id"] = int(params["chat_id"])
@@ -438,7 +456,7 @@ def _fail(error: ApiError) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
     if error.parameters:
         body["parameters"] = error.parameters
-    return web.json_response(body, status=error.code)
+    return web.json_response(body, status=error.code, dumps=_dumps)
 
 
 def retry_after(seconds: int) -> ApiError:

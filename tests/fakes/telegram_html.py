@@ -6,6 +6,7 @@ returns the text as Telegram would show it (whose UTF-16 length is what the 4096
 
 from __future__ import annotations
 
+import functools
 from html.parser import HTMLParser
 
 MAX_TEXT = 4096
@@ -87,7 +88,12 @@ class _Parser(HTMLParser):
         raise TelegramHTMLError("declarations are not supported")
 
 
+@functools.lru_cache(maxsize=256)
 def parse_telegram_html(text: str) -> str:
+    """The text a reader sees; raises TelegramHTMLError where Telegram refuses the HTML.
+
+    Kept per text: the same digest goes to hundreds of chats, and a fake that re-parses each one in
+    Python costs more CPU than the bot it is measuring (bench/week_query.py). A refusal is not kept."""
     parser = _Parser()
     parser.feed(text)
     parser.close()
