@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -25,8 +26,11 @@ from bot.health import HealthServer
 from bot.schedule import WeeklyScheduler
 from bot.sources.hf import HFSource
 from bot.store import Store
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import AiohttpRequest, UpdatesRequest
 from bot.translate import PromptConfig, Translator
+
+if TYPE_CHECKING:
+    from bot.fastlane import FastLane  # imported where used: it imports bot.commands, which imports this module
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +72,22 @@ def make_bot(settings: Settings) -> Bot:
     )
 
 
-def build_application(app: App, clock: Clock = utcnow) -> tuple[Application, Broadcaster]:  # type: ignore[type-arg]
-    """The python-telegram-bot Application with every handler, and the Broadcaster on its bot."""
+@dataclass
+class TelegramParts:
+    application: Application  # type: ignore[type-arg]
+    broadcaster: Broadcaster
+    fast_lane: FastLane  # answers cached /week and /latest from long polling's raw updates
+
+
+def build_application(app: App, clock: Clock = utcnow) -> TelegramParts:
+    """The python-telegram-bot Application with every handler, the Broadcaster on its bot, and the
+    fast lane in front of its getUpdates."""
     from bot.commands import Commands  # here, not at the top: commands imports App from this module
+    from bot.fastlane import FastLane
 
     if app.settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    request, updates_request = AiohttpRequest(connections=TELEGRAM_CONNECTIONS), UpdatesRequest(connections=1)
     application = (
         Application.builder()
         .token(app.settings.telegram_bot_token.get_secret_value())
@@ -81,16 +95,19 @@ def build_application(app: App, clock: Clock = utcnow) -> tuple[Application, Bro
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(CONCURRENT_UPDATES)  # one slow /week build must not hold up anyone else's command
         # aiohttp instead of httpx under python-telegram-bot: see bot/telegram_http.py for why.
-        .request(AiohttpRequest(connections=TELEGRAM_CONNECTIONS))
-        .get_updates_request(AiohttpRequest(connections=1))
+        .request(request)
+        .get_updates_request(updates_request)
         .build()
     )
     broadcaster = Broadcaster(
         application.bot, app.store, app.digests, app.settings, clock=clock,
         notify=admin_notifier(application.bot, app.settings),
     )  # fmt: skip
-    Commands(app, clock, broadcaster).register(application)
-    return application, broadcaster
+    commands = Commands(app, clock, broadcaster)
+    commands.register(application)
+    fast_lane = FastLane(application, commands, app.digests, request)
+    updates_request.take = fast_lane.take
+    return TelegramParts(application, broadcaster, fast_lane)
 
 
 @asynccontextmanager
@@ -107,7 +124,8 @@ async def running_bot(
     ledger keep every week's sends exactly once."""
     from bot.commands import COMMANDS
 
-    application, broadcaster = build_application(app, clock)
+    parts = build_application(app, clock)
+    application, broadcaster = parts.application, parts.broadcaster
     scheduler = WeeklyScheduler(
         broadcaster, app.store, app.settings, clock=clock, notify=admin_notifier(application.bot, app.settings)
     )
@@ -142,6 +160,7 @@ async def running_bot(
             if health is not None:
                 await health.stop()
             await application.updater.stop()  # no new updates
+            await parts.fast_lane.aclose()  # answers in flight finish, or go to the handlers
             await scheduler.stop()  # a publish under way finishes the sends in flight, starts no more
             await application.stop()
 

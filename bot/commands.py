@@ -38,6 +38,7 @@ from telegram.ext import (
 from bot.deliver import AlreadyPublishing, Broadcaster, HeldError
 from bot.digest import Clock, DigestError, EmptyWeekError, SourceError
 from bot.logs import redact
+from bot.metrics import WEEK_REPLIES
 from bot.models import ChatKind, Digest, Subscription
 from bot.render import esc, render_paper, render_telegram
 from bot.schedule import next_run, owed_week
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 ALERT_INTERVAL = timedelta(minutes=10)
+RENDERS_KEPT = 32  # weeks whose rendered digest (about 30 KB) and buttons are kept in memory
 
 # --- texts ---------------------------------------------------------------------------------------
 
@@ -126,6 +128,11 @@ class Commands:
         self.store = app.store
         self.digests = app.digests
         self.clock = clock
+        # The last rendering of each week's digest, kept with the digest object it was made from:
+        # DigestService.cached hands out the same object while its memo lasts, so a burst of /week
+        # renders once. A new object (rebuilt, retranslated, memo expired) is rendered again.
+        self._renders: dict[IsoWeek, tuple[Digest, str | None, list[str]]] = {}
+        self._navs: dict[IsoWeek, tuple[IsoWeek, InlineKeyboardMarkup]] = {}
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
@@ -170,11 +177,21 @@ class Commands:
             chat.id, text, message_thread_id=self._thread(update.effective_message), reply_markup=markup
         )
 
-    def _nav(self, week: IsoWeek) -> InlineKeyboardMarkup:
+    def nav(self, week: IsoWeek) -> InlineKeyboardMarkup:
+        """◀ ▶ to the neighbouring weeks (no ▶ past the last completed week); the same object while
+        the last completed week stays the same (an InlineKeyboardMarkup is immutable)."""
+        last = self._last()
+        kept = self._navs.get(week)
+        if kept is not None and kept[0] == last:
+            return kept[1]
         row = [InlineKeyboardButton(f"◀ {week.previous()}", callback_data=f"w:{week.previous()}")]
-        if week.next() <= self._last():
+        if week.next() <= last:
             row.append(InlineKeyboardButton(f"{week.next()} ▶", callback_data=f"w:{week.next()}"))
-        return InlineKeyboardMarkup([row])
+        markup = InlineKeyboardMarkup([row])
+        if len(self._navs) >= RENDERS_KEPT:
+            self._navs.clear()
+        self._navs[week] = (last, markup)
+        return markup
 
     # --- /start, /help, unknown ------------------------------------------------------------------
 
@@ -232,15 +249,21 @@ class Commands:
         message = query.message if isinstance(query.message, Message) else None
         await self._week(update, context, query.data[2:], edit=message)
 
-    async def _week(self, update: Update, context: Context, text: str, *, edit: Message | None = None) -> None:
+    def parse_week(self, text: str) -> IsoWeek | str:
+        """The week `text` names, or the Korean answer saying why there is no digest for it."""
         now = self.clock()
         try:
             week = IsoWeek.parse(text, now=now, tz=self.settings.tz)
         except WeekError as exc:
-            await self._say(update, context, _korean_week_error(exc, text))
-            return
+            return _korean_week_error(exc, text)
         if not week.has_started(now, self.settings.tz):
-            await self._say(update, context, FUTURE.format(week=week, last=self._last()))
+            return FUTURE.format(week=week, last=self._last())
+        return week
+
+    async def _week(self, update: Update, context: Context, text: str, *, edit: Message | None = None) -> None:
+        week = self.parse_week(text)
+        if isinstance(week, str):
+            await self._say(update, context, week)
             return
         digest = await self.digests.cached(week)
         if digest is None:
@@ -260,13 +283,14 @@ class Commands:
             try:
                 digest = await self.digests.build(week)
             except EmptyWeekError:
-                await _edit(edit, EMPTY.format(week=week), self._nav(week))
+                await _edit(edit, EMPTY.format(week=week), self.nav(week))
                 return
             except SourceError as exc:
                 log.warning("/week %s: %s", week, exc)
-                await _edit(edit, SOURCE_DOWN.format(week=week), self._nav(week))
+                await _edit(edit, SOURCE_DOWN.format(week=week), self.nav(week))
                 return
-        await self._send_digest(update, context, digest, edit=edit, markup=self._nav(week))
+        await self._send_digest(update, context, digest, edit=edit, markup=self.nav(week))
+        WEEK_REPLIES.labels("handler").inc()
 
     async def _send_digest(
         self,
@@ -278,13 +302,25 @@ class Commands:
         markup: InlineKeyboardMarkup | None = None,
     ) -> None:
         """The digest's parts; the first one replaces `edit` when given; the buttons go on the last."""
-        parts = render_telegram(digest, bot_username=context.bot.username)
+        parts = self.rendered(digest, context.bot.username)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if i == 0 and edit is not None:
                 await _edit(edit, part, markup if last else None)
             else:
                 await self._say(update, context, part, markup if last else None)
+
+    def rendered(self, digest: Digest, username: str | None) -> list[str]:
+        """The digest's Telegram parts (render_telegram), kept while the same digest object is served."""
+        kept = self._renders.get(digest.week)
+        if kept is not None and kept[0] is digest and kept[1] == username:
+            return kept[2]
+        parts = render_telegram(digest, bot_username=username)
+        self._renders.pop(digest.week, None)
+        while len(self._renders) >= RENDERS_KEPT:
+            del self._renders[next(iter(self._renders))]  # the week rendered longest ago
+        self._renders[digest.week] = (digest, username, parts)
+        return parts
 
     async def _paper(self, update: Update, context: Context, paper_id: str) -> None:
         found = await self.store.get_paper(paper_id)

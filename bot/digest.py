@@ -67,6 +67,8 @@ class DigestService:
         self._clock = clock
         self._inflight: dict[tuple[IsoWeek, bool, bool, int], asyncio.Future[Digest]] = {}
         self._memo: dict[tuple[IsoWeek, int], tuple[float, Digest]] = {}
+        self._reading: dict[tuple[IsoWeek, int], asyncio.Future[Digest | None]] = {}
+        self._forgets = 0
 
     async def snapshot(self, week: IsoWeek, *, refresh: bool = False, progress: Progress | None = None) -> Snapshot:
         """The week's frozen ranking; fetched (and frozen) on first use or when `refresh` is asked."""
@@ -105,6 +107,16 @@ class DigestService:
         memo = self._memo.get(key)
         if memo is not None and memo[0] > time.monotonic():
             return memo[1]
+        # Simultaneous reads of the same week share one (a burst of /week just after the memo expired).
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_cached(key))
+            self._reading[key] = reading
+            reading.add_done_callback(lambda done: self._reading.pop(key) if self._reading.get(key) is done else None)
+        return await asyncio.shield(reading)
+
+    async def _read_cached(self, key: tuple[IsoWeek, int]) -> Digest | None:
+        week, forgets = key[0], self._forgets
         snapshot = await self._store.get_snapshot(week)
         if snapshot is None or self._translator is None:
             return None
@@ -116,14 +128,17 @@ class DigestService:
         # Papers whose translation failed lately are shown as pending: the heal job or a later build
         # retries them; a view does not ask Claude again at once.
         digest = _assemble(snapshot, papers, dict(translations), translate=True)
-        if not missing and week.is_completed(self._clock(), self._tz):
+        if not missing and week.is_completed(self._clock(), self._tz) and forgets == self._forgets:
             self._memo[key] = (time.monotonic() + MEMO_SECONDS, digest)
         return digest
 
     def forget(self, week: IsoWeek) -> None:
         """Drop the in-memory copies of a week's digest (its translations or ranking changed)."""
+        self._forgets += 1  # a read under way when this is called must not memoize what it read
         for key in [k for k in self._memo if k[0] == week]:
             del self._memo[key]
+        for key in [k for k in self._reading if k[0] == week]:
+            del self._reading[key]
 
     async def build(
         self,

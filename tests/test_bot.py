@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from bot.app import App, open_app, running_bot
 from bot.config import Settings
 from bot.models import ChatKind, Subscription
+from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
 
+CAROL = 1003
 NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39: 2025-W38 is the last completed week
 
 
@@ -383,6 +388,85 @@ async def test_replies_go_out_concurrently(bot: App, fake_tg: FakeTelegram, fake
     await fake_tg.wait_for(lambda: bool(fake_tg.to(BOB)), within=2.5)
     assert fake_claude.calls < 10  # Alice's build is still running
     await fake_tg.settle()
+
+
+# --- the fast lane (bot/fastlane.py): cached /week answered from the raw update ----------------------
+
+
+def replies(path: str) -> float:
+    return REGISTRY.get_sample_value("hfweekly_week_replies_total", {"path": path}) or 0.0
+
+
+def as_sent(sent: list[Sent]) -> list[tuple[object, ...]]:
+    """What a reader gets from each message: the text and how Telegram is asked to show it."""
+    return [
+        (s.text, s.params.get("parse_mode"), s.params.get("link_preview_options"), s.params.get("reply_markup"))
+        for s in sent
+    ]
+
+
+async def test_fast_lane_sends_what_the_handler_sends(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")  # cold: the handler builds it
+    fast, handler = replies("fast"), replies("handler")
+    by_link = await ask(fake_tg, BOB, "/start w_2025-W38")  # a deep link: always the handler
+    assert replies("handler") == handler + 1 and replies("fast") == fast
+    by_lane = await ask(fake_tg, CAROL, "/week 2025-W38")
+    assert replies("fast") == fast + 1 and replies("handler") == handler + 1
+    assert [s.method for s in by_lane] == ["sendMessage"] * len(by_link)
+    assert as_sent(by_lane) == as_sent(by_link)
+    assert by_lane[-1].button_data == ["w:2025-W37"]
+    latest = await ask(fake_tg, CAROL, "/latest")
+    assert replies("fast") == fast + 2 and as_sent(latest) == as_sent(by_link)
+
+
+async def test_fast_lane_reads_commands_as_python_telegram_bot_does(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    fast = replies("fast")
+    in_topic = await ask(fake_tg, ALICE, f"/WEEK@{BOT_USERNAME.upper()} 2025-W38", chat=FORUM, thread_id=42)
+    assert in_topic and all(s.chat_id == FORUM and s.params.get("message_thread_id") == 42 for s in in_topic)
+    assert "2025-W38" in shown(in_topic[0]) and replies("fast") == fast + 1
+    assert await ask(fake_tg, ALICE, "/week@some_other_bot 2025-W38", chat=GROUP) == []
+    assert replies("fast") == fast + 1
+    [future] = await ask(fake_tg, ALICE, "/week 2025-W52")  # declined by the lane: the handler explains
+    assert "2025-W52" in shown(future) and "2025-W38" in shown(future)
+
+
+async def test_a_refused_fast_reply_goes_to_the_handler(
+    bot: App, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    digest = [s.text for s in current(fake_tg, ALICE)]
+    fast, handler = replies("fast"), replies("handler")
+    fake_tg.fail_next(BOB, ApiError(400, "Bad Request: something unexpected"))
+    with caplog.at_level(logging.INFO, logger="bot.fastlane"):
+        sent = await ask(fake_tg, BOB, "/week 2025-W38")
+    assert [s.text for s in sent] == digest  # once: the handler's
+    assert replies("fast") == fast and replies("handler") == handler + 1
+    assert "Telegram answered 400" in caplog.text and TOKEN not in caplog.text
+
+
+async def test_a_burst_is_answered_once_each(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    digest = [s.text for s in current(fake_tg, ALICE)]
+    bot.digests.forget(IsoWeek(2025, 38))  # the burst finds no digest in memory: one shared Redis read
+    fast = replies("fast")
+    users = range(5000, 5150)  # more than one getUpdates batch (100)
+    for user in users:
+        fake_tg.message(user, user, "/week 2025-W38")
+    await fake_tg.settle()
+    assert {user: [s.text for s in fake_tg.to(user)] for user in users} == {user: digest for user in users}
+    assert replies("fast") == fast + len(users)
+
+
+async def test_simultaneous_cached_reads_share_one(bot: App, fake_tg: FakeTelegram) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    week = IsoWeek(2025, 38)
+    bot.digests.forget(week)
+    first, *others = await asyncio.gather(*(bot.digests.cached(week) for _ in range(5)))
+    assert first is not None and all(other is first for other in others)
+    bot.digests.forget(week)
+    again = await bot.digests.cached(week)
+    assert again is not None and again is not first and again == first
 
 
 # --- the weekly broadcast inside the bot ---------------------------------------------------------
