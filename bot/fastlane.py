@@ -7,11 +7,12 @@ into a Message, before any HTTP. The fast lane reads the update's JSON, sends th
 same buttons as the `/week` handler (Commands.rendered, Commands.nav) and does not read the reply.
 
 It takes only what it is sure of: a fresh message whose first entity is `/week` or `/latest` (for this
-bot), naming a week that has started. Everything else, and every such command whose digest is not
-cached (a build, the per-user limit, "생성 중…"), a store error or a refused send, goes to PTB's
-Application as an ordinary Update, so the handlers there answer it with all their rules. The only
-difference a user can see: if Telegram refuses the second part of a two-part digest, the handler
-sends the whole digest again.
+bot), naming a week that has started, while the Updater runs. Everything else, and every such command
+whose digest is not cached (a build, the per-user limit, "생성 중…"), a store error or a send that
+surely did not reach Telegram (refused, no connection), goes to PTB's Application as an ordinary
+Update, so the handlers there answer it with all their rules. A send whose outcome is unknown (a read
+timeout) is logged and not repeated. One difference a user can see: if Telegram refuses the second
+part of a two-part digest, the handler sends the whole digest again.
 """
 
 from __future__ import annotations
@@ -21,19 +22,22 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.commands import RENDERS_KEPT, Commands
 from bot.digest import DigestService
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest
-from bot.telegram_http import AiohttpRequest, json_bytes
+from bot.store import StoreError
+from bot.telegram_http import AiohttpRequest, ConnectTimedOut, NotSent, json_bytes
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
 COMMANDS = {"week", "latest"}
 STOP_WAIT = 10.0  # seconds shutdown waits for answers in flight
+TAKEN_KEPT = 1000  # ids of the updates last taken, so that one fetched again is not answered again
 
 
 class FastLane:
@@ -50,27 +54,42 @@ class FastLane:
         self._request = request
         self._tasks: set[asyncio.Task[None]] = set()
         self._kept: dict[IsoWeek, tuple[Digest, InlineKeyboardMarkup, list[bytes]]] = {}
-        self._closing = False
+        self._taken: dict[int, None] = {}  # an ordered set
 
     def take(self, update: dict[str, Any]) -> bool:
         """Answer `update` here (True), or leave it to the Application (False). Never raises."""
+        updater = self._application.updater
+        if updater is None or not updater.running:
+            # The Updater drops (and Telegram sends again after a restart) what it fetches while it
+            # stops, including its last getUpdates that only confirms the offset: so must this lane.
+            return False
         try:
-            found = None if self._closing else self._command(update)
+            if update["update_id"] in self._taken:
+                return True  # fetched again (the Updater did not confirm a batch it could not parse)
+            found = self._command(update)
         except Exception:  # a shape this code did not expect: PTB reads it, and its handlers decide
             log.exception("Fast lane: could not read update %s", update.get("update_id"))
             return False
         if found is None:
             return False
+        self._taken[update["update_id"]] = None
+        if len(self._taken) > TAKEN_KEPT:
+            del self._taken[next(iter(self._taken))]
         task = asyncio.get_running_loop().create_task(self._answer(update, *found))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
 
     async def aclose(self) -> None:
-        """Take no more updates; let the answers in flight finish (or hand them over) first."""
-        self._closing = True
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=STOP_WAIT)
+        """Wait for the answers in flight (called once the Updater has stopped: nothing new comes);
+        those still unfinished after STOP_WAIT are cancelled and logged."""
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=STOP_WAIT)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("Fast lane: %d /week answers still in flight at shutdown were cancelled", len(late))
 
     def _command(self, update: dict[str, Any]) -> tuple[int, int | None, str] | None:
         """(chat id, topic, week text) of a `/week` or `/latest` this lane may answer, else None."""
@@ -84,9 +103,9 @@ class FastLane:
         if first.get("type") != "bot_command" or first.get("offset") != 0:
             return None
         # As PTB's CommandHandler reads a command: case-insensitive, `@username` only for this bot.
-        command, _, mention = text[1 : first["length"]].partition("@")
+        command, at, mention = text[1 : first["length"]].partition("@")
         username = self._application.bot.username
-        if command.lower() not in COMMANDS or (mention and mention.lower() != username.lower()):
+        if command.lower() not in COMMANDS or (at and mention.lower() != username.lower()):
             return None
         week_text = "last" if command.lower() == "latest" else " ".join(text.split()[1:]) or "last"
         thread = message.get("message_thread_id") if message.get("is_topic_message") else None
@@ -97,8 +116,15 @@ class FastLane:
             if await self._send(chat_id, thread, week_text):
                 WEEK_REPLIES.labels("fast").inc()
                 return
-        except Exception as exc:  # any failure: the Application's handler answers, with its error handling
+        except (NotSent, ConnectTimedOut, StoreError) as exc:  # nothing was sent: the handler tries again
             log.info("Fast lane: %s for update %s; the handler answers it", type(exc).__name__, update["update_id"])
+        except TelegramError as exc:
+            # A read timeout or a broken connection: the message may well have arrived. Sending it again
+            # could show it twice; the reader can ask again.
+            log.warning("Fast lane: /week answer in chat %s has an unknown outcome (%s)", chat_id, type(exc).__name__)
+            return
+        except Exception:  # our own failure before or between sends: the handler answers, with its rules
+            log.exception("Fast lane: update %s failed; the handler answers it", update["update_id"])
         self._application.update_queue.put_nowait(Update.de_json(update, self._application.bot))
 
     async def _send(self, chat_id: int, thread: int | None, week_text: str) -> bool:

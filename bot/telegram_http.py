@@ -25,6 +25,11 @@ class NotSent(NetworkError):
     """The request never reached Telegram (no connection): safe to send again."""
 
 
+class ConnectTimedOut(TimedOut):
+    """No connection within the connect (and pool) timeout: nothing reached Telegram. A TimedOut,
+    so callers that only know PTB's errors treat it as any timeout."""
+
+
 class AiohttpRequest(BaseRequest):
     def __init__(
         self,
@@ -104,6 +109,8 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=data, headers=headers, timeout=limits) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise ConnectTimedOut from exc
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientConnectorError as exc:  # says host and port only: the URL carries the token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +18,7 @@ from bot.models import ChatKind, Subscription
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, item_2026, week_items
+from tests.fakes.hf import FakeHF, item_2026, twenty_papers, week_items
 from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
 
@@ -25,20 +26,27 @@ CAROL = 1003
 NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39: 2025-W38 is the last completed week
 
 
-@pytest.fixture
-async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> AsyncIterator[App]:
-    fake_hf.weeks["2025-W37"] = week_items("2025-W37")
+@asynccontextmanager
+async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object) -> AsyncIterator[App]:
     configured = settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(TOKEN),
             "telegram_api_base_url": f"{fake_tg.url}/bot",
             "admins": [ADMIN],
+            **overrides,
         }
     )
     async with (
         open_app(configured, clock=lambda: NOW) as app,
         running_bot(app, clock=lambda: NOW, poll_timeout=1, schedule=False),
     ):
+        yield app
+
+
+@pytest.fixture
+async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> AsyncIterator[App]:
+    fake_hf.weeks["2025-W37"] = week_items("2025-W37")
+    async with running(settings, fake_tg) as app:
         yield app
 
 
@@ -419,6 +427,35 @@ async def test_fast_lane_sends_what_the_handler_sends(bot: App, fake_tg: FakeTel
     assert replies("fast") == fast + 2 and as_sent(latest) == as_sent(by_link)
 
 
+async def test_fast_lane_sends_every_part_of_a_long_digest(
+    settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    fake_hf.weeks["2025-W30"] = twenty_papers()
+    async with running(settings, fake_tg, top_n=20):
+        await ask(fake_tg, ALICE, "/week 2025-W30")
+        by_link = await ask(fake_tg, BOB, "/start w_2025-W30")
+        assert len(by_link) >= 2
+        fast = replies("fast")
+        by_lane = await ask(fake_tg, CAROL, "/week 2025-W30")
+        assert replies("fast") == fast + 1 and as_sent(by_lane) == as_sent(by_link)
+        assert by_lane[-1].button_data and not any(s.button_data for s in by_lane[:-1])
+
+
+async def test_a_fast_answer_that_may_have_arrived_is_not_sent_again(
+    bot: App, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    await ask(fake_tg, ALICE, "/week 2025-W38")
+    digest = [s.text for s in current(fake_tg, ALICE)]
+    handler = replies("handler")
+    fake_tg.hang[BOB] = 6.0  # delivered, but the answer comes after the 5 s read timeout
+    fake_tg.message(BOB, BOB, "/week 2025-W38")
+    await fake_tg.wait_for(lambda: "unknown outcome" in caplog.text, within=10)
+    await fake_tg.settle()
+    assert [s.text for s in fake_tg.to(BOB)] == digest[:1]  # the first part arrived; nothing was repeated
+    assert replies("handler") == handler
+    assert TOKEN not in caplog.text
+
+
 async def test_fast_lane_reads_commands_as_python_telegram_bot_does(bot: App, fake_tg: FakeTelegram) -> None:
     await ask(fake_tg, ALICE, "/week 2025-W38")
     fast = replies("fast")
@@ -448,7 +485,7 @@ async def test_a_refused_fast_reply_goes_to_the_handler(
 async def test_a_burst_is_answered_once_each(bot: App, fake_tg: FakeTelegram) -> None:
     await ask(fake_tg, ALICE, "/week 2025-W38")
     digest = [s.text for s in current(fake_tg, ALICE)]
-    bot.digests.forget(IsoWeek(2025, 38))  # the burst finds no digest in memory: one shared Redis read
+    bot.digests.forget(IsoWeek(2025, 38))  # the burst starts with no digest in memory
     fast = replies("fast")
     users = range(5000, 5150)  # more than one getUpdates batch (100)
     for user in users:
