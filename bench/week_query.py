@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -39,12 +40,36 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def fake_floor(tg: FakeTelegram, users: int) -> tuple[float, float]:
+    """How long the fake Telegram takes, with no bot, to accept `users` copies of the bot's last reply
+    sent at once by the leanest client (bench/lean_client.py): the floor under the burst's p99."""
+    sample = next(s for s in reversed(tg.sent) if s.method == "sendMessage")
+    template = {k: v for k, v in sample.params.items() if k != "chat_id"}
+    client = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.lean_client", tg.url.rsplit(":", 1)[1], tg.token, str(FIRST_USER), str(users),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert client.stdin is not None and client.stdout is not None
+    client.stdin.write(json.dumps(template, ensure_ascii=False).encode() + b"\n")
+    await client.stdin.drain()
+    await client.stdout.readline()  # ready: requests encoded, connections open
+    before, cpu, go = len(tg.sent), time.process_time(), time.monotonic()
+    client.stdin.write(b"go\n")
+    await client.stdin.drain()
+    await tg.wait_for(lambda: len(tg.sent) >= before + users, within=60)
+    took = (max(s.at for s in tg.sent[before:]) - go) * 1000
+    cpu_per_request = (time.process_time() - cpu) / users * 1000
+    if await client.wait():
+        raise RuntimeError("the lean client's requests were refused")
+    return took, cpu_per_request
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run(users: int, rounds: int, spread_over: float, profile: str | None) -> None:
+async def run(users: int, rounds: int, spread_over: float, profile: str | None, floor: bool) -> None:
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
     prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
     tg, hf, claude = FakeTelegram(), FakeHF(), FakeClaude()
@@ -57,6 +82,7 @@ async def run(users: int, rounds: int, spread_over: float, profile: str | None) 
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
     proc = await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", "run", env=env)
     rows = []
+    floors: list[tuple[float, float]] = []
     try:
         await tg.wait_for(lambda: bool(tg.commands), within=30)  # the bot is up
         tg.message(FIRST_USER, FIRST_USER, f"/week {WEEK}")  # warm the cache: one cold build
@@ -81,9 +107,13 @@ async def run(users: int, rounds: int, spread_over: float, profile: str | None) 
             label = f"spread over {spread:.0f} s" if spread else "burst"
             rows.append((label, latencies, max(waits), claude.calls - calls, len(hf.requests) - hf_calls, cpu))
             await tg.settle()
-    finally:
         proc.terminate()
         await proc.wait()
+        floors = [await fake_floor(tg, users) for _ in range(rounds)] if floor else []
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
         client = Redis.from_url(redis_url, decode_responses=True)
         keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
         if keys:
@@ -92,6 +122,15 @@ async def run(users: int, rounds: int, spread_over: float, profile: str | None) 
         for server in (tg, hf, claude):
             await server.stop()
 
+    if floors:
+        print("The fake Telegram alone (no bot): bench/lean_client.py sends the same reply to the same chats, all")
+        print("at once over 8 connections; time from the go to the last request reaching the fake, and its CPU:")
+        print()
+        print("| round | last of the replies reached the fake after | fake CPU per request |")
+        print("|---|---|---|")
+        for i, (took, fake_cpu) in enumerate(floors, start=1):
+            print(f"| {i} | {took:.1f} ms | {fake_cpu:.2f} ms |")
+        print()
     print(f"/week {WEEK} from {users} users at once, warm cache, {rounds} rounds; bot = `hfweekly run` subprocess")
     print()
     print(
@@ -114,9 +153,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--spread", type=float, default=3.0, help="a last round with arrivals spread over S seconds")
     parser.add_argument("--profile", metavar="FILE", help="run the bot under cProfile, writing FILE")
+    parser.add_argument("--no-floor", action="store_true", help="skip the rounds of the fake Telegram alone")
     args = parser.parse_args()
     started = time.monotonic()
-    asyncio.run(run(args.users, args.rounds, args.spread, args.profile))
+    asyncio.run(run(args.users, args.rounds, args.spread, args.profile, not args.no_floor))
     print(f"\n(total {time.monotonic() - started:.1f} s)")
 
 
