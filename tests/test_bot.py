@@ -55,6 +55,17 @@ async def ask(fake: FakeTelegram, user: int, text: str, chat: int | None = None,
     before = len(fake.sent)
     fake.message(user, chat if chat is not None else user, text, **kw)  # type: ignore[arg-type]
     await fake.settle()
+    # A week being built is quiet until the build ends (longer than settle's pause on a busy machine):
+    # wait for the edit that replaces each "생성 중…" message.
+    for building in [s for s in fake.sent[before:] if s.method == "sendMessage" and "생성 중" in s.text]:
+        await fake.wait_for(
+            lambda b=building: any(
+                e.method == "editMessageText" and (e.chat_id, e.message_id) == (b.chat_id, b.message_id)
+                for e in fake.sent[before:]
+            ),
+            within=60,
+        )
+        await fake.settle()
     return fake.sent[before:]
 
 
