@@ -11,8 +11,8 @@ bot), naming a week that has started, while the Updater runs. Everything else, a
 whose digest is not cached (a build, the per-user limit, "생성 중…"), a store error or a send that
 surely did not reach Telegram (refused, no connection), goes to PTB's Application as an ordinary
 Update, so the handlers there answer it with all their rules. A send whose outcome is unknown (a read
-timeout) is logged and not repeated. One difference a user can see: if Telegram refuses the second
-part of a two-part digest, the handler sends the whole digest again.
+timeout) is logged and not repeated. One difference a user can see: if the second part of a two-part
+digest is refused or cannot be sent, the handler sends the whole digest again.
 """
 
 from __future__ import annotations
