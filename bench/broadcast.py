@@ -27,7 +27,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bench.common import bot_env
+from bench.common import bot_env, drop_keys
 from bot.models import ChatKind, Subscription
 from bot.store import Store
 from tests.fakes.anthropic import FakeClaude
@@ -88,9 +88,7 @@ async def scenario(subscribers: int, limited: bool, profile: str | None = None) 
             "report": 0.0 if b"failed 0" in out else 1.0,
         }
     finally:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
+        await drop_keys(redis, prefix)
         await redis.aclose()
         for server in (tg, hf, claude):
             await server.stop()

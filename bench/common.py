@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from redis.asyncio import Redis
+
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF
 from tests.fakes.telegram import TOKEN, FakeTelegram
@@ -24,3 +26,11 @@ def bot_env(tg: FakeTelegram, hf: FakeHF, claude: FakeClaude, redis_url: str, pr
         "HFWEEKLY_HTTP_PORT": "0",
         "PTB_TIMEDELTA": "true",
     }
+
+
+async def drop_keys(redis: Redis, *prefixes: str) -> None:
+    """Delete every key a benchmark wrote under its prefixes."""
+    for prefix in prefixes:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)

@@ -19,6 +19,7 @@ import uuid
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bench.common import drop_keys
 from bot.app import App, open_app
 from bot.config import Settings
 from bot.week import IsoWeek
@@ -63,10 +64,7 @@ async def run(delay: float, runs: int) -> None:
                 await measure("warm (new clients)", app)
     finally:
         client = Redis.from_url(redis_url, decode_responses=True)
-        for prefix in prefixes:
-            keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
-            if keys:
-                await client.delete(*keys)
+        await drop_keys(client, *prefixes)
         await client.aclose()
         await hf.stop()
         await claude.stop()

@@ -24,7 +24,7 @@ import uuid
 
 from redis.asyncio import Redis
 
-from bench.common import bot_env
+from bench.common import bot_env, drop_keys
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import FakeTelegram
@@ -115,9 +115,7 @@ async def run(users: int, rounds: int, spread_over: float, profile: str | None, 
             proc.terminate()
             await proc.wait()
         client = Redis.from_url(redis_url, decode_responses=True)
-        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await client.delete(*keys)
+        await drop_keys(client, prefix)
         await client.aclose()
         for server in (tg, hf, claude):
             await server.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from telegram import (
     BotCommand,
@@ -53,6 +53,18 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 ALERT_INTERVAL = timedelta(minutes=10)
 RENDERS_KEPT = 32  # weeks whose rendered digest (about 30 KB) and buttons are kept in memory
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def keep(cache: dict[K, V], key: K, value: V, limit: int = RENDERS_KEPT) -> None:
+    """Store `value` under `key` as the newest of at most `limit` entries (the oldest go first)."""
+    cache.pop(key, None)
+    while len(cache) >= limit:
+        del cache[next(iter(cache))]
+    cache[key] = value
+
 
 # --- texts ---------------------------------------------------------------------------------------
 
@@ -188,9 +200,7 @@ class Commands:
         if week.next() <= last:
             row.append(InlineKeyboardButton(f"{week.next()} ▶", callback_data=f"w:{week.next()}"))
         markup = InlineKeyboardMarkup([row])
-        if len(self._navs) >= RENDERS_KEPT:
-            self._navs.clear()
-        self._navs[week] = (last, markup)
+        keep(self._navs, week, (last, markup))
         return markup
 
     # --- /start, /help, unknown ------------------------------------------------------------------
@@ -316,10 +326,7 @@ class Commands:
         if kept is not None and kept[0] is digest and kept[1] == username:
             return kept[2]
         parts = render_telegram(digest, bot_username=username)
-        self._renders.pop(digest.week, None)
-        while len(self._renders) >= RENDERS_KEPT:
-            del self._renders[next(iter(self._renders))]  # the week rendered longest ago
-        self._renders[digest.week] = (digest, username, parts)
+        keep(self._renders, digest.week, (digest, username, parts))
         return parts
 
     async def _paper(self, update: Update, context: Context, paper_id: str) -> None:

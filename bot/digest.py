@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.metrics import BUILD_SECONDS
@@ -22,10 +23,23 @@ from bot.week import IsoWeek
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+K = TypeVar("K")
+T = TypeVar("T")
 Progress = Callable[[str], None]
 
 MEMO_SECONDS = 60.0  # how long a complete digest of a finished week is served from memory
 SNAPSHOT_SIZE = 50  # papers kept in a week's snapshot: the most any digest shows (top_n ≤ 50)
+
+
+def _shared(runs: dict[K, asyncio.Future[T]], key: K, start: Callable[[], Coroutine[Any, Any, T]]) -> Awaitable[T]:
+    """One run of `start()` per key at a time: a caller that comes while it runs awaits the same run.
+    Shielded: one caller giving up (a cancelled handler) does not cancel the others' run."""
+    run = runs.get(key)
+    if run is None:
+        run = asyncio.ensure_future(start())
+        runs[key] = run
+        run.add_done_callback(lambda done: runs.pop(key) if runs.get(key) is done else None)
+    return asyncio.shield(run)
 
 
 def utcnow() -> datetime:
@@ -108,12 +122,7 @@ class DigestService:
         if memo is not None and memo[0] > time.monotonic():
             return memo[1]
         # Simultaneous reads of the same week share one (a burst of /week just after the memo expired).
-        reading = self._reading.get(key)
-        if reading is None:
-            reading = asyncio.ensure_future(self._read_cached(key))
-            self._reading[key] = reading
-            reading.add_done_callback(lambda done: self._reading.pop(key) if self._reading.get(key) is done else None)
-        return await asyncio.shield(reading)
+        return await _shared(self._reading, key, lambda: self._read_cached(key))
 
     async def _read_cached(self, key: tuple[IsoWeek, int]) -> Digest | None:
         week, forgets = key[0], self._forgets
@@ -152,13 +161,7 @@ class DigestService:
         """Build (or rebuild from the cache) the week's digest. Simultaneous builds of the same digest
         share one run: the second caller waits for the first one's result."""
         key = (week, translate, refresh, top_n or self._top_n)
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._build(week, translate, refresh, top_n, progress))
-            self._inflight[key] = task
-            task.add_done_callback(lambda _: self._inflight.pop(key, None))
-        # shield: one caller giving up (a cancelled handler) does not cancel the others' build
-        return await asyncio.shield(task)
+        return await _shared(self._inflight, key, lambda: self._build(week, translate, refresh, top_n, progress))
 
     async def _build(
         self, week: IsoWeek, translate: bool, refresh: bool, top_n: int | None, progress: Progress | None

@@ -25,7 +25,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.commands import RENDERS_KEPT, Commands
+from bot.commands import Commands, keep
 from bot.digest import DigestService
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest
@@ -72,9 +72,7 @@ class FastLane:
             return False
         if found is None:
             return False
-        self._taken[update["update_id"]] = None
-        if len(self._taken) > TAKEN_KEPT:
-            del self._taken[next(iter(self._taken))]
+        keep(self._taken, update["update_id"], None, TAKEN_KEPT)
         task = asyncio.get_running_loop().create_task(self._answer(update, *found))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -169,8 +167,5 @@ class FastLane:
             if i == len(parts) - 1:
                 payload["reply_markup"] = markup.to_dict()
             templates.append(json_bytes(payload)[1:])
-        self._kept.pop(week, None)
-        while len(self._kept) >= RENDERS_KEPT:
-            del self._kept[next(iter(self._kept))]
-        self._kept[week] = (digest, markup, templates)
+        keep(self._kept, week, (digest, markup, templates))
         return templates

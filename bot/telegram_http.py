@@ -79,9 +79,6 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None:
-            await self.initialize()
-        assert self._session is not None
         if request_data is not None and request_data.contains_files:
             # This bot sends text only; uploads would need multipart encoding that nothing here uses.
             raise NetworkError("file uploads are not supported by this bot's transport")
@@ -96,14 +93,14 @@ class AiohttpRequest(BaseRequest):
 
     async def post_json(self, url: str, body: bytes) -> tuple[int, bytes]:
         """POST a JSON `body` with the default timeouts; the HTTP status and body, as do_request."""
-        if self._session is None:
-            await self.initialize()
         limits = _limits(self._timeouts["connect"], self._timeouts["pool"], self._timeouts["read"])
         return await self._send("POST", url, body, limits)
 
     async def _send(
         self, method: str, url: str, data: bytes | None, limits: aiohttp.ClientTimeout
     ) -> tuple[int, bytes]:
+        if self._session is None:
+            await self.initialize()
         assert self._session is not None
         headers = _JSON if data is not None else None
         try:
