@@ -1,4 +1,9 @@
-"""Composition root: builds every client and service once and closes them in reverse order."""
+"""Composition root: builds every client and service once and closes them in reverse order.
+
+Only bot/__main__.py and bot/cli.py import this module. Telegram's library is imported in the
+functions that need it, so `hfweekly digest` and `hfweekly subscribers` start without it (and the
+anthropic SDK is imported on the first question to Claude: bot/translate.py).
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,32 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import fakeredis
-from anthropic import AsyncAnthropic
 from redis.asyncio import BlockingConnectionPool, Redis
-from telegram import Bot, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import Application, Defaults
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import __version__
-from bot.config import ConfigError, Settings, config_dir
-from bot.deliver import Broadcaster, Notify
+from bot.config import Settings, config_dir
 from bot.digest import Clock, DigestService, utcnow
-from bot.health import HealthServer
-from bot.schedule import WeeklyScheduler
+from bot.errors import ConfigError, TelegramStartError, TokenRejected
 from bot.sources.hf import HFSource
 from bot.store import Store
-from bot.telegram_http import AiohttpRequest, UpdatesRequest
+from bot.subscriptions import Subscriptions
 from bot.translate import PromptConfig, Translator
 
 if TYPE_CHECKING:
-    from bot.fastlane import FastLane  # imported where used: it imports bot.commands, which imports this module
+    from anthropic import AsyncAnthropic
+    from telegram.ext import Application
+
+    from bot.deliver import Broadcaster, Notify
+    from bot.handlers.common import Deps
+    from bot.limiter import SendLimiter
 
 log = logging.getLogger(__name__)
 
@@ -47,135 +53,28 @@ class App:
     source: HFSource
     translator: Translator | None
     digests: DigestService
-
-
-def admin_notifier(bot: Bot, settings: Settings) -> Notify:
-    """Tell every admin something in a private message; a failure to tell is logged, never raised."""
-
-    async def notify(text: str) -> None:
-        for admin in settings.admins:
-            try:
-                await bot.send_message(admin, text, parse_mode=None)
-            except TelegramError as exc:
-                log.warning("Could not tell admin %s: %s", admin, exc)
-
-    return notify
-
-
-def make_bot(settings: Settings) -> Bot:
-    if settings.telegram_bot_token is None:
-        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    return Bot(
-        settings.telegram_bot_token.get_secret_value(),
-        base_url=settings.telegram_api_base_url,
-        request=AiohttpRequest(connections=TELEGRAM_CONNECTIONS),
-    )
-
-
-@dataclass
-class TelegramParts:
-    application: Application  # type: ignore[type-arg]
-    broadcaster: Broadcaster
-    fast_lane: FastLane  # answers cached /week and /latest from long polling's raw updates
-
-
-def build_application(app: App, clock: Clock = utcnow) -> TelegramParts:
-    """The python-telegram-bot Application with every handler, the Broadcaster on its bot, and the
-    fast lane in front of its getUpdates."""
-    from bot.commands import Commands  # here, not at the top: commands imports App from this module
-    from bot.fastlane import FastLane
-
-    if app.settings.telegram_bot_token is None:
-        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    request, updates_request = AiohttpRequest(connections=TELEGRAM_CONNECTIONS), UpdatesRequest(connections=1)
-    application = (
-        Application.builder()
-        .token(app.settings.telegram_bot_token.get_secret_value())
-        .base_url(app.settings.telegram_api_base_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(CONCURRENT_UPDATES)  # one slow /week build must not hold up anyone else's command
-        # aiohttp instead of httpx under python-telegram-bot: see bot/telegram_http.py for why.
-        .request(request)
-        .get_updates_request(updates_request)
-        .build()
-    )
-    broadcaster = Broadcaster(
-        application.bot, app.store, app.digests, app.settings, clock=clock,
-        notify=admin_notifier(application.bot, app.settings),
-    )  # fmt: skip
-    commands = Commands(app, clock, broadcaster)
-    commands.register(application)
-    fast_lane = FastLane(application, commands, app.digests, request)
-    updates_request.take = fast_lane.take
-    return TelegramParts(application, broadcaster, fast_lane)
-
-
-@asynccontextmanager
-async def running_bot(
-    app: App,
-    *,
-    clock: Clock = utcnow,
-    poll_timeout: int = 30,
-    schedule: bool = True,
-    webhook_url: str | None = None,
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """The bot (long polling, or with `webhook_url` a webhook server), publishing weekly with `schedule`,
-    until the block ends. Several webhook replicas may share one Redis: the publish lock and the
-    ledger keep every week's sends exactly once."""
-    from bot.commands import COMMANDS
-
-    parts = build_application(app, clock)
-    application, broadcaster = parts.application, parts.broadcaster
-    scheduler = WeeklyScheduler(
-        broadcaster, app.store, app.settings, clock=clock, notify=admin_notifier(application.bot, app.settings)
-    )
-    async with application:  # initialize (getMe) and, at the end, shutdown
-        await application.bot.set_my_commands(COMMANDS)
-        await application.start()
-        assert application.updater is not None
-        if webhook_url:
-            settings = app.settings
-            await application.updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(webhook_url).path.lstrip("/"),
-                webhook_url=webhook_url,
-                secret_token=settings.webhook_secret(),
-                allowed_updates=Update.ALL_TYPES,
-            )
-            log.info(
-                "Bot @%s receives updates at %s (port %d)", application.bot.username, webhook_url, settings.webhook_port
-            )
-        else:
-            await application.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
-            log.info("Bot @%s is polling for updates", application.bot.username)
-        if schedule:
-            scheduler.start()
-        health = HealthServer(app.store, application, app.settings.http_port) if app.settings.http_port else None
-        if health is not None:
-            await health.start()
-        try:
-            yield application
-        finally:
-            if health is not None:
-                await health.stop()
-            await application.updater.stop()  # no new updates
-            await parts.fast_lane.aclose()  # answers in flight finish, or go to the handlers
-            await scheduler.stop()  # a publish under way finishes the sends in flight, starts no more
-            await application.stop()
+    subscriptions: Subscriptions
+    clock: Clock
 
 
 @asynccontextmanager
 async def open_app(settings: Settings, *, translate: bool = True, clock: Clock = utcnow) -> AsyncIterator[App]:
-    """Everything the CLI and the bot need. `translate=False` builds no Claude client (no key needed)."""
+    """Everything but Telegram. `translate=False` builds no translator (no Claude key needed)."""
     async with AsyncExitStack() as stack:
         if settings.redis_url:
             # Blocking: a burst of concurrent commands waits for a free connection instead of failing.
+            # Retries with backoff and health checks: a pooled connection that went stale while Redis
+            # restarted is replaced without anyone seeing an error (a pool built this way has neither).
             pool = BlockingConnectionPool.from_url(
-                settings.redis_url, decode_responses=True, max_connections=REDIS_CONNECTIONS, timeout=10
-            )
-            redis = Redis.from_pool(pool)
+                settings.redis_url, decode_responses=True, max_connections=REDIS_CONNECTIONS, timeout=10,
+                retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
+                retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15,
+                socket_connect_timeout=5, socket_timeout=10,
+            )  # fmt: skip
+            redis: Redis = Redis.from_pool(pool)
         else:  # the command line says so to its user: nothing persists
+            import fakeredis
+
             redis = fakeredis.FakeAsyncRedis(decode_responses=True)
         store = Store(redis, prefix=settings.redis_prefix)
         stack.push_async_callback(store.aclose)
@@ -187,28 +86,192 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
 
         translator = None
         if translate:
-            if settings.anthropic_api_key is None:
-                raise ConfigError("ANTHROPIC_API_KEY is not set")
-            try:
-                prompt = PromptConfig.load(config_dir())
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from exc
-            client = AsyncAnthropic(
-                api_key=settings.anthropic_api_key.get_secret_value(),
-                base_url=settings.anthropic_base_url,
-                max_retries=settings.claude_max_retries,  # the SDK retries 408/409/429/5xx/529
-                timeout=CLAUDE_TIMEOUT,
-            )
-            stack.push_async_callback(client.close)
-            translator = Translator(
-                client,
-                store,
-                prompt,
-                model=settings.model,
-                concurrency=settings.translate_concurrency,
-                max_tokens=settings.translate_max_tokens,
-                tz=settings.tz,
-                clock=clock,
-            )
+            translator = _translator(settings, store, clock)
+            stack.push_async_callback(translator.aclose)
         digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
-        yield App(settings=settings, store=store, source=source, translator=translator, digests=digests)
+        yield App(settings, store, source, translator, digests, Subscriptions(store, clock), clock)
+
+
+def _translator(settings: Settings, store: Store, clock: Clock) -> Translator:
+    if settings.anthropic_api_key is None:
+        raise ConfigError("ANTHROPIC_API_KEY is not set")
+    key = settings.anthropic_api_key.get_secret_value()
+    try:
+        prompt = PromptConfig.load(config_dir())
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+    def claude() -> AsyncAnthropic:
+        from anthropic import AsyncAnthropic
+
+        return AsyncAnthropic(
+            api_key=key,
+            base_url=settings.anthropic_base_url,
+            max_retries=settings.claude_max_retries,  # the SDK retries 408/409/429/5xx/529
+            timeout=CLAUDE_TIMEOUT,
+        )
+
+    return Translator(
+        claude, store, prompt, model=settings.model, concurrency=settings.translate_concurrency,
+        max_tokens=settings.translate_max_tokens, tz=settings.tz, clock=clock,
+    )  # fmt: skip
+
+
+def _token(settings: Settings) -> str:
+    if settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    return settings.telegram_bot_token.get_secret_value()
+
+
+def _limiter(app: App) -> SendLimiter:
+    from bot.limiter import SendLimiter
+
+    settings = app.settings
+    return SendLimiter(app.store, rate=settings.send_rate, group_per_minute=settings.group_rate_per_minute)
+
+
+async def _start(bot: Any, settings: Settings, initialize: Any) -> None:
+    """Run `initialize` (which asks Telegram getMe); failures say which of the three it was."""
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    try:
+        await initialize()
+    except InvalidToken as exc:
+        raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather") from exc
+    except NetworkError as exc:  # refused, timed out, or a 5xx
+        raise TelegramStartError(f"cannot reach Telegram at {settings.telegram_api_base_url}: {exc.message}") from exc
+    except TelegramError as exc:
+        raise TelegramStartError(f"Telegram answered badly at {settings.telegram_api_base_url}: {exc.message}") from exc
+
+
+def admin_notifier(bot: Any, settings: Settings) -> Notify:
+    """Tell every admin something in a private message; a failure to tell is logged, never raised."""
+    from telegram.error import TelegramError
+
+    async def notify(text: str) -> None:
+        for admin in settings.admins:
+            try:
+                await bot.send_message(admin, text, parse_mode=None)
+            except TelegramError as exc:
+                log.warning("Could not tell admin %s: %s", admin, exc)
+
+    return notify
+
+
+def broadcaster(app: App, bot: Any, limiter: SendLimiter) -> Broadcaster:
+    from bot.deliver import Broadcaster
+
+    return Broadcaster(
+        bot, app.store, app.digests, app.subscriptions, limiter, app.settings, clock=app.clock,
+        notify=admin_notifier(bot, app.settings),
+    )  # fmt: skip
+
+
+@asynccontextmanager
+async def telegram_bot(app: App) -> AsyncIterator[tuple[Any, SendLimiter]]:
+    """The Bot (python-telegram-bot's ExtBot over aiohttp, with the shared send limiter), started,
+    for `hfweekly publish`; closed at the end, started or not."""
+    from telegram.ext import ExtBot
+
+    from bot.telegram_http import AiohttpRequest
+
+    limiter = _limiter(app)
+    bot = ExtBot(
+        _token(app.settings),
+        base_url=app.settings.telegram_api_base_url,
+        request=AiohttpRequest(connections=TELEGRAM_CONNECTIONS),
+        get_updates_request=AiohttpRequest(connections=1),
+        rate_limiter=limiter,
+    )
+    try:
+        await _start(bot, app.settings, bot.initialize)
+        yield bot, limiter
+    finally:
+        await bot.shutdown()  # closes the sessions even when getMe failed
+
+
+def build_application(app: App, limiter: SendLimiter) -> tuple[Application[Any, Any, Any, Any, Any, Any], Deps]:
+    """The python-telegram-bot Application with every handler registered, and their dependencies."""
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.ext import Application, Defaults
+
+    from bot.handlers import register
+    from bot.handlers.common import Deps
+    from bot.telegram_http import AiohttpRequest
+
+    application = (
+        Application.builder()
+        .token(_token(app.settings))
+        .base_url(app.settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(CONCURRENT_UPDATES)  # one slow /week build must not hold up anyone else's command
+        # aiohttp instead of httpx under python-telegram-bot: see bot/telegram_http.py for why.
+        .request(AiohttpRequest(connections=TELEGRAM_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(connections=1))
+        .rate_limiter(limiter)
+        .build()
+    )
+    deps = Deps(
+        app.settings, app.store, app.digests, app.translator, app.subscriptions,
+        broadcaster(app, application.bot, limiter), app.clock,
+    )  # fmt: skip
+    register(application, deps)
+    return application, deps
+
+
+@asynccontextmanager
+async def running_bot(
+    app: App, *, poll_timeout: int = 30, schedule: bool = True, webhook_url: str | None = None
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The bot (long polling, or with `webhook_url` a webhook server), publishing weekly with `schedule`,
+    until the block ends. Several webhook replicas may share one Redis: the publish lock and the
+    ledger keep every week's sends exactly once."""
+    from telegram import Update
+    from telegram.error import TelegramError
+
+    from bot.handlers import COMMANDS
+    from bot.heal import Healer
+    from bot.health import HealthServer
+    from bot.schedule import WeeklyScheduler
+
+    limiter = _limiter(app)
+    application, deps = build_application(app, limiter)
+    settings, bot = app.settings, application.bot
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(bot.shutdown)  # the sessions, even when the start fails half way
+        await _start(bot, settings, application.initialize)
+        stack.push_async_callback(application.shutdown)
+        try:
+            await bot.set_my_commands(COMMANDS)
+        except TelegramError as exc:  # the command menu is cosmetic: the bot works without it
+            log.warning("Could not set the bot's command menu (%s); it answers commands all the same", exc)
+        await application.start()
+        stack.push_async_callback(application.stop)
+        notify = admin_notifier(bot, settings)
+        healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
+        scheduler = WeeklyScheduler(deps.broadcaster, healer, app.store, settings, clock=app.clock, notify=notify)
+        updater = application.updater
+        assert updater is not None
+        if webhook_url:
+            await updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(webhook_url).path.lstrip("/"),
+                webhook_url=webhook_url,
+                secret_token=settings.webhook_secret(),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("Bot @%s receives updates at %s (port %d)", bot.username, webhook_url, settings.webhook_port)
+        else:
+            await updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            log.info("Bot @%s is polling for updates", bot.username)
+        stack.push_async_callback(updater.stop)
+        if schedule:
+            scheduler.start()
+            stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
+        if settings.http_port:
+            health = HealthServer(app.store, application, settings.http_port)
+            await health.start()
+            stack.push_async_callback(health.stop)
+        yield application

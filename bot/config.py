@@ -20,16 +20,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.errors import ConfigError
+
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
 def config_dir() -> Path:
     """Where settings.toml, prompt.md and glossary.toml live (HFWEEKLY_CONFIG_DIR overrides)."""
     return Path(os.environ.get("HFWEEKLY_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says what to fix."""
 
 
 class Settings(BaseSettings):
@@ -54,7 +52,7 @@ class Settings(BaseSettings):
     channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     schedule: str = "0 9 * * mon"
     catch_up: timedelta = timedelta(days=3)
-    broadcast_rate: float = Field(default=29.0, ge=0)  # messages per second overall; 0: no limiter
+    send_rate: float = Field(default=29.0, ge=0)  # messages per second overall (replies and broadcasts); 0: none
     group_rate_per_minute: float = Field(default=20.0, ge=0)  # per group or channel; 0: no limiter
     broadcast_concurrency: int = Field(default=32, ge=1, le=1000)
     http_port: int = Field(default=8080, ge=0, le=65535)

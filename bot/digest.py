@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.errors import DigestError, EmptyWeekError, FutureWeekError
 from bot.metrics import BUILD_SECONDS
 from bot.models import Digest, DigestItem, Paper, Snapshot, Status, Translation, week_page_url
-from bot.sources.hf import HFError, HFSource
+from bot.sources.hf import HFSource
 from bot.store import Store
 from bot.translate import Translator
 from bot.week import IsoWeek
@@ -46,22 +47,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class DigestError(Exception):
-    """A digest cannot be built; the message says why (in English)."""
-
-
-class FutureWeekError(DigestError):
-    pass
-
-
-class EmptyWeekError(DigestError):
-    pass
-
-
-class SourceError(DigestError):
-    pass
-
-
 class DigestService:
     def __init__(
         self,
@@ -81,7 +66,6 @@ class DigestService:
         self._clock = clock
         self._inflight: dict[tuple[IsoWeek, bool, bool, int], asyncio.Future[Digest]] = {}
         self._memo: dict[tuple[IsoWeek, int], tuple[float, Digest]] = {}
-        self._reading: dict[tuple[IsoWeek, int], asyncio.Future[Digest | None]] = {}
         self._forgets = 0
 
     async def snapshot(self, week: IsoWeek, *, refresh: bool = False, progress: Progress | None = None) -> Snapshot:
@@ -94,10 +78,7 @@ class DigestService:
             return cached
         if progress:
             progress(f"fetching {week} from Hugging Face")
-        try:
-            papers = await self._source.fetch_week(week)
-        except HFError as exc:
-            raise SourceError(str(exc)) from exc
+        papers = await self._source.fetch_week(week)  # SourceError when Hugging Face fails
         if not papers:
             raise EmptyWeekError(f"Hugging Face lists no papers for {week}")
         snapshot = Snapshot(
@@ -121,11 +102,7 @@ class DigestService:
         memo = self._memo.get(key)
         if memo is not None and memo[0] > time.monotonic():
             return memo[1]
-        # Simultaneous reads of the same week share one (a burst of /week just after the memo expired).
-        return await _shared(self._reading, key, lambda: self._read_cached(key))
-
-    async def _read_cached(self, key: tuple[IsoWeek, int]) -> Digest | None:
-        week, forgets = key[0], self._forgets
+        forgets = self._forgets
         snapshot = await self._store.get_snapshot(week)
         if snapshot is None or self._translator is None:
             return None
@@ -146,8 +123,6 @@ class DigestService:
         self._forgets += 1  # a read under way when this is called must not memoize what it read
         for key in [k for k in self._memo if k[0] == week]:
             del self._memo[key]
-        for key in [k for k in self._reading if k[0] == week]:
-            del self._reading[key]
 
     async def build(
         self,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram.ext import Application
 
+from bot.errors import StoreError
 from bot.metrics import LAST_PUBLISH, PENDING, SUBSCRIBERS
 from bot.models import ChatKind
-from bot.store import Store, StoreError
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ class HealthServer:
             subs = await self._store.list_subscriptions()
             for kind in ChatKind:
                 SUBSCRIBERS.labels(kind.value).set(sum(1 for s in subs if s.kind is kind and s.active))
-            last = await self._store.get_json("publish", "last")
-            if last and last.get("complete", True):
-                LAST_PUBLISH.set(datetime.fromisoformat(last["started"]).timestamp() + float(last["seconds"]))
-            PENDING.set(sum(int(r.get("papers", 0)) for r in (await self._store.heal_weeks()).values()))
+            last = await self._store.last_report()
+            if last is not None and last.done:
+                LAST_PUBLISH.set(last.started.timestamp() + last.seconds)
+            PENDING.set(sum(record.papers for record in (await self._store.heal_records()).values()))
         except StoreError as exc:  # the counters are still worth serving
             log.warning("Metrics without the stored gauges: %s", exc)
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

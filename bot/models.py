@@ -93,6 +93,36 @@ class Digest:
         return tuple(item for item in self.items if item.status is Status.PENDING)
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Claude tokens spent (per digest week, or per week in which they were spent)."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A publish held by the source gate: retried every 30 minutes until `gave_up`."""
+
+    since: datetime
+    last: datetime
+    reason: str
+    gave_up: bool = False
+
+
+@dataclass(frozen=True)
+class HealRecord:
+    """A sent week with pending translations: retranslated, then its messages edited in place."""
+
+    since: datetime
+    attempts: int = 0
+    papers: int = 0
+
+
 def week_page_url(week: IsoWeek) -> str:
     """The public week page: what readers are pointed to, whatever base URL we fetch from."""
     return f"{HF_SITE}/papers/week/{week}"

@@ -161,31 +161,60 @@ def _item_block(item: DigestItem, bot_username: str | None, limit: int | None = 
     )
 
 
-def _fitted_block(item: DigestItem, bot_username: str | None, frame: int) -> str:
-    """The item's block, shortened step by step until it fits one message beside `frame` units."""
+def _fitted_block(item: DigestItem, bot_username: str | None, frame: int) -> tuple[str, int]:
+    """The item's block, shortened step by step until it fits one message beside `frame` units, and
+    its length as Telegram counts it."""
     block = _item_block(item, bot_username)
+    length = telegram_length(block)
     for limit in (2000, 1500, 1000, 500, 250, 0):
-        if frame + telegram_length(block) <= TELEGRAM_LIMIT:
+        if frame + length <= TELEGRAM_LIMIT:
             break
         block = _item_block(item, bot_username, limit)
-    return block
+        length = telegram_length(block)
+    return block, length
+
+
+class _Layout:
+    """A digest's header, footer and fitted paper blocks, each measured once. Lengths add up: every
+    piece is whole HTML, so the length of pieces joined by a blank line is their sum plus 2 each."""
+
+    def __init__(self, digest: Digest, bot_username: str | None) -> None:
+        self.digest, self.bot_username = digest, bot_username
+        self.header, self.footer = _header(digest), _footer(digest)
+        self.frame = telegram_length(self.header) + telegram_length(self.footer) + 4  # the blank lines
+        self.blocks = {item.rank: _fitted_block(item, bot_username, self.frame) for item in digest.items}
+
+    def plan(self) -> list[list[int]]:
+        """Which papers (by rank) go into which message: greedily, splitting only between papers.
+        Every message is sized as if it had the header and the footer (the worst case)."""
+        plan: list[list[int]] = [[]]
+        size = self.frame
+        for rank, (_, length) in self.blocks.items():
+            if plan[-1] and size + length + 2 > TELEGRAM_LIMIT:
+                plan.append([])
+                size = self.frame
+            plan[-1].append(rank)
+            size += length + 2
+        return plan
+
+    def render(self, plan: list[list[int]]) -> list[str]:
+        by_rank = {item.rank: item for item in self.digest.items}
+        texts = []
+        for i, ranks in enumerate(plan):
+            blocks = [self.blocks[r][0] for r in ranks if r in self.blocks]
+            chunk = [self.header] * (i == 0) + blocks + [self.footer] * (i == len(plan) - 1)
+            limit = 1000
+            while telegram_length("\n\n".join(chunk)) > TELEGRAM_LIMIT and limit >= 0:  # a kept plan, now too long
+                blocks = [_item_block(by_rank[r], self.bot_username, limit) for r in ranks if r in by_rank]
+                chunk = [self.header] * (i == 0) + blocks + [self.footer] * (i == len(plan) - 1)
+                limit -= 250
+            texts.append("\n\n".join(chunk))
+        return texts
 
 
 def plan_parts(digest: Digest, *, bot_username: str | None = None) -> list[list[int]]:
     """Which papers (by rank) go into which message: greedily, splitting only between papers."""
-    header, footer = _header(digest), _footer(digest)
-    frame = telegram_length(header) + telegram_length(footer) + 4  # the blank lines around them
-    parts: list[list[str]] = [[]]
-    plan: list[list[int]] = [[]]
-    for item in digest.items:
-        block = _fitted_block(item, bot_username, frame)
-        candidate = "\n\n".join([header, *parts[-1], block, footer])  # header/footer: the worst case
-        if parts[-1] and telegram_length(candidate) > TELEGRAM_LIMIT:
-            parts.append([])
-            plan.append([])
-        parts[-1].append(block)
-        plan[-1].append(item.rank)
-    return plan
+    return _Layout(digest, bot_username).plan()
 
 
 def render_parts(digest: Digest, plan: list[list[int]], *, bot_username: str | None = None) -> list[str]:
@@ -193,25 +222,13 @@ def render_parts(digest: Digest, plan: list[list[int]], *, bot_username: str | N
 
     A sent digest is edited in place with the same plan when its pending papers are translated, so
     every message keeps its papers. A plan's part that no longer fits is shortened, never split."""
-    header, footer = _header(digest), _footer(digest)
-    frame = telegram_length(header) + telegram_length(footer) + 4
-    by_rank = {item.rank: item for item in digest.items}
-    texts = []
-    for i, ranks in enumerate(plan):
-        blocks = [_fitted_block(by_rank[r], bot_username, frame) for r in ranks if r in by_rank]
-        chunk = [header] * (i == 0) + blocks + [footer] * (i == len(plan) - 1)
-        limit = 1000
-        while telegram_length("\n\n".join(chunk)) > TELEGRAM_LIMIT and limit >= 0:
-            blocks = [_item_block(by_rank[r], bot_username, limit) for r in ranks if r in by_rank]
-            chunk = [header] * (i == 0) + blocks + [footer] * (i == len(plan) - 1)
-            limit -= 250
-        texts.append("\n\n".join(chunk))
-    return texts
+    return _Layout(digest, bot_username).render(plan)
 
 
 def render_telegram(digest: Digest, *, bot_username: str | None = None) -> list[str]:
     """The digest as Telegram HTML messages, split only between papers, each within Telegram's limit."""
-    return render_parts(digest, plan_parts(digest, bot_username=bot_username), bot_username=bot_username)
+    layout = _Layout(digest, bot_username)
+    return layout.render(layout.plan())
 
 
 def render_paper(paper: Paper, translation: Translation | None, week: IsoWeek) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,9 +19,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
-from bot.deliver import AlreadyPublishing, Broadcaster, Clock, HeldError, Notify
-from bot.digest import DigestError, EmptyWeekError, SourceError
-from bot.store import Store, StoreError
+from bot.deliver import Broadcaster, Clock, Notify
+from bot.errors import AlreadyPublishing, DigestError, EmptyWeekError, HeldError, SourceError, StoreError
+from bot.heal import Healer
+from bot.models import Hold
+from bot.store import Store
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,6 @@ log = logging.getLogger(__name__)
 HOLD_RETRY = timedelta(minutes=30)
 HOLD_FOR = timedelta(hours=12)
 HEAL_EVERY = timedelta(minutes=15)
-RETRY_FAILED = timedelta(minutes=10)  # a run that left chats failed is run again this much later
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -57,9 +59,17 @@ def owed_week(settings: Settings, now: datetime) -> IsoWeek | None:
 
 class WeeklyScheduler:
     def __init__(
-        self, broadcaster: Broadcaster, store: Store, settings: Settings, *, clock: Clock, notify: Notify
+        self,
+        broadcaster: Broadcaster,
+        healer: Healer,
+        store: Store,
+        settings: Settings,
+        *,
+        clock: Clock,
+        notify: Notify,
     ) -> None:
         self._broadcaster = broadcaster
+        self._healer = healer
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -67,7 +77,6 @@ class WeeklyScheduler:
         self._last_heal: datetime | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task[None] | None = None
-        self._not_before: dict[IsoWeek, datetime] = {}  # weeks whose last run left failed chats
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone=self._settings.tz)
@@ -112,7 +121,7 @@ class WeeklyScheduler:
             await self._held(now)
             if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
                 self._last_heal = now
-                await self._broadcaster.heal()
+                await self._healer.heal()
         except (StoreError, DigestError) as exc:  # Redis or a source down: the next tick tries again
             log.warning("Scheduled work failed, will retry: %s", exc)
         finally:
@@ -120,12 +129,13 @@ class WeeklyScheduler:
 
     async def _scheduled(self, now: datetime) -> None:
         week = owed_week(self._settings, now)
-        if week is None or await self._store.get_json("publish", "done", str(week)) is not None:
+        if week is None or await self._store.done_report(week) is not None:
             return
-        if await self._store.get_json("publish", "hold", str(week)) is not None:
+        if await self._store.get_hold(week) is not None:
             return  # the held-run retries take care of it
-        if now < self._not_before.get(week, now):
-            return
+        retry = await self._store.retry_at(week)
+        if retry is not None and now < retry:
+            return  # chats owed a retry (with backoff): not yet
         log.info("Scheduled publish of %s is due", week)
         await self._publish(week, now)
 
@@ -133,34 +143,30 @@ class WeeklyScheduler:
         week = owed_week(self._settings, now)
         if week is None:
             return
-        hold = await self._store.get_json("publish", "hold", str(week))
-        if hold is None or hold.get("gave_up") or await self._store.get_json("publish", "done", str(week)):
+        hold = await self._store.get_hold(week)
+        if hold is None or hold.gave_up or await self._store.done_report(week) is not None:
             return
-        if now - datetime.fromisoformat(hold["last"]) < HOLD_RETRY:
+        if now - hold.last < HOLD_RETRY:
             return
-        if now - datetime.fromisoformat(hold["since"]) >= HOLD_FOR:
-            hold["gave_up"] = True
-            await self._store.set_json(hold, "publish", "hold", str(week), ttl=timedelta(days=30))
+        if now - hold.since >= HOLD_FOR:
+            await self._store.save_hold(week, replace(hold, gave_up=True))
             await self._notify(
-                f"❌ {week}: 12시간 동안 소스가 준비되지 않아 발행을 포기했습니다. /publish {week} 로 직접 보낼 수 있습니다.\n{hold['reason']}"
+                f"❌ {week}: 12시간 동안 소스가 준비되지 않아 발행을 포기했습니다. /publish {week} 로 직접 보낼 수 있습니다.\n{hold.reason}"
             )
             return
         await self._publish(week, now, refresh=True)
 
     async def _publish(self, week: IsoWeek, now: datetime, *, refresh: bool = False) -> None:
         try:
-            report = await self._broadcaster.publish(week, refresh=refresh)
+            await self._broadcaster.publish(week, refresh=refresh)
         except AlreadyPublishing as exc:
             log.info("%s", exc)
         except (HeldError, EmptyWeekError, SourceError) as exc:  # held: retried every 30 minutes
-            hold = await self._store.get_json("publish", "hold", str(week))
+            hold = await self._store.get_hold(week)
             if hold is None:
-                hold = {"since": now.isoformat(), "reason": str(exc)}
                 await self._notify(f"⏸ {week} 발행을 보류했습니다: {exc}\n30분마다 다시 확인합니다 (최대 12시간).")
-            hold.update(last=now.isoformat(), reason=str(exc))
-            await self._store.set_json(hold, "publish", "hold", str(week), ttl=timedelta(days=30))
+                hold = Hold(since=now, last=now, reason=str(exc))
+            await self._store.save_hold(week, replace(hold, last=now, reason=str(exc)))
             log.warning("Publish of %s held: %s", week, exc)
         else:
-            await self._store.delete("publish", "hold", str(week))
-            if not report.complete:
-                self._not_before[week] = now + RETRY_FAILED
+            await self._store.save_hold(week, None)

@@ -1,10 +1,11 @@
 """python-telegram-bot over aiohttp: a `BaseRequest` (PTB's documented extension point for transports).
 
-Why not PTB's default httpx transport: bench/broadcast.py and bench/week_query.py showed httpx and
-httpcore taking about two thirds of the CPU of each Bot API call here (httpcore re-scans its pool on
-every request state change), which capped a broadcast at about 200 messages/s on one core. aiohttp,
-already our HTTP client for Hugging Face, does the same work for a fraction of that. Everything
-above the transport (methods, types, errors, retries, rate limits) is still python-telegram-bot's.
+Why not PTB's default httpx transport: `python -m bench.transport` sends the same messages to the
+fake Telegram through both and measures the CPU each spends per call; httpx and httpcore spent
+about three times as much as aiohttp here (httpcore re-scans its pool on every request state
+change), which capped a broadcast at about 200 messages/s on one core. aiohttp is already our HTTP
+client for Hugging Face. Everything above the transport (methods, types, errors, rate limits) is
+python-telegram-bot's.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import json
 from collections.abc import Callable, Mapping
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _JSON = {"Content-Type": "application/json"}
+
+StatusObserver = Callable[[str, int], None]  # (Bot API method, HTTP status) of every answer
 
 
 class NotSent(NetworkError):
@@ -39,14 +40,12 @@ class AiohttpRequest(BaseRequest):
         write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 30.0,
+        observer: StatusObserver | None = None,
     ) -> None:
         self._connections = connections
-        self._timeouts = {
-            "read": read_timeout,
-            "write": write_timeout,
-            "connect": connect_timeout,
-            "pool": pool_timeout,
-        }
+        self._timeouts = {"read": read_timeout, "write": write_timeout, "connect": connect_timeout,
+                          "pool": pool_timeout}  # fmt: skip
+        self._observer = observer
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -62,50 +61,50 @@ class AiohttpRequest(BaseRequest):
             )
 
     async def shutdown(self) -> None:
+        """Close the session (idempotent: the composition root calls it even after a failed start)."""
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    def _pick(self, name: str, value: ODVInput[float]) -> float | None:
-        return self._timeouts[name] if isinstance(value, DefaultValue) else value
+    def _pick(self, name: str, value: object) -> float | None:
+        # BaseRequest documents `is BaseRequest.DEFAULT_NONE` as the test for "not passed".
+        if value is BaseRequest.DEFAULT_NONE:
+            return self._timeouts[name]
+        return float(value) if isinstance(value, int | float) else None
 
     async def do_request(
         self,
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if request_data is not None and request_data.contains_files:
             # This bot sends text only; uploads would need multipart encoding that nothing here uses.
             raise NetworkError("file uploads are not supported by this bot's transport")
-        limits = _limits(
-            self._pick("connect", connect_timeout), self._pick("pool", pool_timeout), self._pick("read", read_timeout)
+        connect, pool = self._pick("connect", connect_timeout), self._pick("pool", pool_timeout)
+        # aiohttp has no write timeout of its own: a request body this small is written at once.
+        limits = aiohttp.ClientTimeout(
+            total=None,
+            connect=None if connect is None or pool is None else connect + pool,  # aiohttp counts the pool wait here
+            sock_connect=connect,
+            sock_read=self._pick("read", read_timeout),
         )
         # The parameters go as JSON, not as a url-encoded form: urllib's quote_plus escapes a 3 KB
         # Korean digest byte by byte in Python, which cost more than the rest of a reply. (The Bot API
         # takes either; a JSON-serialized field such as reply_markup may be a string of JSON.)
-        data = None if request_data is None else json_bytes(request_data.json_parameters)
-        return await self._send(method, url, data, limits)
-
-    async def post_json(self, url: str, body: bytes) -> tuple[int, bytes]:
-        """POST a JSON `body` with the default timeouts; the HTTP status and body, as do_request."""
-        limits = _limits(self._timeouts["connect"], self._timeouts["pool"], self._timeouts["read"])
-        return await self._send("POST", url, body, limits)
-
-    async def _send(
-        self, method: str, url: str, data: bytes | None, limits: aiohttp.ClientTimeout
-    ) -> tuple[int, bytes]:
+        data = None if request_data is None else _json_bytes(request_data.json_parameters)
         if self._session is None:
             await self.initialize()
         assert self._session is not None
-        headers = _JSON if data is not None else None
         try:
-            async with self._session.request(method, url, data=data, headers=headers, timeout=limits) as response:
-                return response.status, await response.read()
+            async with self._session.request(
+                method, url, data=data, headers=_JSON if data is not None else None, timeout=limits
+            ) as response:
+                status, body = response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
             raise ConnectTimedOut from exc
         except TimeoutError as exc:
@@ -114,40 +113,11 @@ class AiohttpRequest(BaseRequest):
             raise NotSent(f"cannot connect to {exc.host}:{exc.port} ({exc.os_error})") from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp: {type(exc).__name__}") from exc
+        if self._observer is not None:
+            self._observer(url.rsplit("/", 1)[-1], status)
+        return status, body
 
 
-def _limits(connect: float | None, pool: float | None, read: float | None) -> aiohttp.ClientTimeout:
-    # aiohttp has no write timeout of its own: a request body this small is written at once.
-    return aiohttp.ClientTimeout(
-        total=None,
-        connect=None if connect is None or pool is None else connect + pool,  # aiohttp counts the pool wait here
-        sock_connect=connect,
-        sock_read=read,
-    )
-
-
-def json_bytes(payload: Mapping[str, object]) -> bytes:
+def _json_bytes(payload: Mapping[str, object]) -> bytes:
     # UTF-8 rather than \u escapes: a Korean text is half the size, and quicker to read on both ends.
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-class UpdatesRequest(AiohttpRequest):
-    """The transport of getUpdates alone (ApplicationBuilder.get_updates_request). When `take` is
-    set, each fetched update is offered to it before python-telegram-bot parses the batch; an update
-    it takes (True) is answered elsewhere and is not handed to the Application (see bot/fastlane.py).
-    `parse_json_payload` is PTB's documented hook for reading a response body."""
-
-    take: Callable[[JSONDict], bool] | None = None
-
-    def parse_json_payload(self, payload: bytes) -> JSONDict:  # type: ignore[override]
-        data = BaseRequest.parse_json_payload(payload)
-        updates = data.get("result")
-        if self.take is None or data.get("ok") is not True or not isinstance(updates, list) or not updates:
-            return data
-        kept = [update for update in updates if not self.take(update)]
-        if not kept or kept[-1] is not updates[-1]:
-            # The Updater confirms a batch by the id of its last update: keep that id, with no content
-            # (an Update that no handler matches), so the taken updates are not fetched again.
-            kept.append({"update_id": updates[-1]["update_id"]})
-        data["result"] = kept
-        return data

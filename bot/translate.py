@@ -12,21 +12,23 @@ import logging
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import anthropic
-from anthropic import AsyncAnthropic
-from anthropic.types import Message, MessageParam
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.errors import StoreError
 from bot.metrics import CLAUDE_TOKENS, TRANSLATION_CACHE, TRANSLATIONS
-from bot.models import Paper, Translation
-from bot.store import Store, StoreError
+from bot.models import Paper, Translation, Usage
+from bot.store import Store
 from bot.week import IsoWeek
+
+if TYPE_CHECKING:  # the SDK itself is imported where Claude is asked: it takes about 1.5 s to import
+    import anthropic
+    from anthropic.types import Message, MessageParam
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,6 @@ OUTPUT_SCHEMA: dict[str, object] = {
     "additionalProperties": False,
 }
 
-FAILURE_MEMORY = timedelta(minutes=15)  # a failed paper is not asked of Claude again by a mere view before this
 MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
 MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
 _SENTENCE_END = re.compile(r"[.!?。](?=\s)")
@@ -147,15 +148,15 @@ def validate(paper: Paper, message: Message) -> Translation:
     return Translation(title_ko=answer.title_ko, summary_ko=answer.summary_ko, abstract_ko=answer.abstract_ko)
 
 
-def _usage(message: Message) -> dict[str, int]:
+def _usage(message: Message) -> Usage:
     u = message.usage
-    return {
-        "calls": 1,
-        "input_tokens": u.input_tokens,
-        "output_tokens": u.output_tokens,
-        "cache_creation_input_tokens": u.cache_creation_input_tokens or 0,
-        "cache_read_input_tokens": u.cache_read_input_tokens or 0,
-    }
+    return Usage(
+        calls=1,
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cache_creation_input_tokens=u.cache_creation_input_tokens or 0,
+        cache_read_input_tokens=u.cache_read_input_tokens or 0,
+    )
 
 
 def _user_text(paper: Paper) -> str:
@@ -165,7 +166,7 @@ def _user_text(paper: Paper) -> str:
 class Translator:
     def __init__(
         self,
-        client: AsyncAnthropic,
+        client: Callable[[], anthropic.AsyncAnthropic],
         store: Store,
         prompt: PromptConfig,
         *,
@@ -177,12 +178,18 @@ class Translator:
     ) -> None:
         self._tz = tz
         self._clock = clock
-        self._client = client
+        self._make_client = client  # called on the first question: a cached digest never needs the SDK
+        self._client: anthropic.AsyncAnthropic | None = None
         self._store = store
         self._prompt = prompt
         self._model = model
         self._max_tokens = max_tokens
         self._limit = asyncio.Semaphore(concurrency)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     def cache_key(self, paper: Paper) -> str:
         return self._store.translation_key(paper.id, content_hash(paper), self._model, self._prompt.hash)
@@ -230,6 +237,8 @@ class Translator:
 
     async def translate(self, paper: Paper, *, week: IsoWeek) -> Translation | None:
         """Ask Claude (one re-ask on a bad answer); cache and return the translation, or None."""
+        import anthropic
+
         messages: list[MessageParam] = [{"role": "user", "content": _user_text(paper)}]
         reason = ""
         for attempt in (1, 2):
@@ -238,7 +247,7 @@ class Translator:
             except anthropic.APIError as exc:
                 log.warning("Translation of %s failed: Claude API error: %s", paper.id, _describe(exc))
                 TRANSLATIONS.labels("api_error").inc()
-                await self._store.mark_failed(self.cache_key(paper), FAILURE_MEMORY)
+                await self._store.mark_failed(self.cache_key(paper))
                 return None
             try:
                 translation = validate(paper, message)
@@ -257,11 +266,13 @@ class Translator:
             TRANSLATIONS.labels("translated").inc()
             return translation
         log.warning("Translation of %s failed after a re-ask: %s", paper.id, reason)
-        await self._store.mark_failed(self.cache_key(paper), FAILURE_MEMORY)
+        await self._store.mark_failed(self.cache_key(paper))
         return None
 
     async def _ask(self, messages: list[MessageParam], week: IsoWeek) -> Message:
         system: Any = [{"type": "text", "text": self._prompt.system, "cache_control": {"type": "ephemeral"}}]
+        if self._client is None:
+            self._client = self._make_client()
         async with self._limit:
             message = await self._client.messages.create(
                 model=self._model,
@@ -271,7 +282,7 @@ class Translator:
                 output_config={"format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
             )
         usage = _usage(message)
-        for kind, count in usage.items():
+        for kind, count in asdict(usage).items():
             if kind != "calls":
                 CLAUDE_TOKENS.labels(kind.removesuffix("_tokens")).inc(count)
         try:
@@ -282,6 +293,8 @@ class Translator:
 
 
 def _describe(exc: anthropic.APIError) -> str:
+    import anthropic
+
     if isinstance(exc, anthropic.APIStatusError):
         return f"HTTP {exc.status_code} ({type(exc).__name__})"
     return type(exc).__name__

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.errors import WeekError
+
 EXAMPLES = "2025-W38, 2025W38, 2025-09-15, last (지난주), this (이번주)"
 
 MIN_YEAR, MAX_YEAR = 1000, 9998  # four-digit years whose neighbouring weeks exist too
@@ -17,19 +19,6 @@ _WEEK_RE = re.compile(r"^(\d{4})\s*-?\s*w\s*(\d{1,2})$", re.IGNORECASE)
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _LAST = {"last", "latest", "지난주", "지난 주", "저번주", "저번 주"}
 _THIS = {"this", "current", "이번주", "이번 주", "금주"}
-
-
-class WeekError(ValueError):
-    """Text that is not a week, or a week that does not exist.
-
-    `reason` is one of "empty", "not_a_week", "bad_date", "no_such_week" (then `year` is set), so that
-    chat handlers can say it in Korean; the message itself is English, for the command line.
-    """
-
-    def __init__(self, message: str, *, reason: str = "not_a_week", year: int | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.year = year
 
 
 def weeks_in_year(year: int) -> int:

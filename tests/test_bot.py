@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
-from prometheus_client import REGISTRY
 from pydantic import SecretStr
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.app import App, open_app, running_bot
 from bot.config import Settings
 from bot.models import ChatKind, Subscription
-from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, item_2026, twenty_papers, week_items
-from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent
+from tests.fakes.hf import FakeHF, item_2026, week_items
+from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent, retry_after
 from tests.fakes.telegram_html import parse_telegram_html
 
-CAROL = 1003
+HANDLED_GROUP = 1000  # after every group the bot uses
 NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39: 2025-W38 is the last completed week
 
 
 @asynccontextmanager
 async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object) -> AsyncIterator[App]:
+    """The bot, long polling the fake; every update it has finished handling is reported to the fake
+    (a handler in a group after all of ours), so tests wait for that instead of for quiet."""
     configured = settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(TOKEN),
@@ -38,8 +38,13 @@ async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object
     )
     async with (
         open_app(configured, clock=lambda: NOW) as app,
-        running_bot(app, clock=lambda: NOW, poll_timeout=1, schedule=False),
+        running_bot(app, poll_timeout=1, schedule=False) as application,
     ):
+
+        async def handled(update: Update, context: object) -> None:
+            fake_tg.mark_handled(update.update_id)
+
+        application.add_handler(TypeHandler(Update, handled), group=HANDLED_GROUP)
         yield app
 
 
@@ -51,21 +56,16 @@ async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> Asy
 
 
 async def ask(fake: FakeTelegram, user: int, text: str, chat: int | None = None, **kw: object) -> list[Sent]:
-    """Send a message as `user` and return what the bot sent (or edited) in answer."""
+    """Send a message as `user`; once the bot has handled it, what it sent (or edited) meanwhile."""
     before = len(fake.sent)
-    fake.message(user, chat if chat is not None else user, text, **kw)  # type: ignore[arg-type]
-    await fake.settle()
-    # A week being built is quiet until the build ends (longer than settle's pause on a busy machine):
-    # wait for the edit that replaces each "생성 중…" message.
-    for building in [s for s in fake.sent[before:] if s.method == "sendMessage" and "생성 중" in s.text]:
-        await fake.wait_for(
-            lambda b=building: any(
-                e.method == "editMessageText" and (e.chat_id, e.message_id) == (b.chat_id, b.message_id)
-                for e in fake.sent[before:]
-            ),
-            within=60,
-        )
-        await fake.settle()
+    update_id = fake.message(user, chat if chat is not None else user, text, **kw)  # type: ignore[arg-type]
+    await fake.handled_update(update_id)
+    return fake.sent[before:]
+
+
+async def press(fake: FakeTelegram, user: int, message: Sent, data: str) -> list[Sent]:
+    before = len(fake.sent)
+    await fake.handled_update(fake.press(user, message, data))
     return fake.sent[before:]
 
 
@@ -136,8 +136,7 @@ async def test_week_warm_answers_at_once(bot: App, fake_tg: FakeTelegram, fake_c
 async def test_navigation_edits_the_message(bot: App, fake_tg: FakeTelegram) -> None:
     sent = await ask(fake_tg, ALICE, "/week 2025-W38")
     message = fake_tg.messages[(ALICE, sent[-1].message_id)]
-    fake_tg.press(ALICE, message, "w:2025-W37")
-    await fake_tg.settle()
+    await press(fake_tg, ALICE, message, "w:2025-W37")
     edited = fake_tg.messages[(ALICE, message.message_id)]
     assert "2025-W37" in shown(edited)
     later = [s for s in fake_tg.to(ALICE) if s.button_data]
@@ -250,8 +249,7 @@ async def test_private_subscribe_twice_and_unsubscribe(bot: App, fake_tg: FakeTe
 
 async def test_subscribe_button(bot: App, fake_tg: FakeTelegram) -> None:
     [welcome] = await ask(fake_tg, BOB, "/start")
-    fake_tg.press(BOB, welcome, "sub")
-    await fake_tg.settle()
+    await press(fake_tg, BOB, welcome, "sub")
     assert "구독을 시작했습니다" in fake_tg.texts(BOB)[-1]
     assert await bot.store.get_subscription(BOB) is not None
 
@@ -317,8 +315,7 @@ async def test_channel_from_private_checks_everything(bot: App, fake_tg: FakeTel
 
 async def test_blocked_then_start_reactivates(bot: App, fake_tg: FakeTelegram) -> None:
     await ask(fake_tg, ALICE, "/subscribe")
-    fake_tg.my_chat_member(ALICE, ALICE, "member", "kicked")
-    await fake_tg.settle()
+    await fake_tg.handled_update(fake_tg.my_chat_member(ALICE, ALICE, "member", "kicked"))
     sub = await bot.store.get_subscription(ALICE)
     assert sub is not None and not sub.active  # kept, inactive
     [reply] = await ask(fake_tg, ALICE, "/start")
@@ -329,8 +326,7 @@ async def test_blocked_then_start_reactivates(bot: App, fake_tg: FakeTelegram) -
 
 async def test_removed_from_group_then_subscribe_reactivates(bot: App, fake_tg: FakeTelegram) -> None:
     await ask(fake_tg, ALICE, "/subscribe", chat=GROUP)
-    fake_tg.my_chat_member(GROUP, ALICE, "member", "left")
-    await fake_tg.settle()
+    await fake_tg.handled_update(fake_tg.my_chat_member(GROUP, ALICE, "member", "left"))
     sub = await bot.store.get_subscription(GROUP)
     assert sub is not None and not sub.active
     [reply] = await ask(fake_tg, ALICE, "/subscribe", chat=GROUP)
@@ -349,7 +345,7 @@ async def test_admin_commands_are_unknown_to_others(bot: App, fake_tg: FakeTeleg
 async def test_status(bot: App, fake_tg: FakeTelegram) -> None:
     await ask(fake_tg, ALICE, "/subscribe")
     await ask(fake_tg, BOB, "/subscribe")
-    fake_tg.my_chat_member(BOB, BOB, "member", "kicked")
+    await fake_tg.handled_update(fake_tg.my_chat_member(BOB, BOB, "member", "kicked"))
     await ask(fake_tg, ALICE, "/week 2025-W38")
     [reply] = await ask(fake_tg, ADMIN, "/status")
     text = shown(reply)
@@ -399,122 +395,66 @@ async def test_a_failing_handler_apologises_alerts_admins_and_the_bot_goes_on(
 
 
 async def test_replies_go_out_concurrently(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
-    """A slow build for one user does not hold up another user's /help."""
-    fake_claude.delay = 3.0
-    fake_tg.message(ALICE, ALICE, "/week 2025-W38")
-    await fake_tg.wait_for(lambda: bool(fake_tg.to(ALICE)))
-    fake_tg.message(BOB, BOB, "/help")
-    await fake_tg.wait_for(lambda: bool(fake_tg.to(BOB)), within=2.5)
-    assert fake_claude.calls < 10  # Alice's build is still running
-    await fake_tg.settle()
+    """A build waiting for Claude does not hold up another user's /help."""
+    fake_claude.gate.clear()  # Claude thinks until the gate opens
+    building = fake_tg.message(ALICE, ALICE, "/week 2025-W38")
+    await fake_tg.wait_for(lambda: fake_claude.in_flight > 0)
+    [reply] = await ask(fake_tg, BOB, "/help")
+    assert "사용법" in shown(reply) and building not in fake_tg.handled  # answered while Alice's build waits
+    fake_claude.gate.set()
+    await fake_tg.handled_update(building)
+    assert "Top 10" in shown(current(fake_tg, ALICE)[0])
 
 
-# --- the fast lane (bot/fastlane.py): cached /week answered from the raw update ----------------------
+# --- the Telegram edge: one limiter, start-up, stale buttons ---------------------------------------
 
 
-def replies(path: str) -> float:
-    return REGISTRY.get_sample_value("hfweekly_week_replies_total", {"path": path}) or 0.0
-
-
-def as_sent(sent: list[Sent]) -> list[tuple[object, ...]]:
-    """What a reader gets from each message: the text and how Telegram is asked to show it."""
-    return [
-        (s.text, s.params.get("parse_mode"), s.params.get("link_preview_options"), s.params.get("reply_markup"))
-        for s in sent
-    ]
-
-
-async def test_fast_lane_sends_what_the_handler_sends(bot: App, fake_tg: FakeTelegram) -> None:
-    await ask(fake_tg, ALICE, "/week 2025-W38")  # cold: the handler builds it
-    fast, handler = replies("fast"), replies("handler")
-    by_link = await ask(fake_tg, BOB, "/start w_2025-W38")  # a deep link: always the handler
-    assert replies("handler") == handler + 1 and replies("fast") == fast
-    by_lane = await ask(fake_tg, CAROL, "/week 2025-W38")
-    assert replies("fast") == fast + 1 and replies("handler") == handler + 1
-    assert [s.method for s in by_lane] == ["sendMessage"] * len(by_link)
-    assert as_sent(by_lane) == as_sent(by_link)
-    assert by_lane[-1].button_data == ["w:2025-W37"]
-    latest = await ask(fake_tg, CAROL, "/latest")
-    assert replies("fast") == fast + 2 and as_sent(latest) == as_sent(by_link)
-
-
-async def test_fast_lane_sends_every_part_of_a_long_digest(
-    settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF
-) -> None:
-    fake_hf.weeks["2025-W30"] = twenty_papers()
-    async with running(settings, fake_tg, top_n=20):
-        await ask(fake_tg, ALICE, "/week 2025-W30")
-        by_link = await ask(fake_tg, BOB, "/start w_2025-W30")
-        assert len(by_link) >= 2
-        fast = replies("fast")
-        by_lane = await ask(fake_tg, CAROL, "/week 2025-W30")
-        assert replies("fast") == fast + 1 and as_sent(by_lane) == as_sent(by_link)
-        assert by_lane[-1].button_data and not any(s.button_data for s in by_lane[:-1])
-
-
-async def test_a_fast_answer_that_may_have_arrived_is_not_sent_again(
+async def test_a_429_on_a_reply_is_waited_out_and_the_reply_sent(
     bot: App, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await ask(fake_tg, ALICE, "/week 2025-W38")
-    digest = [s.text for s in current(fake_tg, ALICE)]
-    handler = replies("handler")
-    fake_tg.hang[BOB] = 6.0  # delivered, but the answer comes after the 5 s read timeout
-    fake_tg.message(BOB, BOB, "/week 2025-W38")
-    await fake_tg.wait_for(lambda: "unknown outcome" in caplog.text, within=10)
-    await fake_tg.settle()
-    assert [s.text for s in fake_tg.to(BOB)] == digest[:1]  # the first part arrived; nothing was repeated
-    assert replies("handler") == handler
-    assert TOKEN not in caplog.text
+    fake_tg.fail_next(ALICE, retry_after(1))
+    [reply] = await ask(fake_tg, ALICE, "/help")
+    assert "사용법" in shown(reply)  # sent once the wait was over, not an apology
+    assert [r[2] for r in fake_tg.rejected] == ["Too Many Requests: retry after 1"]
+    assert "flood control" in caplog.text
+    assert await bot.store.flood_wait_until() > 0  # kept in Redis: every sender with this token waits it out
 
 
-async def test_fast_lane_reads_commands_as_python_telegram_bot_does(bot: App, fake_tg: FakeTelegram) -> None:
-    await ask(fake_tg, ALICE, "/week 2025-W38")
-    fast = replies("fast")
-    in_topic = await ask(fake_tg, ALICE, f"/WEEK@{BOT_USERNAME.upper()} 2025-W38", chat=FORUM, thread_id=42)
-    assert in_topic and all(s.chat_id == FORUM and s.params.get("message_thread_id") == 42 for s in in_topic)
-    assert "2025-W38" in shown(in_topic[0]) and replies("fast") == fast + 1
-    assert await ask(fake_tg, ALICE, "/week@some_other_bot 2025-W38", chat=GROUP) == []
-    assert replies("fast") == fast + 1
-    [future] = await ask(fake_tg, ALICE, "/week 2025-W52")  # declined by the lane: the handler explains
-    assert "2025-W52" in shown(future) and "2025-W38" in shown(future)
-
-
-async def test_a_refused_fast_reply_goes_to_the_handler(
-    bot: App, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+async def test_a_failed_command_menu_does_not_stop_the_bot(
+    settings: Settings, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await ask(fake_tg, ALICE, "/week 2025-W38")
-    digest = [s.text for s in current(fake_tg, ALICE)]
-    fast, handler = replies("fast"), replies("handler")
-    fake_tg.fail_next(BOB, ApiError(400, "Bad Request: something unexpected"))
-    with caplog.at_level(logging.INFO, logger="bot.fastlane"):
-        sent = await ask(fake_tg, BOB, "/week 2025-W38")
-    assert [s.text for s in sent] == digest  # once: the handler's
-    assert replies("fast") == fast and replies("handler") == handler + 1
-    assert "Telegram answered 400" in caplog.text and TOKEN not in caplog.text
+    fake_tg.method_failures["setMyCommands"].append(ApiError(500, "Internal Server Error"))
+    async with running(settings, fake_tg):
+        [reply] = await ask(fake_tg, ALICE, "/help")
+        assert "사용법" in shown(reply)
+    assert "Could not set the bot's command menu" in caplog.text
 
 
-async def test_a_burst_is_answered_once_each(bot: App, fake_tg: FakeTelegram) -> None:
-    await ask(fake_tg, ALICE, "/week 2025-W38")
-    digest = [s.text for s in current(fake_tg, ALICE)]
-    bot.digests.forget(IsoWeek(2025, 38))  # the burst starts with no digest in memory
-    fast = replies("fast")
-    users = range(5000, 5150)  # more than one getUpdates batch (100)
-    for user in users:
-        fake_tg.message(user, user, "/week 2025-W38")
-    await fake_tg.settle()
-    assert {user: [s.text for s in fake_tg.to(user)] for user in users} == {user: digest for user in users}
-    assert replies("fast") == fast + len(users)
+async def test_a_stale_button_press_still_does_what_it_says(bot: App, fake_tg: FakeTelegram) -> None:
+    sent = await ask(fake_tg, ALICE, "/week 2025-W38")
+    message = fake_tg.messages[(ALICE, sent[-1].message_id)]
+    too_old = ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+    fake_tg.method_failures["answerCallbackQuery"].append(too_old)
+    answer = await press(fake_tg, ALICE, message, "w:2025-W37")
+    assert "2025-W37" in shown(fake_tg.messages[(ALICE, message.message_id)])
+    assert not any("죄송합니다" in shown(s) for s in answer)
 
 
-async def test_simultaneous_cached_reads_share_one(bot: App, fake_tg: FakeTelegram) -> None:
-    await ask(fake_tg, ALICE, "/week 2025-W38")
-    week = IsoWeek(2025, 38)
-    bot.digests.forget(week)
-    first, *others = await asyncio.gather(*(bot.digests.cached(week) for _ in range(5)))
-    assert first is not None and all(other is first for other in others)
-    bot.digests.forget(week)
-    again = await bot.digests.cached(week)
-    assert again is not None and again is not first and again == first
+async def test_asking_again_during_a_build_shares_its_placeholder(
+    bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    bot.settings.week_build_limit = 2
+    fake_claude.gate.clear()
+    first = fake_tg.message(ALICE, ALICE, "/week 2025-W38")
+    await fake_tg.wait_for(lambda: fake_claude.in_flight > 0)
+    for _ in range(5):  # impatient: the same week again and again while it builds
+        assert await ask(fake_tg, ALICE, "/week 2025-W38") == []
+    fake_claude.gate.set()
+    await fake_tg.handled_update(first)
+    [digest] = current(fake_tg, ALICE)
+    assert "Top 10" in shown(digest)
+    sent = await ask(fake_tg, ALICE, "/week 2025-W37")  # the repeats did not use up the allowance
+    assert "2025-W37" in shown(fake_tg.messages[(ALICE, sent[0].message_id)])
 
 
 # --- the weekly broadcast inside the bot ---------------------------------------------------------
@@ -546,6 +486,6 @@ async def test_the_running_bot_catches_up_a_missed_publish_at_start(
     async with open_app(configured, clock=lambda: NOW) as app:
         now = datetime(2025, 9, 1, tzinfo=UTC)
         await app.store.save_subscription(Subscription(ALICE, ChatKind.PRIVATE, "Alice", True, now, now))
-        async with running_bot(app, clock=lambda: NOW, poll_timeout=1):  # Wednesday: Monday's run was missed
+        async with running_bot(app, poll_timeout=1):  # Wednesday: Monday's run was missed
             await fake_tg.wait_for(lambda: bool(fake_tg.to(ALICE)), within=20)
     assert "2025-W38" in shown(fake_tg.to(ALICE)[0])

@@ -271,3 +271,32 @@ async def test_console_script_is_installed(cli_env: dict[str, str], tmp_path: Pa
     out, _ = await proc.communicate()
     assert proc.returncode == 0
     assert b"--no-translate" in out and b"--refresh" in out
+
+
+async def heavy_imports(env: dict[str, str], tmp_path: Path, *args: str) -> set[str]:
+    """Run `hfweekly ARGS` in a fresh interpreter; which of the heavy libraries it imported."""
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['hfweekly', *{list(args)!r}]\n"
+        "try:\n    runpy.run_module('bot', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print('IMPORTED', sorted({m.split('.')[0] for m in sys.modules} & {'anthropic', 'telegram'}))\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    line = next(line for line in out.decode().splitlines() if line.startswith("IMPORTED"))
+    return set(json.loads(line.removeprefix("IMPORTED ").replace("'", '"')))
+
+
+async def test_commands_import_only_what_they_need(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert await heavy_imports(cli_env, tmp_path, "--help") == set()
+    assert await heavy_imports(cli_env, tmp_path, "subscribers", "list") == set()
+    assert await heavy_imports(cli_env, tmp_path, "digest", "2025-W38", "--top", "2") == {"anthropic"}  # cold
+    assert await heavy_imports(cli_env, tmp_path, "digest", "2025-W38", "--top", "2") == set()  # warm: all cached

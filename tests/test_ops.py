@@ -17,21 +17,37 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.app import admin_notifier, make_bot, open_app
+from bot.app import admin_notifier, broadcaster, open_app, telegram_bot
 from bot.config import Settings
-from bot.deliver import Broadcaster
+from bot.heal import Healer
+from bot.ledger import IN_DOUBT
 from bot.models import ChatKind, Subscription
 from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
 from tests.conftest import free_port, start_redis_server
 from tests.fakes.hf import FakeHF, week_items
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
-from tests.test_bot import ask
 from tests.test_cli import hfweekly
 
 ANTHROPIC_KEY = "sk-ant-test-key-must-never-be-logged"
+
+
+async def answer(fake: FakeTelegram, user: int, text: str, expect: str) -> Sent:
+    """Write `text` to a bot running in its own process; the message in the chat that comes to hold
+    `expect` (a placeholder edited into it counts)."""
+
+    def found() -> Sent | None:
+        return next((m for (c, _), m in sorted(fake.messages.items()) if c == user and expect in
+                     parse_telegram_html(m.text) and id(m) not in seen), None)  # fmt: skip
+
+    seen = {id(m) for (c, _), m in fake.messages.items() if c == user}
+    fake.message(user, user, text)
+    await fake.wait_for(lambda: found() is not None, within=60)
+    sent = found()
+    assert sent is not None
+    return sent
 
 
 async def run_bot(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
@@ -79,6 +95,33 @@ async def test_debug_logs_hold_no_secret_and_sigterm_stops_promptly(
         assert not [line for line in log.splitlines() if line and not line.startswith(("{", "hfweekly:"))]
 
 
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [
+        ("refused", 2, "Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather"),
+        ("unreachable", 1, "cannot reach Telegram at http://127.0.0.1:"),
+        ("garbage", 1, "Telegram answered badly at"),
+    ],
+)
+async def test_a_failed_start_says_what_failed_and_closes_everything(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, failure: str, status: int, message: str
+) -> None:
+    env = run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}
+    if failure == "refused":
+        fake_tg.method_failures["getMe"].append(ApiError(401, "Unauthorized"))
+    elif failure == "garbage":
+        fake_tg.method_failures["getMe"].append(b"<html><body>Bad Gateway</body></html>")
+    else:
+        env["TELEGRAM_API_BASE_URL"] = f"http://127.0.0.1:{free_port()}/bot"
+    proc = await run_bot(env, tmp_path)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    log = err.decode()
+    assert proc.returncode == status, log
+    assert message in log.splitlines()[-1]  # the last word: one line saying what failed
+    assert "Unclosed" not in log  # every client it opened was closed
+    assert TOKEN not in log
+
+
 async def owed_week_for(chats: range, fake_tg: FakeTelegram, fake_hf: FakeHF, store: Store) -> IsoWeek:
     """The week a bot started now owes its subscribers, with ten papers, and `chats` subscribed to it."""
     owed = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
@@ -110,7 +153,7 @@ async def test_sigterm_during_a_broadcast_finishes_the_sends_in_flight(
     assert proc.returncode == 0 and time.monotonic() - started < 10
     assert "Stopped publishing" in err.decode()
     ledger = await store.ledger(owed)
-    assert ledger and all(-1 not in entry["parts"] for entry in ledger.values())  # nothing left in doubt
+    assert ledger and all(IN_DOUBT not in entry.parts for entry in ledger.values())  # nothing left in doubt
     sent_before = {s.chat_id for s in fake_tg.sent if s.chat_id in chats}
     assert len(sent_before) < len(chats)
 
@@ -148,8 +191,8 @@ async def test_healthz_metrics_and_a_redis_outage(
         await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
         status, body = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert (status, json.loads(body)) == (200, {"ok": True})
-        await ask(fake_tg, 1001, "/subscribe")
-        await ask(fake_tg, 1001, "/week 2025-W38")
+        await answer(fake_tg, 1001, "/subscribe", "구독을 시작했습니다")
+        await answer(fake_tg, 1001, "/week 2025-W38", "Top 10")
         status, body = await get(f"http://127.0.0.1:{http_port}/metrics")
         assert status == 200
         assert 'hfweekly_active_subscribers{kind="private"} 1.0' in body
@@ -162,15 +205,13 @@ async def test_healthz_metrics_and_a_redis_outage(
         await redis_proc.wait()
         status, body = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert status == 503 and "redis" in json.loads(body)["reason"]
-        [reply] = await ask(fake_tg, 1001, "/week 2025-W37")
-        assert "잠시 후 다시 시도해 주세요" in parse_telegram_html(reply.text)
+        await answer(fake_tg, 1001, "/week 2025-W37", "잠시 후 다시 시도해 주세요")
         assert bot.returncode is None  # still running
 
         redis_proc = await start_redis_server(redis_port)  # Redis is back (empty: it kept nothing on disk)
         status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert status == 200
-        [reply] = await ask(fake_tg, 1001, "/help")
-        assert "사용법" in parse_telegram_html(reply.text)
+        await answer(fake_tg, 1001, "/help", "사용법")
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.communicate(), timeout=15)
@@ -208,7 +249,7 @@ async def test_two_webhook_replicas_share_one_redis_and_publish_once(
 ) -> None:
     chats = range(40_000, 40_040)
     store = Store(redis, prefix=settings.redis_prefix)
-    await owed_week_for(chats, fake_tg, fake_hf, store)
+    owed = await owed_week_for(chats, fake_tg, fake_hf, store)
     fake_tg.delay = 0.02
     replicas = []
     for _ in range(2):  # both start their schedulers: both find the week owed
@@ -225,7 +266,11 @@ async def test_two_webhook_replicas_share_one_redis_and_publish_once(
         replicas.append(proc)
     try:
         await fake_tg.wait_for(lambda: {s.chat_id for s in fake_tg.sent} >= set(chats), within=60)
-        await asyncio.sleep(1.0)  # anything sent twice would have arrived by now
+        for _ in range(600):  # the run that sent them records the week as done; only that process sends
+            if await store.done_report(owed) is not None:
+                break
+            await asyncio.sleep(0.1)
+        await fake_tg.idle()
         per_chat = Counter(s.chat_id for s in fake_tg.sent if s.chat_id in chats)
         assert set(per_chat.values()) == {1}
 
@@ -235,8 +280,7 @@ async def test_two_webhook_replicas_share_one_redis_and_publish_once(
         assert "사용법" in parse_telegram_html(fake_tg.to(1001)[0].text)
         assert fake_tg.webhook_answers == [200]
         forged = {"message": {"message_id": 1, "date": 0, "chat": fake_tg.chats[1001], "text": "/help"}}
-        assert await fake_tg.post_with_secret(forged, "not-the-secret") == 403  # the secret token is checked
-        await asyncio.sleep(0.5)
+        assert await fake_tg.post_with_secret(forged, "not-the-secret") == 403  # refused before any handler
         assert len(fake_tg.to(1001)) == 1
     finally:
         for proc in replicas:
@@ -257,17 +301,16 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
             "redis_url": f"redis://127.0.0.1:{port}/0",
             "telegram_bot_token": SecretStr(TOKEN),
             "telegram_api_base_url": f"{fake_tg.url}/bot",
-            "broadcast_rate": 0.0,
+            "send_rate": 0.0,
         }
     )
     try:
-        async with open_app(configured, clock=lambda: monday_9) as app, make_bot(configured) as bot:
+        async with open_app(configured, clock=lambda: monday_9) as app, telegram_bot(app) as (bot, limiter):
             await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
-            caster = Broadcaster(
-                bot, app.store, app.digests, configured, clock=lambda: monday_9, notify=admin_notifier(bot, configured)
-            )
+            notify = admin_notifier(bot, configured)
+            healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
             jobs = WeeklyScheduler(
-                caster, app.store, configured, clock=lambda: monday_9, notify=admin_notifier(bot, configured)
+                broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify
             )
             redis_proc.terminate()
             await redis_proc.wait()

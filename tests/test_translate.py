@@ -160,10 +160,10 @@ async def test_concurrency_is_bounded(settings: Settings, fake_claude: FakeClaud
 async def test_usage_is_recorded_per_week(app: App, fake_claude: FakeClaude) -> None:
     await app.digests.build(W38, top_n=2)
     usage = await app.store.get_usage(W38)
-    assert usage["calls"] == 2
-    assert usage["input_tokens"] > 1800
-    assert usage["output_tokens"] > 0
-    assert usage["cache_read_input_tokens"] == 1400
+    assert usage.calls == 2
+    assert usage.input_tokens > 1800
+    assert usage.output_tokens > 0
+    assert usage.cache_read_input_tokens == 1400
 
 
 async def test_changed_prompt_retranslates(
@@ -243,12 +243,13 @@ async def test_redis_lost_mid_build_is_one_store_error(
     proc = await start_redis_server(port)
     try:
         throwaway = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
-        fake_claude.delay = 0.5
+        fake_claude.gate.clear()  # Claude thinks until the gate opens
         async with open_app(throwaway, clock=lambda: NOW) as app:
             build = asyncio.create_task(app.digests.build(W38, top_n=3))
-            await asyncio.sleep(0.2)  # the snapshot is saved, Claude is thinking
+            await fake_claude.wait_for(lambda: fake_claude.in_flight == 3)  # the snapshot is saved, Claude asked
             proc.terminate()
             await proc.wait()
+            fake_claude.gate.set()
             with pytest.raises(StoreError):
                 await build
     finally:

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.week import IsoWeek, WeekError, weeks_in_year
+from bot.errors import WeekError
+from bot.week import IsoWeek, weeks_in_year
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39 in Seoul

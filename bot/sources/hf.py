@@ -25,6 +25,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.errors import SourceError
 from bot.models import Paper
 from bot.week import IsoWeek
 
@@ -34,7 +35,7 @@ PAGE_LIMIT = 100  # the API's maximum page size (101 is refused)
 MAX_PAGES = 30  # 3,000 papers: far above any real week; a guard against a server that never ends
 
 
-class HFError(Exception):
+class HFError(SourceError):
     """Hugging Face could not give us the week; the message names the week, the URL and the problem."""
 
 

@@ -60,6 +60,8 @@ class FakeClaude(FakeServer):
         self.script: deque[str] = deque()  # behaviours for the next calls, in order
         self.default = "good"  # behaviour once the script is empty
         self.delay = 0.0  # seconds before each answer
+        self.gate = asyncio.Event()  # answers wait while it is clear (tests hold Claude "thinking")
+        self.gate.set()
         self.requests: list[dict[str, Any]] = []  # request bodies, in order
         self.headers: list[dict[str, str]] = []
         self.in_flight = 0
@@ -100,6 +102,7 @@ class FakeClaude(FakeServer):
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            await self.gate.wait()
             if self.delay:
                 await asyncio.sleep(self.delay)
         finally:

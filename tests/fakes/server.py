@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+
 from aiohttp import web
 
 
@@ -26,3 +30,15 @@ class FakeServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def describe(self) -> str:
+        """What a timed-out wait shows of this fake's state."""
+        return ""
+
+    async def wait_for(self, predicate: Callable[[], object], within: float = 10.0) -> None:
+        """Wait for the event `predicate` says happened (checked every 10 ms), at most `within` seconds."""
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {within} s; {self.describe()}")
+            await asyncio.sleep(0.01)

@@ -45,6 +45,14 @@ class ApiError(Exception):
         self.code, self.description, self.parameters = code, description, parameters
 
 
+class _Garbage(Exception):
+    """Answer 200 with this raw body (what a broken proxy might send)."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__("garbage")
+        self.body = body
+
+
 @dataclass
 class Sent:
     """One accepted sendMessage/editMessageText, as Telegram would store it."""
@@ -95,6 +103,14 @@ class FakeTelegram(FakeServer):
         self.webhook: dict[str, str] | None = None  # set by setWebhook: updates are then POSTed there
         self.webhook_answers: list[int] = []  # HTTP status of each webhook delivery
         self._posting: set[asyncio.Task[None]] = set()
+        # method -> its next answers: an ApiError, or raw bytes answered with 200 (a broken proxy)
+        self.method_failures: dict[str, deque[ApiError | bytes]] = defaultdict(deque)
+        self.garbage: dict[int, bytes] = {}  # chat -> raw 200 body for the next sendMessage (delivered)
+        self.in_flight = 0  # requests being answered right now
+        # Update ids the bot under test has finished handling: an in-process bot reports them (see
+        # tests/test_bot.py), so tests wait for that event instead of for quiet.
+        self.handled: set[int] = set()
+        self._handled_changed = asyncio.Event()
         self.app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
 
     # --- the world ---------------------------------------------------------------------------------
@@ -237,24 +253,34 @@ class FakeTelegram(FakeServer):
             parse_telegram_html(s.text) if s.params.get("parse_mode") == "HTML" else s.text for s in self.to(chat_id)
         ]
 
-    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
-        deadline = time.monotonic() + within
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; sent so far: {[(s.chat_id, s.text[:60]) for s in self.sent]}")
-            await asyncio.sleep(0.01)
+    def describe(self) -> str:
+        return f"sent so far: {[(s.chat_id, s.text[:60]) for s in self.sent]}"
 
-    async def settle(self, quiet: float = 0.3) -> None:
-        """Wait until the bot has taken every update and sent nothing for `quiet` seconds."""
-        await self.wait_for(lambda: all(u["update_id"] in self.delivered_at for u in self.updates))
-        count = -1
-        while count != len(self.calls):
-            count = len(self.calls)
-            await asyncio.sleep(quiet)
+    def mark_handled(self, update_id: int) -> None:
+        self.handled.add(update_id)
+        self._handled_changed.set()
+
+    async def handled_update(self, update_id: int, within: float = 60.0) -> None:
+        """Wait until the bot reports it has finished handling `update_id` (every reply sent)."""
+        async with asyncio.timeout(within):
+            while update_id not in self.handled:
+                self._handled_changed.clear()
+                await self._handled_changed.wait()
+
+    async def idle(self, within: float = 30.0) -> None:
+        """Wait until no request is being answered (those already here finish, as they would at Telegram)."""
+        await self.wait_for(lambda: self.in_flight == 0, within)
 
     # --- the API -----------------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         _ARRIVED.set(time.monotonic())
         if request.match_info["token"] != self.token:
             return _fail(ApiError(401, "Unauthorized"))
@@ -268,11 +294,16 @@ class FakeTelegram(FakeServer):
         if handler is None:
             return _fail(ApiError(404, "Not Found: method not found"))
         try:
+            if self.method_failures.get(method):
+                failure = self.method_failures[method].popleft()
+                raise _Garbage(failure) if isinstance(failure, bytes) else failure
             result = await handler(params)
         except ApiError as exc:
             chat = params.get("chat_id")
             self.rejected.append((method, chat if isinstance(chat, int) else 0, exc.description))
             return _fail(exc)
+        except _Garbage as exc:
+            return web.Response(body=exc.body, content_type="application/json")
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     def _chat(self, params: dict[str, Any]) -> int:
@@ -360,6 +391,8 @@ class FakeTelegram(FakeServer):
         self.messages[(chat_id, sent.message_id)] = sent
         if hang := self.hang.pop(chat_id, 0.0):  # delivered, but the answer is late: the client times out
             await asyncio.sleep(hang)
+        if (body := self.garbage.pop(chat_id, None)) is not None:  # delivered, answered with nonsense
+            raise _Garbage(body)
         return self._message_result(sent)
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,74 @@
+"""The `hfweekly` command line's arguments (the commands themselves are bot/__main__.py). Light on
+purpose: `hfweekly --help` answers with nothing more than argparse and this module imported."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.models import ChatKind
+from bot.week import EXAMPLES
+
+
+def _top(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 1 <= n <= 50:
+        raise argparse.ArgumentTypeError("must be between 1 and 50")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hfweekly",
+        description="Hugging Face papers of the week, translated into Korean by Claude.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    digest = commands.add_parser(
+        "digest",
+        help="print a week's digest",
+        description="Print a week's top papers with Korean translations.",
+        epilog=f"WEEK examples: {EXAMPLES}. Default: the last completed week.",
+    )
+    digest.add_argument("week", nargs="?", default="last", metavar="WEEK")
+    digest.add_argument("--format", choices=("text", "telegram", "json"), default="text")
+    digest.add_argument("--top", type=_top, default=None, metavar="N", help="how many papers (default: top_n)")
+    digest.add_argument("--no-translate", action="store_true", help="the English digest; needs no Claude key")
+    digest.add_argument("--refresh", action="store_true", help="fetch the ranking again instead of the frozen snapshot")
+    publish = commands.add_parser(
+        "publish",
+        help="send a week's digest to every subscriber that does not have it yet, then exit",
+        description="Publish once (for your own cron). Idempotent: chats that have the week already are skipped.",
+        epilog=f"WEEK examples: {EXAMPLES}. Default: the last completed week. Exit status 1 when chats are "
+        "owed a retry (run it again later), 130 when stopped early.",
+    )
+    publish.add_argument("week", nargs="?", default="last", metavar="WEEK")
+    publish.add_argument("--dry-run", action="store_true", help="print who would get what; send nothing")
+
+    subscribers = commands.add_parser("subscribers", help="list, add or remove subscriptions")
+    actions = subscribers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="one chat per line: id, kind, state, topic, title")
+    add = actions.add_parser("add", help="subscribe chats (ids; '-' reads one per line from stdin)")
+    add.add_argument("chats", nargs="+", metavar="CHAT")
+    add.add_argument("--thread", type=int, default=None, metavar="N", help="forum topic to deliver to")
+    add.add_argument("--kind", choices=[k.value for k in ChatKind], help="default: from the id's form")
+    remove = actions.add_parser("remove", help="unsubscribe chats (ids; '-' reads one per line from stdin)")
+    remove.add_argument("chats", nargs="+", metavar="CHAT")
+
+    commands.add_parser(
+        "check",
+        help="check the configuration and reach Redis, Telegram, Claude and Hugging Face",
+        description="One line per check (✓ or ✗, and for ✗ the fix). Exit status 1 if any check fails.",
+    )
+    run = commands.add_parser(
+        "run",
+        help="run the Telegram bot (long polling, or a webhook)",
+        description="Run the Telegram bot until SIGINT or SIGTERM. Needs TELEGRAM_BOT_TOKEN and ANTHROPIC_API_KEY.",
+    )
+    run.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="receive updates by webhook at this public https URL (several replicas may share it)",
+    )
+    return parser

@@ -1,0 +1,147 @@
+"""Admin commands (HFWEEKLY_ADMINS): /status, /preview, /publish, /retranslate. To anyone else they
+are unknown commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot import texts
+from bot.errors import AlreadyPublishing, DigestError, HeldError, WeekError
+from bot.handlers.common import Context, Deps, deps, edit, reply
+from bot.handlers.week import send_digest, week_error
+from bot.models import ChatKind
+from bot.render import esc
+from bot.schedule import next_run, owed_week
+from bot.week import IsoWeek
+
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def admins_only(handler: Handler) -> Handler:
+    """Run `handler` for admins; to anyone else it is an unknown command (answered in private chats)."""
+
+    async def guarded(update: Update, context: Context) -> None:
+        if deps(context).is_admin(update.effective_user):
+            await handler(update, context)
+        elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+            await reply(update, context, texts.UNKNOWN)
+
+    return guarded
+
+
+async def _week_argument(update: Update, context: Context) -> IsoWeek | None:
+    """The week an admin command names (default: last week); None when it answered already."""
+    text = " ".join(context.args or []) or "last"
+    d = deps(context)
+    try:
+        return IsoWeek.parse(text, now=d.clock(), tz=d.settings.tz)
+    except WeekError as exc:
+        await reply(update, context, week_error(exc, text))
+        return None
+
+
+async def status(update: Update, context: Context) -> None:
+    d = deps(context)
+    subs = await d.subscriptions.all()
+    lines = [texts.STATUS_HEAD]
+    for kind in ChatKind:
+        active = sum(1 for s in subs if s.kind is kind and s.active)
+        lines.append(
+            texts.STATUS_KIND.format(
+                kind=kind.value, active=active, inactive=sum(s.kind is kind for s in subs) - active
+            )
+        )
+    this_week = IsoWeek.current(d.clock(), d.settings.tz)
+    usage = await d.store.get_usage(this_week, spent=True)
+    lines += ["", texts.STATUS_CACHE.format(count=await d.store.count_translations()),
+              texts.STATUS_USAGE.format(week=this_week, u=usage), "", texts.STATUS_RUNS]  # fmt: skip
+    lines += await _runs(d)
+    await reply(update, context, "\n".join(lines))
+
+
+async def _runs(d: Deps) -> list[str]:
+    last = await d.store.last_report()
+    lines = [texts.STATUS_LAST.format(r=last, started=last.started.strftime("%Y-%m-%d %H:%M")) if last
+             else texts.STATUS_NO_LAST]  # fmt: skip
+    upcoming = next_run(d.settings, d.clock())
+    when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "-"
+    lines.append(texts.STATUS_NEXT.format(when=when, schedule=esc(d.settings.schedule)))
+    owed = owed_week(d.settings, d.clock())
+    if owed is not None and (retry := await d.store.retry_at(owed)) is not None:
+        lines.append(texts.STATUS_RETRY.format(week=owed, when=retry.astimezone(d.settings.tz).strftime("%m-%d %H:%M")))
+    hold = await d.store.get_hold(owed) if owed else None
+    if owed is not None and hold is not None:
+        state = texts.STATUS_HOLD_GIVEN_UP if hold.gave_up else texts.STATUS_HOLD_RETRYING
+        lines.append(texts.STATUS_HOLD.format(week=owed, reason=esc(hold.reason), state=state))
+    if healing := await d.store.heal_records():
+        lines.append(texts.STATUS_HEALING.format(weeks=", ".join(str(w) for w in sorted(healing))))
+    return lines
+
+
+async def publish(update: Update, context: Context) -> None:
+    d = deps(context)
+    if (week := await _week_argument(update, context)) is None:
+        return
+    if not week.is_completed(d.clock(), d.settings.tz):
+        await reply(update, context, texts.PUBLISH_NOT_ENDED.format(week=week))
+        return
+    await reply(update, context, texts.PUBLISH_STARTED.format(week=week))
+    try:
+        report = await d.broadcaster.publish(week)
+    except (HeldError, DigestError) as exc:
+        await reply(update, context, texts.PUBLISH_HELD.format(week=week, reason=esc(str(exc))))
+        return
+    except AlreadyPublishing:
+        await reply(update, context, texts.PUBLISH_BUSY.format(week=week))
+        return
+    await reply(update, context, texts.PUBLISH_DONE.format(week=week, r=report))
+
+
+async def preview(update: Update, context: Context) -> None:
+    d = deps(context)
+    if (week := await _week_argument(update, context)) is None:
+        return
+    if not week.has_started(d.clock(), d.settings.tz):
+        await reply(update, context, texts.FUTURE.format(week=week, last=d.last_week()))
+        return
+    placeholder = await reply(update, context, texts.BUILDING.format(week=week))
+    try:
+        digest = await d.digests.build(week)
+    except DigestError as exc:
+        await edit(placeholder, texts.PREVIEW_FAILED.format(reason=esc(str(exc))))
+        return
+    await edit(placeholder, texts.PREVIEW_HEAD.format(week=week, pending=len(digest.pending)))
+    await send_digest(update, context, digest)
+
+
+async def retranslate(update: Update, context: Context) -> None:
+    d = deps(context)
+    if not context.args:
+        await reply(update, context, texts.RETRANSLATE_USAGE)
+        return
+    paper_id = context.args[0].removeprefix("p_").replace("_", ".")
+    found = await d.store.get_paper(paper_id)
+    if found is None or d.translator is None:
+        await reply(update, context, texts.RETRANSLATE_UNKNOWN.format(paper=esc(paper_id[:64])))
+        return
+    paper, week = found
+    dropped = await d.store.delete_translations(paper.id)
+    d.digests.forget(week)
+    translation = await d.translator.translate(paper, week=week)
+    if translation is None:
+        await reply(update, context, texts.RETRANSLATE_FAILED.format(paper=esc(paper.id), dropped=dropped))
+    else:
+        await reply(
+            update, context, texts.RETRANSLATE_DONE.format(paper=esc(paper.id), title=esc(translation.title_ko))
+        )
+
+
+HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
+    CommandHandler(name, admins_only(callback))
+    for name, callback in (("status", status), ("preview", preview), ("publish", publish), ("retranslate", retranslate))
+]

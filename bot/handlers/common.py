@@ -1,0 +1,85 @@
+"""What every handler shares: the services it uses (one typed object, passed in `bot_data`), and
+replying in the chat (and forum topic) an update came from."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.deliver import Broadcaster
+from bot.digest import DigestService
+from bot.store import Store
+from bot.subscriptions import Subscriptions
+from bot.translate import Translator
+from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+DEPS = "deps"
+
+
+@dataclass
+class Deps:
+    """The services handlers use, built once by the composition root (bot/app.py)."""
+
+    settings: Settings
+    store: Store
+    digests: DigestService
+    translator: Translator | None
+    subscriptions: Subscriptions
+    broadcaster: Broadcaster
+    clock: Callable[[], datetime]
+    # (chat, week) -> the "생성 중…" message of a build under way for that chat: asked again, it is shared
+    building: dict[tuple[int, IsoWeek], Message] = field(default_factory=dict)
+
+    def last_week(self) -> IsoWeek:
+        return IsoWeek.last_completed(self.clock(), self.settings.tz)
+
+    def is_admin(self, user: User | None) -> bool:
+        return user is not None and user.id in self.settings.admins
+
+
+def deps(context: Context) -> Deps:
+    found = context.bot_data[DEPS]
+    assert isinstance(found, Deps), "the composition root puts Deps in bot_data"
+    return found
+
+
+def thread_of(message: Message | None) -> int | None:
+    """The forum topic a message was written in (None outside forum topics)."""
+    return message.message_thread_id if message is not None and message.is_topic_message else None
+
+
+async def reply(update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Send `text` to the chat (and forum topic) the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(
+        chat.id, text, message_thread_id=thread_of(update.effective_message), reply_markup=markup
+    )
+
+
+async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace a message's text ("not modified" is no failure)."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+async def answer_quietly(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner. Best effort: Telegram refuses queries older than a few minutes
+    (pressed while the bot was down), and the press must still do what it says."""
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.info("Could not answer callback query %s: %s", query.id, exc)

@@ -1,0 +1,70 @@
+"""/start (with its deep links), /help, and what the bot says to anything else in a private chat."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+
+from bot import texts
+from bot.errors import WeekError
+from bot.handlers.common import Context, deps, reply
+from bot.handlers.week import show_paper, show_week
+from bot.subscriptions import Change
+from bot.week import IsoWeek
+
+
+async def start(update: Update, context: Context) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    payload = context.args[0] if context.args else ""
+    if payload.startswith("p_"):  # a paper: p_2509_13310
+        await show_paper(update, context, payload[2:].replace("_", "."))
+        return
+    if payload.startswith("w_"):  # a week: w_2025-W38
+        await show_week(update, context, payload[2:])
+        return
+    text = texts.WELCOME
+    if chat.type == ChatType.PRIVATE:  # someone who blocked the bot and came back is subscribed again
+        change = await deps(context).subscriptions.reactivate(chat.id)
+        if change is Change.RESTARTED:
+            text += texts.WELCOME_BACK
+        elif change is Change.ALREADY:
+            text += texts.WELCOME_SUBSCRIBED
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BUTTON_SUBSCRIBE, callback_data="sub"),
+          InlineKeyboardButton(texts.BUTTON_LAST_WEEK, callback_data="w:last")]]
+    )  # fmt: skip
+    await reply(update, context, text, markup)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    admin = deps(context).is_admin(update.effective_user)
+    await reply(update, context, texts.HELP + (texts.ADMIN_HELP if admin else ""))
+
+
+async def unknown(update: Update, context: Context) -> None:
+    await reply(update, context, texts.UNKNOWN)
+
+
+async def plain_text(update: Update, context: Context) -> None:
+    """A private message that is not a command: a week (`2025-W38`, `지난주`) gets its digest."""
+    d = deps(context)
+    text = update.effective_message.text if update.effective_message else None
+    try:
+        IsoWeek.parse(text or "", now=d.clock(), tz=d.settings.tz)
+    except WeekError:
+        await reply(update, context, texts.PLAIN_TEXT)
+        return
+    await show_week(update, context, text or "")
+
+
+HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
+    CommandHandler("start", start),
+    CommandHandler("help", help_command),
+]
+# Added after every other handler: they answer what no command handler took.
+FALLBACKS: list[BaseHandler] = [  # type: ignore[type-arg]
+    MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown),
+    MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, plain_text),
+]

@@ -1,0 +1,141 @@
+"""/week, /latest, the ◀ ▶ buttons, week and paper deep links: a week's digest, built when needed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import texts
+from bot.errors import EmptyWeekError, SourceError, WeekError
+from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
+from bot.models import Digest
+from bot.render import esc, render_paper, render_telegram
+from bot.week import IsoWeek, weeks_in_year
+
+log = logging.getLogger(__name__)
+
+
+def week_error(exc: WeekError, text: str) -> str:
+    """Why `text` names no week, in Korean (the input echoed, escaped)."""
+    if exc.reason == "no_such_week" and exc.year is not None:
+        return texts.NO_SUCH_WEEK.format(year=exc.year, weeks=weeks_in_year(exc.year))
+    template = texts.BAD_DATE if exc.reason == "bad_date" else texts.NOT_A_WEEK
+    return template.format(text=esc(text))
+
+
+def parse_week(d: Deps, text: str) -> IsoWeek | str:
+    """The week `text` names, or the Korean answer saying why there is no digest for it."""
+    now = d.clock()
+    try:
+        week = IsoWeek.parse(text, now=now, tz=d.settings.tz)
+    except WeekError as exc:
+        return week_error(exc, text)
+    if not week.has_started(now, d.settings.tz):
+        return texts.FUTURE.format(week=week, last=d.last_week())
+    return week
+
+
+def nav(d: Deps, week: IsoWeek) -> InlineKeyboardMarkup:
+    """◀ ▶ to the neighbouring weeks (no ▶ past the last completed week)."""
+    row = [InlineKeyboardButton(f"◀ {week.previous()}", callback_data=f"w:{week.previous()}")]
+    if week.next() <= d.last_week():
+        row.append(InlineKeyboardButton(f"{week.next()} ▶", callback_data=f"w:{week.next()}"))
+    return InlineKeyboardMarkup([row])
+
+
+async def show_week(update: Update, context: Context, text: str, *, placeholder: Message | None = None) -> None:
+    """The week's digest in this chat; a week not built yet shows "생성 중…" first (in `placeholder`,
+    when given: the message a ◀ ▶ button is under), then that message becomes the digest."""
+    d = deps(context)
+    week = parse_week(d, text)
+    if isinstance(week, str):
+        await reply(update, context, week)
+        return
+    digest = await d.digests.cached(week)
+    if digest is None:
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None
+        building = (chat.id, week)
+        if building in d.building:
+            return  # asked again while it builds for this chat: the one placeholder becomes the digest
+        limit, window = d.settings.week_build_limit, d.settings.week_build_window_minutes
+        if not await d.store.take_week_build(
+            user.id if user else chat.id, limit=limit, window=timedelta(minutes=window)
+        ):
+            await reply(update, context, texts.RATE_LIMITED.format(limit=limit, window=window))
+            return
+        if placeholder is not None:
+            await edit(placeholder, texts.BUILDING.format(week=week))
+        else:
+            placeholder = await reply(update, context, texts.BUILDING.format(week=week))
+        d.building[building] = placeholder
+        try:
+            digest = await d.digests.build(week)
+        except EmptyWeekError:
+            await edit(placeholder, texts.EMPTY.format(week=week), nav(d, week))
+            return
+        except SourceError as exc:
+            log.warning("/week %s: %s", week, exc)
+            await edit(placeholder, texts.SOURCE_DOWN.format(week=week), nav(d, week))
+            return
+        finally:
+            d.building.pop(building, None)
+    await send_digest(update, context, digest, placeholder=placeholder, markup=nav(d, week))
+
+
+async def send_digest(
+    update: Update,
+    context: Context,
+    digest: Digest,
+    *,
+    placeholder: Message | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The digest's parts; the first replaces `placeholder` when given; the buttons go on the last."""
+    parts = render_telegram(digest, bot_username=context.bot.username)
+    for i, part in enumerate(parts):
+        buttons = markup if i == len(parts) - 1 else None
+        if i == 0 and placeholder is not None:
+            await edit(placeholder, part, buttons)
+        else:
+            await reply(update, context, part, buttons)
+
+
+async def show_paper(update: Update, context: Context, paper_id: str) -> None:
+    """One paper in full: its Korean summary and the whole Korean abstract (the `p_` deep link)."""
+    d = deps(context)
+    found = await d.store.get_paper(paper_id)
+    if found is None:
+        await reply(update, context, texts.PAPER_UNKNOWN)
+        return
+    paper, week = found
+    translation = None
+    if d.translator is not None:
+        translation = (await d.translator.cached([paper])).get(paper.id)
+    await reply(update, context, render_paper(paper, translation, week))
+
+
+async def week_command(update: Update, context: Context) -> None:
+    await show_week(update, context, " ".join(context.args or []) or "last")
+
+
+async def latest_command(update: Update, context: Context) -> None:
+    await show_week(update, context, "last")
+
+
+async def week_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await answer_quietly(query)
+    message = query.message if isinstance(query.message, Message) else None
+    await show_week(update, context, query.data.removeprefix("w:"), placeholder=message)
+
+
+HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
+    CommandHandler("week", week_command),
+    CommandHandler("latest", latest_command),
+    CallbackQueryHandler(week_button, pattern=r"^w:"),
+]

@@ -1,0 +1,41 @@
+"""Store: every Redis key, its TTL and its encoding live in this package; callers get and give typed values.
+
+Keys (all under `<prefix>:`), by the module that owns them:
+  papers.py
+    snapshot:<week>               JSON Snapshot: a week's ranking (frozen once it passes the source gate)
+    paper:<paper id>              JSON Paper and the week it was ranked in (deep links)
+    tr:<paper id>:<content hash>:<model>:<prompt hash>   JSON Translation
+    tr:…:failed                   marker: translating it failed recently
+    usage:<week>                  hash of Claude token counts spent building that week's digest
+    usage:spent:<week>            hash of Claude token counts spent during that week
+  delivery.py
+    subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
+    ledger:<week>                 hash chat id -> JSON LedgerEntry (bot/ledger.py)
+    ledger:<week>:plan            JSON: which paper ranks went into which message part
+    publish:done:<week>           JSON Report of the run that completed a week
+    publish:last                  JSON Report of the latest publish run (any week)
+    publish:hold:<week>           JSON Hold: a publish held by the source gate
+    publish:retry:<week>          ISO time of the earliest retry a week's chats are owed
+    heal                          hash week -> JSON HealRecord: sent weeks whose messages await healing
+    lock:publish:<week>           the publish lock of a week (one sender at a time)
+  limits.py
+    send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
+                                  a flood wait (429) pushes send:all forward, so every process waits it out
+    ratelimit:week:<user id>      sorted set of the user's recent builds of new weeks (sliding window)
+    once:alert:<kind>             an admin was alerted of this kind of problem recently
+
+Every Redis failure reaches callers as StoreError (bot/errors.py).
+"""
+
+from __future__ import annotations
+
+from bot.errors import StoreError
+from bot.store.delivery import DeliveryStore, PublishLock
+from bot.store.limits import LimitStore
+from bot.store.papers import PaperStore
+
+__all__ = ["PublishLock", "Store", "StoreError"]
+
+
+class Store(PaperStore, DeliveryStore, LimitStore):
+    """The one Redis store (its parts by concern: papers.py, delivery.py, limits.py)."""

@@ -1,0 +1,67 @@
+"""What every part of the store shares: the client, the key prefix, error mapping and decoding."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.errors import StoreError
+
+log = logging.getLogger("bot.store")
+
+T = TypeVar("T")
+
+
+async def call(awaitable: Awaitable[Any]) -> Any:
+    """Await a Redis command; any Redis failure (down, full, read-only, lock lost) is a StoreError."""
+    try:
+        return await awaitable
+    except RedisError as exc:
+        raise StoreError(f"Redis failed: {exc}") from exc
+
+
+def dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class StoreBase:
+    def __init__(self, redis: Redis, prefix: str = "hfweekly") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._prefix, *parts))
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except RedisError as exc:
+            raise StoreError(f"Redis does not answer: {exc}") from exc
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+    async def _get(self, key: str) -> str | None:
+        value: str | None = await call(self._redis.get(key))
+        return value
+
+    async def _scan(self, match: str) -> list[str]:
+        try:
+            return [key async for key in self._redis.scan_iter(match=match, count=1000)]
+        except RedisError as exc:
+            raise StoreError(f"Redis failed: {exc}") from exc
+
+    @staticmethod
+    def _decode(adapter: TypeAdapter[T], raw: str | bytes, what: str) -> T | None:
+        """The value, or None (logged) when what Redis holds cannot be read as one."""
+        try:
+            return adapter.validate_json(raw)
+        except ValidationError as exc:
+            log.warning("Ignoring unreadable %s: %s", what, exc)
+            return None

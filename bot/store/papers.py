@@ -1,0 +1,119 @@
+"""Snapshots (frozen weekly rankings), papers, the translation cache and Claude usage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from pydantic import TypeAdapter
+
+from bot.models import Paper, Snapshot, Translation, Usage
+from bot.store.base import StoreBase, call, dumps, log
+from bot.week import IsoWeek
+
+SNAPSHOT_TTL = timedelta(days=400)  # a completed week's ranking is kept for good (a year and more)
+PROVISIONAL_SNAPSHOT_TTL = timedelta(minutes=30)  # a running or short week: fetched again after this
+TRANSLATION_TTL = timedelta(days=400)
+FAILED_TRANSLATION_TTL = timedelta(minutes=15)  # a failed paper is not asked of Claude again by a mere view
+USAGE_TTL = timedelta(days=400)
+
+_TRANSLATION = TypeAdapter(Translation)
+
+
+class PaperStore(StoreBase):
+    # --- snapshots -------------------------------------------------------------------------------
+
+    async def get_snapshot(self, week: IsoWeek) -> Snapshot | None:
+        raw = await self._get(self._key("snapshot", str(week)))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            return Snapshot(
+                week=week,
+                papers=tuple(Paper(**p) for p in data["papers"]),
+                fetched_at=datetime.fromisoformat(data["fetched_at"]),
+                source_url=data["source_url"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("Ignoring unreadable snapshot of %s: %s", week, exc)
+            return None
+
+    async def save_snapshot(self, snapshot: Snapshot, *, final: bool) -> None:
+        """Keep a week's ranking: for good when `final` (frozen), else briefly (fetched again later)."""
+        data = {
+            "week": str(snapshot.week),
+            "fetched_at": snapshot.fetched_at.isoformat(),
+            "source_url": snapshot.source_url,
+            "papers": [asdict(p) for p in snapshot.papers],
+        }
+        ttl = SNAPSHOT_TTL if final else PROVISIONAL_SNAPSHOT_TTL
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("snapshot", str(snapshot.week)), dumps(data), ex=ttl)
+            for paper in snapshot.papers:
+                record = {"week": str(snapshot.week), **asdict(paper)}
+                pipe.set(self._key("paper", paper.id), dumps(record), ex=SNAPSHOT_TTL)
+            await call(pipe.execute())
+
+    async def get_paper(self, paper_id: str) -> tuple[Paper, IsoWeek] | None:
+        """A paper seen in some week's ranking, and that week (for deep links and /retranslate)."""
+        raw = await self._get(self._key("paper", paper_id))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        year, week = data.pop("week").split("-W")
+        return Paper(**data), IsoWeek(int(year), int(week))
+
+    # --- translation cache -----------------------------------------------------------------------
+
+    def translation_key(self, paper_id: str, content_hash: str, model: str, prompt_hash: str) -> str:
+        return self._key("tr", paper_id, content_hash, model, prompt_hash)
+
+    async def get_translations(self, keys: list[str]) -> list[Translation | None]:
+        if not keys:
+            return []
+        raws: list[str | None] = await call(self._redis.mget(keys))
+        return [
+            self._decode(_TRANSLATION, raw, key) if raw is not None else None
+            for key, raw in zip(keys, raws, strict=True)
+        ]
+
+    async def save_translation(self, key: str, translation: Translation) -> None:
+        await call(self._redis.set(key, _TRANSLATION.dump_json(translation), ex=TRANSLATION_TTL))
+
+    async def mark_failed(self, key: str) -> None:
+        """Remember that translating `key` failed just now (so views do not ask Claude again at once)."""
+        await call(self._redis.set(f"{key}:failed", "1", ex=FAILED_TRANSLATION_TTL))
+
+    async def recently_failed(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        found = await call(self._redis.mget([f"{key}:failed" for key in keys]))
+        return {key for key, value in zip(keys, found, strict=True) if value is not None}
+
+    async def delete_translations(self, paper_id: str) -> int:
+        """Drop every cached translation of a paper (any model, prompt or abstract version)."""
+        keys = await self._scan(self._key("tr", paper_id, "*"))
+        return int(await call(self._redis.delete(*keys))) if keys else 0
+
+    async def count_translations(self) -> int:
+        return sum(not key.endswith(":failed") for key in await self._scan(self._key("tr", "*")))
+
+    # --- Claude usage ----------------------------------------------------------------------------
+
+    async def add_usage(self, week: IsoWeek, usage: Usage, *, spent: IsoWeek) -> None:
+        """Count tokens against the digest's week and against the week they were spent in."""
+        keys = (self._key("usage", str(week)), self._key("usage", "spent", str(spent)))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key in keys:
+                for name, value in asdict(usage).items():
+                    if value:
+                        pipe.hincrby(key, name, value)
+                pipe.expire(key, USAGE_TTL)
+            await call(pipe.execute())
+
+    async def get_usage(self, week: IsoWeek, *, spent: bool = False) -> Usage:
+        key = self._key("usage", "spent", str(week)) if spent else self._key("usage", str(week))
+        raw: dict[str, str] = await call(self._redis.hgetall(key))
+        return Usage(**{name: int(raw.get(name, 0)) for name in asdict(Usage())})

@@ -1,0 +1,152 @@
+"""Every Korean text people see in chats: users' answers, admins' notices. Telegram HTML; every value
+put into a text is escaped by the caller (render.esc) unless it is ours (a week, a number)."""
+
+from __future__ import annotations
+
+from bot.subscriptions import Change, Refusal
+
+# --- commands (shown by Telegram's command menu) ----------------------------------------------------
+
+COMMANDS = (
+    ("week", "주간 인기 논문 다이제스트 (예: /week 2025-W38)"),
+    ("latest", "지난주 다이제스트"),
+    ("subscribe", "매주 받아 보기"),
+    ("unsubscribe", "구독 해지"),
+    ("help", "도움말"),
+    ("start", "소개"),
+)
+
+# --- general -------------------------------------------------------------------------------------
+
+EXAMPLES = "예: <code>/week 2025-W38</code>, <code>/week 2025-09-15</code>, <code>/week 지난주</code>"
+WELCOME = (
+    "👋 <b>HF Weekly</b>는 매주 Hugging Face 인기 논문 Top 10을 Claude로 한국어 번역·요약해 "
+    "보내 드리는 봇입니다.\n\n"
+    "/week [주] — 그 주의 다이제스트 (예: /week 2025-W38)\n"
+    "/latest — 지난주 다이제스트\n"
+    "/subscribe — 매주 월요일 아침에 받아 보기\n"
+    "/unsubscribe — 구독 해지\n"
+    "/help — 도움말"
+)
+WELCOME_BACK = "\n\n✅ 구독을 다시 시작했습니다. 매주 월요일 아침에 다이제스트를 보내 드릴게요."
+WELCOME_SUBSCRIBED = "\n\n✅ 이미 구독 중입니다."
+BUTTON_SUBSCRIBE = "📬 구독하기"
+BUTTON_LAST_WEEK = "📰 지난주 다이제스트"
+HELP = (
+    "<b>사용법</b>\n\n"
+    "/week [주] — 그 주의 인기 논문 다이제스트\n"
+    "  <code>/week 2025-W38</code> · <code>/week 2025-09-15</code> (그 날짜가 속한 주) · "
+    "<code>/week 지난주</code> · <code>/week 이번주</code>\n"
+    "/latest — 지난주 다이제스트\n"
+    "/subscribe — 이 대화에서 매주 받아 보기 (그룹에서는 관리자만)\n"
+    "/subscribe @채널 또는 /subscribe -100… — 내가 관리하는 채널에 보내기 (봇과의 개인 대화에서)\n"
+    "/unsubscribe — 구독 해지 (채널은 /unsubscribe @채널)\n\n"
+    "다이제스트의 ‘전문 번역’ 링크를 누르면 논문 초록 전체의 한국어 번역을 볼 수 있습니다."
+)
+ADMIN_HELP = (
+    "\n\n<b>관리자</b>\n/status — 상태\n/preview [주] — 구독자가 받을 다이제스트 미리보기\n"
+    "/publish [주] — 지금 발행 (아직 받지 않은 대화에만)\n/retranslate &lt;논문 id&gt; — 다시 번역"
+)
+UNKNOWN = "알 수 없는 명령어입니다. /help 를 보내 보세요."
+PLAIN_TEXT = "명령어로 말씀해 주세요. 예: /week 2025-W38 — 전체 목록은 /help"
+SORRY = "죄송합니다, 처리하는 중에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요."
+STORE_DOWN = "잠시 후 다시 시도해 주세요. (저장소에 연결할 수 없습니다)"
+
+# --- weeks and papers --------------------------------------------------------------------------------
+
+BUILDING = "⏳ {week} 다이제스트를 생성 중… (처음 만드는 주는 1분 정도 걸립니다)"
+RATE_LIMITED = (
+    "새로운 주의 다이제스트는 {window}분에 {limit}번까지 만들 수 있어요. 잠시 후 다시 시도해 주세요.\n"
+    "이미 만들어진 주는 언제든 볼 수 있습니다. 예: /latest"
+)
+FUTURE = "{week}는 아직 끝나지 않은 미래의 주입니다. 가장 최근에 끝난 주는 {last}입니다.\n" + EXAMPLES
+NO_SUCH_WEEK = "{year}년에는 {weeks}주까지만 있습니다.\n" + EXAMPLES
+BAD_DATE = "‘{text}’은(는) 올바른 날짜가 아닙니다.\n" + EXAMPLES
+NOT_A_WEEK = "‘{text}’은(는) 알아볼 수 있는 주가 아닙니다.\n" + EXAMPLES
+EMPTY = "{week}에는 Hugging Face에 올라온 논문이 없습니다."
+SOURCE_DOWN = "Hugging Face에서 {week} 논문 목록을 가져오지 못했습니다. 잠시 후 다시 시도해 주세요."
+PAPER_UNKNOWN = "그 논문을 찾지 못했습니다. /latest 에서 최근 논문을 볼 수 있어요."
+
+# --- subscriptions -----------------------------------------------------------------------------------
+
+REFUSALS = {
+    Refusal.GROUP_ADMINS_ONLY: "그룹의 구독 설정은 그룹 관리자만 바꿀 수 있어요.",
+    Refusal.CHANNEL_FROM_PRIVATE: "채널 구독은 봇과의 개인 대화에서 <code>/subscribe @채널</code> 로 해 주세요.",
+    Refusal.NOT_A_CHANNEL_NAME: (
+        "채널은 <code>@채널이름</code> 또는 <code>-100</code>으로 시작하는 id로 알려 주세요.\n"
+        "예: /subscribe @hf_weekly_ko"
+    ),
+    Refusal.CHANNEL_NOT_FOUND: (
+        "채널 {name}을(를) 찾지 못했습니다. 공개 채널이면 @이름이 맞는지, "
+        "비공개 채널이면 봇을 먼저 채널 관리자로 추가했는지 확인해 주세요."
+    ),
+    Refusal.NOT_A_CHANNEL: "{name}은(는) 채널이 아닙니다. 그룹은 그 그룹 안에서 /subscribe 해 주세요.",
+    Refusal.BOT_NOT_ADMIN: (
+        "봇이 채널 {name}의 관리자가 아닙니다. 채널 설정 → 관리자 → 관리자 추가에서 "
+        "@{bot}을(를) 추가하고 ‘메시지 게시’ 권한을 주세요."
+    ),
+    Refusal.BOT_CANNOT_POST: "봇에게 채널 {name}의 ‘메시지 게시’ 권한이 없습니다. 관리자 설정에서 권한을 켜 주세요.",
+    Refusal.NOT_CHANNEL_ADMIN: "채널 {name}의 관리자만 구독을 바꿀 수 있어요.",
+}
+SUBSCRIBED = {
+    Change.STARTED: "✅ 구독을 시작했습니다. 매주 월요일 아침 {where}에 한국어 다이제스트를 보내 드릴게요. 해지는 /unsubscribe",
+    Change.RESTARTED: "✅ 구독을 다시 시작했습니다. 매주 월요일 아침 {where}에 한국어 다이제스트를 보내 드릴게요. 해지는 /unsubscribe",
+    Change.ALREADY: "이미 구독 중입니다. 매주 월요일 아침 {where}에 다이제스트가 옵니다.",
+    Change.MOVED: "✅ 다이제스트를 받을 곳을 {where}(으)로 옮겼습니다.",
+}
+HERE_PRIVATE, HERE_GROUP, HERE_TOPIC, HERE_CHANNEL = "이 대화", "이 그룹", "이 주제", "채널 {name}"
+UNSUBSCRIBED = "구독을 해지했습니다. {where}에는 더 이상 다이제스트가 가지 않습니다."
+NOT_SUBSCRIBED = "{where}은(는) 구독하고 있지 않습니다. 구독하려면 /subscribe"
+
+# --- admins ------------------------------------------------------------------------------------------
+
+PUBLISH_NOT_ENDED = "{week}는 아직 끝나지 않았습니다. 끝난 주만 발행할 수 있어요."
+PUBLISH_STARTED = "📤 {week} 발행을 시작합니다 (아직 받지 않은 대화에만 보냅니다)."
+PUBLISH_HELD = "⏸ {week}를 발행하지 않았습니다: {reason}"
+PUBLISH_BUSY = "{week}는 지금 다른 곳에서 발행 중입니다."
+PUBLISH_DONE = (
+    "✅ {week} 발행 끝: 대화 {r.chats} · 새로 보냄 {r.sent} · 이미 보냄 {r.already} · 실패 {r.failed} · "
+    "결과 불명 {r.unknown} · 다시 시도 대기 {r.waiting} · 비활성 {r.inactive} · 번역 대기 {r.pending_papers}편"
+)
+PREVIEW_FAILED = "미리보기를 만들 수 없습니다: {reason}"
+PREVIEW_HEAD = "👀 {week} 미리보기 — 구독자에게는 아래 메시지가 갑니다. (대기 중 번역 {pending}편)"
+RETRANSLATE_USAGE = "사용법: /retranslate 2509.13310"
+RETRANSLATE_UNKNOWN = "논문 {paper}을(를) 찾지 못했습니다."
+RETRANSLATE_FAILED = "{paper} 번역에 실패했습니다 (이유는 로그에). 이전 번역 {dropped}개는 지웠습니다."
+RETRANSLATE_DONE = "✅ {paper}을(를) 다시 번역했습니다: {title}"
+ALERT = "⚠️ 처리 중 오류: <b>{kind}</b>\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
+
+# --- notices to admins from the weekly job (plain text) ------------------------------------------------
+
+HELD = "⏸ {week} 발행을 보류했습니다: {reason}\n30분마다 다시 확인합니다 (최대 12시간)."
+HOLD_GIVEN_UP = "❌ {week}: 12시간 동안 소스가 준비되지 않아 발행을 포기했습니다. /publish {week} 로 직접 보낼 수 있습니다.\n{reason}"
+PENDING_SENT = "⏳ {week}: 번역 대기 {count}편을 원문으로 보냈습니다. 번역되면 보낸 메시지를 고칩니다."
+CHATS_GIVEN_UP = "❌ {week}: 몇 시간 동안 실패해 포기한 대화 {count}곳\n{chats}"
+RUN_OWED = "⚠️ 발행 결과 {line}\n다시 시도: {retry}\n오류: {errors}"
+PLAIN_RESENT = "⚠️ {week}: 텔레그램이 HTML을 거부해 평문으로 다시 보냈습니다 ({chat}): {reason}"
+CHANNEL_UNREACHABLE = "⚠️ 설정된 채널 {chat}에 보낼 수 없습니다: {reason}"
+HEAL_GIVEN_UP = "⚠️ {week}: 72시간 동안 번역되지 않은 논문이 있어 자동 수정을 멈춥니다."
+HEALED = "✅ {week}: 대기 중이던 번역을 마쳤고, 보낸 메시지 {edited}개를 고쳤습니다."
+
+# --- /status -----------------------------------------------------------------------------------------
+
+STATUS_HEAD = "📊 <b>상태</b>\n\n<b>구독</b>"
+STATUS_KIND = "{kind}: 활성 {active} · 비활성 {inactive}"
+STATUS_CACHE = "<b>번역 캐시</b>: {count}편"
+STATUS_USAGE = (
+    "<b>이번 주({week}) Claude 사용</b>: 호출 {u.calls} · 입력 {u.input_tokens:,} · 출력 {u.output_tokens:,} · "
+    "캐시 읽기 {u.cache_read_input_tokens:,} · 캐시 쓰기 {u.cache_creation_input_tokens:,} 토큰"
+)
+STATUS_RUNS = "<b>정기 발행</b>"
+STATUS_LAST = (
+    "지난 발행: {r.week} ({started}) — 대화 {r.chats} · 보냄 {r.sent} · 이미 보냄 {r.already} · 실패 {r.failed} · "
+    "결과 불명 {r.unknown} · 다시 시도 대기 {r.waiting} · 비활성 {r.inactive} · 포기 {r.gave_up} · "
+    "번역 대기 {r.pending_papers}편"
+)
+STATUS_NO_LAST = "지난 발행: 없음"
+STATUS_NEXT = "다음 발행: {when} ({schedule})"
+STATUS_RETRY = "다시 시도할 대화가 있는 주: {week} ({when})"
+STATUS_HOLD = "보류: {week} — {reason} ({state})"
+STATUS_HOLD_GIVEN_UP = "포기함 (/publish 로 직접 보낼 수 있음)"
+STATUS_HOLD_RETRYING = "30분마다 다시 확인 중"
+STATUS_HEALING = "번역 대기 중인 주: {weeks}"
