@@ -23,6 +23,7 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import texts
 from bot.config import Settings
 from bot.digest import DigestService
 from bot.errors import AlreadyPublishing, HeldError, StoreError
@@ -274,15 +275,13 @@ class Broadcaster:
         run.report.plain_resends += 1
         if not run.told_plain:
             run.told_plain = True
-            await self._notify(
-                f"⚠️ {run.week}: 텔레그램이 HTML을 거부해 평문으로 다시 보냈습니다 ({to.chat_id}): {reason}"
-            )
+            await self._notify(texts.PLAIN_RESENT.format(week=run.week, chat=to.chat_id, reason=reason))
 
     async def _deactivate(self, to: Recipient, reason: str) -> None:
         if to.subscribed:
             await self._subscriptions.deactivate(to.chat_id, reason)
         else:
-            await self._notify(f"⚠️ 설정된 채널 {to.chat_id}에 보낼 수 없습니다: {reason}")
+            await self._notify(texts.CHANNEL_UNREACHABLE.format(chat=to.chat_id, reason=reason))
 
     async def _migrate(self, to: Recipient, new_id: int) -> Recipient:
         log.info("Chat %s became supergroup %s: resending there", to.chat_id, new_id)
@@ -305,11 +304,9 @@ class Broadcaster:
         await self._store.set_retry_at(week, None if report.done else report.next_retry)
         if digest.pending and await self._store.heal_record(week) is None:
             await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending)))
-            await self._notify(
-                f"⏳ {week}: 번역 대기 {len(digest.pending)}편을 원문으로 보냈습니다. 번역되면 보낸 메시지를 고칩니다."
-            )
+            await self._notify(texts.PENDING_SENT.format(week=week, count=len(digest.pending)))
         if report.given_up:
             listed = "\n".join(report.given_up[:20])
-            await self._notify(f"❌ {week}: 몇 시간 동안 실패해 포기한 대화 {len(report.given_up)}곳\n{listed}")
+            await self._notify(texts.CHATS_GIVEN_UP.format(week=week, count=len(report.given_up), chats=listed))
         if report.failed or report.unknown or report.unresolved:
-            await self._notify(f"⚠️ 발행 결과 {report.line()}\n다시 시도: {report.next_retry}\n오류: {report.errors}")
+            await self._notify(texts.RUN_OWED.format(line=report.line(), retry=report.next_retry, errors=report.errors))

@@ -12,6 +12,7 @@ from enum import StrEnum
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot import texts
 from bot.deliver import NO_PREVIEW, Bot, Clock, Notify, kept_messages
 from bot.digest import DigestService
 from bot.ledger import IN_DOUBT, LedgerEntry
@@ -46,7 +47,7 @@ class Healer:
         for week, record in (await self._store.heal_records()).items():
             if now - record.since > HEAL_WINDOW:
                 await self._store.save_heal(week, None)
-                await self._notify(f"⚠️ {week}: 72시간 동안 번역되지 않은 논문이 있어 자동 수정을 멈춥니다.")
+                await self._notify(texts.HEAL_GIVEN_UP.format(week=week))
                 continue
             digest = await self._digests.build(week)  # the translator retries what is pending
             if digest.pending:
@@ -68,7 +69,7 @@ class Healer:
                 continue
             await self._store.save_heal(week, None)
             log.info("Healed %s: edited %d messages", week, edited)
-            await self._notify(f"✅ {week}: 대기 중이던 번역을 마쳤고, 보낸 메시지 {edited}개를 고쳤습니다.")
+            await self._notify(texts.HEALED.format(week=week, edited=edited))
 
     async def _edit_all(self, entry: LedgerEntry, parts: list[str]) -> list[Edit]:
         """Edit every message the ledger entry records."""

@@ -10,9 +10,7 @@ MESSAGES = Counter("hfweekly_messages_total", "Broadcast sends by result", ["res
 TRANSLATIONS = Counter("hfweekly_translations_total", "Claude translations by result", ["result"])
 CLAUDE_TOKENS = Counter("hfweekly_claude_tokens_total", "Claude tokens by kind", ["kind"])
 TRANSLATION_CACHE = Counter("hfweekly_translation_cache_total", "Translation cache lookups", ["result"])
-WEEK_REPLIES = Counter(
-    "hfweekly_week_replies_total", "Digests sent in answer to /week, /latest and week links, by path", ["path"]
-)  # path: "fast" (bot/fastlane.py) or "handler"
+WEEK_REPLIES = Counter("hfweekly_week_replies_total", "Digests sent in answer to /week, /latest and week links")
 BUILD_SECONDS = Histogram(
     "hfweekly_digest_build_seconds",
     "Digest builds (cached or not)",

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import texts
 from bot.config import Settings
 from bot.deliver import Broadcaster, Clock, Notify
 from bot.errors import AlreadyPublishing, DigestError, EmptyWeekError, HeldError, SourceError, StoreError
@@ -150,9 +151,7 @@ class WeeklyScheduler:
             return
         if now - hold.since >= HOLD_FOR:
             await self._store.save_hold(week, replace(hold, gave_up=True))
-            await self._notify(
-                f"❌ {week}: 12시간 동안 소스가 준비되지 않아 발행을 포기했습니다. /publish {week} 로 직접 보낼 수 있습니다.\n{hold.reason}"
-            )
+            await self._notify(texts.HOLD_GIVEN_UP.format(week=week, reason=hold.reason))
             return
         await self._publish(week, now, refresh=True)
 
@@ -164,7 +163,7 @@ class WeeklyScheduler:
         except (HeldError, EmptyWeekError, SourceError) as exc:  # held: retried every 30 minutes
             hold = await self._store.get_hold(week)
             if hold is None:
-                await self._notify(f"⏸ {week} 발행을 보류했습니다: {exc}\n30분마다 다시 확인합니다 (최대 12시간).")
+                await self._notify(texts.HELD.format(week=week, reason=exc))
                 hold = Hold(since=now, last=now, reason=str(exc))
             await self._store.save_hold(week, replace(hold, last=now, reason=str(exc)))
             log.warning("Publish of %s held: %s", week, exc)

@@ -11,6 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot import texts
 from bot.errors import EmptyWeekError, SourceError, WeekError
 from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
+from bot.metrics import WEEK_REPLIES
 from bot.models import Digest
 from bot.render import esc, render_paper, render_telegram
 from bot.week import IsoWeek, weeks_in_year
@@ -84,6 +85,7 @@ async def show_week(update: Update, context: Context, text: str, *, placeholder:
         finally:
             d.building.pop(building, None)
     await send_digest(update, context, digest, placeholder=placeholder, markup=nav(d, week))
+    WEEK_REPLIES.inc()
 
 
 async def send_digest(
