@@ -232,19 +232,21 @@ def render_telegram(digest: Digest, *, bot_username: str | None = None) -> list[
 
 
 def render_paper(paper: Paper, translation: Translation | None, week: IsoWeek) -> str:
-    """One paper in full (the deep link `/start p_<id>`): Korean summary and the whole Korean abstract."""
+    """One paper in full (the deep link `/start p_<id>`): Korean summary and the whole Korean abstract,
+    within one message whatever it is given (titles and summary shortened first, then the abstract)."""
     meta = (
         f"▲ {paper.upvotes} · {week} · "
         f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
     )
+    title = esc(_shorten(paper.title, 300))
     if translation is None:
-        head = f"<b>{esc(paper.title)}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n"
+        head = f"<b>{title}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n"
         body = f"<b>Abstract</b>\n<blockquote expandable>{{}}</blockquote>\n\n{AI_NOTICE}"
         text = paper.abstract
     else:
         head = (
-            f"<b>{esc(translation.title_ko)}</b>\n<i>{esc(paper.title)}</i>\n{meta}\n\n"
-            f"<b>요약</b>\n{esc(translation.summary_ko)}\n\n"
+            f"<b>{esc(_shorten(translation.title_ko, 300))}</b>\n<i>{title}</i>\n{meta}\n\n"
+            f"<b>요약</b>\n{esc(_shorten(translation.summary_ko, 1000))}\n\n"
         )
         body = f"<b>초록 번역</b>\n{{}}\n\n{AI_NOTICE}"
         text = translation.abstract_ko

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -18,17 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from bot.errors import StoreError
 from bot.metrics import CLAUDE_TOKENS, TRANSLATION_CACHE, TRANSLATIONS
 from bot.models import Paper, Translation, Usage
 from bot.store import Store
+from bot.validate import Rejected, text_of, validate
 from bot.week import IsoWeek
 
 if TYPE_CHECKING:  # the SDK itself is imported where Claude is asked: it takes about 1.5 s to import
     import anthropic
-    from anthropic.types import Message, MessageParam
+    from anthropic.types import MessageParam
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +44,10 @@ OUTPUT_SCHEMA: dict[str, object] = {
     "additionalProperties": False,
 }
 
-MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
-MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
-_SENTENCE_END = re.compile(r"[.!?。](?=\s)")
-MIN_LENGTH_RATIO = 0.25  # Korean is shorter than English, but not by four times: below that it is cut
 REASK = (
     "The previous answer was rejected: {reason}. Translate the same paper again and answer with the "
     "complete JSON object (title_ko, summary_ko, abstract_ko), every number kept exactly."
 )
-
-
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    title_ko: str
-    summary_ko: str
-    abstract_ko: str
-
-
-class Rejected(Exception):
-    """An answer that parsed as a response but is not a usable translation."""
 
 
 @dataclass(frozen=True)
@@ -95,61 +78,11 @@ def content_hash(paper: Paper) -> str:
     return hashlib.sha256(f"{paper.title}\n{paper.abstract}".encode()).hexdigest()[:16]
 
 
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-# A number not glued to a preceding ASCII letter, digit or dot (so "Qwen2.5" is a name, not a number),
-# with its percent sign if it has one.
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(\s*(?:%|％|퍼센트))?")
-
-
-def numbers_in(text: str) -> set[str]:
-    return {m[1] + ("%" if m[2] else "") for m in _NUMBER.finditer(_THOUSANDS.sub("", text))}
-
-
-def missing_numbers(source: str, translation: str) -> list[str]:
-    return sorted(numbers_in(source) - numbers_in(translation))
-
-
-def hangul_share(text: str) -> float:
-    hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return hangul / (hangul + latin) if hangul + latin else 0.0
-
-
-def validate(paper: Paper, message: Message) -> Translation:
-    """The translation in Claude's answer, or Rejected with the reason (in English, for the re-ask)."""
-    if message.stop_reason == "max_tokens":
-        raise Rejected("the answer was cut off at the token limit (truncated)")
-    if message.stop_reason == "refusal":
-        raise Rejected("the model refused to answer")
-    text = "".join(block.text for block in message.content if block.type == "text")
-    try:
-        answer = _Answer.model_validate_json(text)
-    except ValidationError as exc:
-        raise Rejected(f"the answer is not the required JSON object ({exc.error_count()} errors)") from exc
-    for field in ("title_ko", "summary_ko", "abstract_ko"):
-        if not getattr(answer, field):
-            raise Rejected(f"{field} is empty")
-    for field in ("abstract_ko", "summary_ko"):
-        share = hangul_share(getattr(answer, field))
-        if share < MIN_HANGUL_SHARE:
-            raise Rejected(f"{field} is not Korean (Hangul is {share:.0%} of its letters)")
-    if not any("\uac00" <= ch <= "\ud7a3" for ch in answer.title_ko):
-        raise Rejected("title_ko has no Korean in it")
-    sentences = len(_SENTENCE_END.findall(answer.summary_ko.strip() + " "))
-    if not MIN_SUMMARY_SENTENCES <= sentences <= MAX_SUMMARY_SENTENCES:
-        raise Rejected(f"summary_ko has {sentences} sentences; it must have 2 or 3")
-    if len(answer.abstract_ko) < MIN_LENGTH_RATIO * len(paper.abstract):
-        raise Rejected(
-            f"abstract_ko has {len(answer.abstract_ko)} characters for an abstract of {len(paper.abstract)}: "
-            "it is not a complete translation"
-        )
-    if missing := missing_numbers(paper.abstract, answer.abstract_ko):
-        raise Rejected(f"abstract_ko lost numbers of the abstract: {', '.join(missing)}")
-    return Translation(title_ko=answer.title_ko, summary_ko=answer.summary_ko, abstract_ko=answer.abstract_ko)
-
-
-def _usage(message: Message) -> Usage:
-    u = message.usage
+def _usage(message: object) -> Usage | None:
+    """The tokens an answer cost; None when the answer carries no usage (it is not a Messages response)."""
+    u = getattr(message, "usage", None)
+    if u is None:
+        return None
     return Usage(
         calls=1,
         input_tokens=u.input_tokens,
@@ -255,7 +188,7 @@ class Translator:
                 reason = str(exc)
                 TRANSLATIONS.labels("rejected").inc()
                 log.info("Translation of %s rejected (attempt %d): %s", paper.id, attempt, reason)
-                previous = "".join(b.text for b in message.content if b.type == "text") or "{}"
+                previous = text_of(message) or "{}"
                 messages = [
                     *messages,
                     {"role": "assistant", "content": previous},
@@ -269,7 +202,8 @@ class Translator:
         await self._store.mark_failed(self.cache_key(paper))
         return None
 
-    async def _ask(self, messages: list[MessageParam], week: IsoWeek) -> Message:
+    async def _ask(self, messages: list[MessageParam], week: IsoWeek) -> object:
+        """Claude's answer: a Message, or whatever a proxy in between answered 200 with."""
         system: Any = [{"type": "text", "text": self._prompt.system, "cache_control": {"type": "ephemeral"}}]
         if self._client is None:
             self._client = self._make_client()
@@ -282,6 +216,8 @@ class Translator:
                 output_config={"format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
             )
         usage = _usage(message)
+        if usage is None:  # not a Messages response: validate() says so, and the paper is re-asked
+            return message
         for kind, count in asdict(usage).items():
             if kind != "calls":
                 CLAUDE_TOKENS.labels(kind.removesuffix("_tokens")).inc(count)

@@ -15,7 +15,7 @@ from bot.config import DEFAULT_CONFIG_DIR, Settings
 from bot.models import Paper, Status
 from bot.render import render_json, render_telegram, render_text
 from bot.store import StoreError
-from bot.translate import hangul_share, missing_numbers, numbers_in
+from bot.validate import foreign_links, hangul_share, missing_numbers, numbers_in
 from bot.week import IsoWeek
 from tests.conftest import NOW, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
@@ -128,6 +128,10 @@ async def test_english_answer_is_reasked_with_the_reason(app: App, fake_claude: 
         ("drop_number", "lost numbers of the abstract: 1, 10, 30, 31.5%, 39.9%, 43.3%"),
         ("long_summary", "summary_ko has 6 sentences; it must have 2 or 3"),
         ("refusal", "the model refused to answer"),
+        ("long_title", "title_ko has 3199 characters: translate the title only"),
+        ("link", "links the paper does not have: https://evil.example/login"),
+        ("html", "the answer is not a Messages response (str without content)"),
+        ("empty", "the answer is not a Messages response (Message without content)"),
     ],
 )
 async def test_bad_answers_twice_make_the_paper_pending(
@@ -256,3 +260,26 @@ async def test_redis_lost_mid_build_is_one_store_error(
         if proc.returncode is None:
             proc.terminate()
             await proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("source", "translation", "foreign"),
+    [
+        ("See github.com/org/repo for code.", "코드는 github.com/org/repo 에 있다.", []),
+        ("Code: https://github.com/org/repo.", "코드: https://github.com/org/repo.", []),
+        ("A method.", "자세한 내용은 https://evil.example/login 에서 확인하라.", ["https://evil.example/login"]),
+        ("A method.", "evil.example 에 로그인하라.", ["evil.example"]),
+        ("A method.", "Qwen2.5와 GPT-4o, 예: e.g. 3.5B 모델", []),
+        ("Hosted at HuggingFace.co/models.", "huggingface.co/models 에 공개했다.", []),
+    ],
+)
+def test_links_the_paper_never_had(source: str, translation: str, foreign: list[str]) -> None:
+    assert foreign_links(source, translation) == foreign
+
+
+async def test_a_malformed_answer_never_crashes_a_build(app: App, fake_claude: FakeClaude) -> None:
+    fake_claude.default = "html"  # a proxy answering 200 with its own page, every time
+    digest = await app.digests.build(W38, top_n=3)
+    assert [item.status for item in digest.items] == [Status.PENDING] * 3
+    fake_claude.default = "empty"
+    assert (await app.digests.build(W38, top_n=3)).pending

@@ -2,7 +2,8 @@
 
 By default it answers each paper with a Korean translation that passes validation: Korean sentences
 that carry every number of the abstract. A script of behaviours can be queued (`overloaded`,
-`english`, `truncated`, `drop_number`, `long_summary`, `refusal`, `status:<code>`), or one behaviour
+`english`, `truncated`, `drop_number`, `long_summary`, `long_title`, `link`, `refusal`, `html`, `empty`,
+`status:<code>`), or one behaviour
 made permanent. It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
 an output_config that is not a JSON schema.
 """
@@ -109,6 +110,12 @@ class FakeClaude(FakeServer):
             self.in_flight -= 1
         if behaviour == "overloaded":
             return self._error(529, "Overloaded")
+        if behaviour == "html":  # a proxy in between answering 200 with its own page
+            return web.Response(
+                text="<html><body>Service temporarily unavailable</body></html>", content_type="text/html"
+            )
+        if behaviour == "empty":  # 200 with a JSON body that is not a Messages response
+            return web.json_response({})
         if behaviour.startswith("status:"):
             return self._error(int(behaviour.split(":")[1]), "scripted failure")
 
@@ -122,6 +129,13 @@ class FakeClaude(FakeServer):
             answer["abstract_ko"] = _NUMBER.sub("", answer["abstract_ko"])
         elif behaviour == "long_summary":
             answer["summary_ko"] = " ".join(["이 논문은 새로운 방법을 제안한다."] * 6)
+        elif behaviour == "long_title":  # within the sentence rules, but far longer than any title
+            answer["title_ko"] = "아주 긴 제목 " * 400
+            answer["summary_ko"] = "이 논문은 " + "매우 " * 800 + "새로운 방법을 제안한다. 결과는 우수하다."
+        elif behaviour == "link":  # a link the paper never had
+            answer["summary_ko"] = (
+                "이 논문은 새로운 방법을 제안한다. 자세한 내용은 https://evil.example/login 에서 확인하라."
+            )
         elif behaviour == "refusal":
             stop_reason = "refusal"
         text = json.dumps(answer, ensure_ascii=False)
