@@ -34,6 +34,7 @@ from bot.errors import (
     HeldError,
     HfweeklyError,
     StoreError,
+    TooEarlyWeekError,
     UsageError,
     WeekError,
 )
@@ -134,7 +135,7 @@ def digest(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError("ANTHROPIC_API_KEY is not set; set it, or use --no-translate for the English digest")
     try:
         return asyncio.run(_digest(settings, args, week))
-    except FutureWeekError as exc:
+    except (FutureWeekError, TooEarlyWeekError) as exc:
         return fail(exc.exit_status, f"{exc}. Examples: {EXAMPLES}")
     except EmptyWeekError as exc:
         return fail(exc.exit_status, str(exc))

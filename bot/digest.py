@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.errors import DigestError, EmptyWeekError, FutureWeekError
+from bot.errors import DigestError, EmptyWeekError, FutureWeekError, TooEarlyWeekError
 from bot.metrics import BUILD_SECONDS
 from bot.models import Digest, DigestItem, Paper, Snapshot, Status, Translation, week_page_url
 from bot.sources.hf import HFSource
 from bot.store import Store
 from bot.translate import Translator
-from bot.week import IsoWeek
+from bot.week import FIRST_WEEK, IsoWeek
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,10 @@ class DigestService:
         if not week.has_started(now, self._tz):
             last = IsoWeek.last_completed(now, self._tz)
             raise FutureWeekError(f"{week} is in the future; the last completed week is {last}")
+        if week < FIRST_WEEK:
+            raise TooEarlyWeekError(
+                f"Hugging Face has no papers before {FIRST_WEEK} (its daily papers began in May 2023)"
+            )
         if not refresh and (cached := await self._store.get_snapshot(week)) is not None:
             return cached
         if progress:

@@ -56,6 +56,12 @@ class FutureWeekError(DigestError):
     exit_status = EXIT_USAGE
 
 
+class TooEarlyWeekError(DigestError):
+    """A week before Hugging Face's daily papers began."""
+
+    exit_status = EXIT_USAGE
+
+
 class EmptyWeekError(DigestError):
     pass
 

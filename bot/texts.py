@@ -63,6 +63,7 @@ FUTURE = "{week}는 아직 끝나지 않은 미래의 주입니다. 가장 최�
 NO_SUCH_WEEK = "{year}년에는 {weeks}주까지만 있습니다.\n" + EXAMPLES
 BAD_DATE = "‘{text}’은(는) 올바른 날짜가 아닙니다.\n" + EXAMPLES
 NOT_A_WEEK = "‘{text}’은(는) 알아볼 수 있는 주가 아닙니다.\n" + EXAMPLES
+TOO_EARLY = "Hugging Face 인기 논문은 {first}(2023년 5월)부터 있습니다. 그 전의 주는 볼 수 없어요.\n" + EXAMPLES
 EMPTY = "{week}에는 Hugging Face에 올라온 논문이 없습니다."
 SOURCE_DOWN = "Hugging Face에서 {week} 논문 목록을 가져오지 못했습니다. 잠시 후 다시 시도해 주세요."
 PAPER_UNKNOWN = "그 논문을 찾지 못했습니다. /latest 에서 최근 논문을 볼 수 있어요."

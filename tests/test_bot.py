@@ -151,9 +151,30 @@ async def test_week_bad_input_future_and_empty(bot: App, fake_tg: FakeTelegram, 
     assert "2025년에는 52주까지만 있습니다" in shown(reply)
     [reply] = await ask(fake_tg, ALICE, "/week 2099-W01")
     assert "미래의 주" in shown(reply) and "2025-W38" in shown(reply)
-    sent = await ask(fake_tg, ALICE, "/week 2023-W02")
-    assert "2023-W02에는 Hugging Face에 올라온 논문이 없습니다" in shown(fake_tg.messages[(ALICE, sent[0].message_id)])
+    sent = await ask(fake_tg, ALICE, "/week 2023-W30")
+    assert "2023-W30에는 Hugging Face에 올라온 논문이 없습니다" in shown(fake_tg.messages[(ALICE, sent[0].message_id)])
     assert all("Traceback" not in shown(s) for s in fake_tg.to(ALICE))
+
+
+@pytest.mark.parametrize("text", ["/week 1000-W01", "/week 1000-01-05", "/week 2023-W17", "/week 2022-12-31"])
+async def test_weeks_before_hugging_face_began(bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF, text: str) -> None:
+    [reply] = await ask(fake_tg, ALICE, text)
+    assert "2023-W18(2023년 5월)부터 있습니다" in shown(reply) and "/week 2025-W38" in shown(reply)
+    assert fake_hf.requests == []
+
+
+async def test_buttons_never_point_outside_the_weeks_that_have_papers(bot: App, fake_tg: FakeTelegram) -> None:
+    fake_tg.add_chat(ALICE, "private")
+    first = await ask(fake_tg, ALICE, "/week 2023-W18")  # the first week: no ◀ (the fake has no papers for it)
+    edited = fake_tg.messages[(ALICE, first[0].message_id)]
+    assert edited.button_data == ["w:2023-W19"]
+    forged = await press(fake_tg, ALICE, edited, "w:1000-W01")  # a button nobody was shown
+    assert "2023-W18(2023년 5월)부터" in shown(forged[-1])
+
+
+async def test_long_input_is_not_echoed_back(bot: App, fake_tg: FakeTelegram) -> None:
+    [reply] = await ask(fake_tg, ALICE, "/week " + "가나다라" * 1000)
+    assert len(shown(reply)) < 300 and "가나다라가나다…’" in shown(reply)
 
 
 async def test_simultaneous_requests_share_one_build(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:

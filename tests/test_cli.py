@@ -172,6 +172,7 @@ async def test_json_and_telegram_formats(cli_env: dict[str, str], tmp_path: Path
         ("2099-W01", "2099-W01 is in the future"),
         ("0000-W01", "0 is out of range"),
         ("9999-12-31", "'9999-12-31' is out of range"),
+        ("2023-W02", "Hugging Face has no papers before 2023-W18"),
     ],
 )
 async def test_bad_weeks_exit_2_with_examples(
@@ -187,9 +188,9 @@ async def test_bad_weeks_exit_2_with_examples(
 
 
 async def test_empty_week_exits_1(cli_env: dict[str, str], tmp_path: Path) -> None:
-    result = await hfweekly(cli_env, "digest", "2023-W02", cwd=tmp_path)
+    result = await hfweekly(cli_env, "digest", "2023-W30", cwd=tmp_path)
     assert result.status == 1
-    assert "no papers for 2023-W02" in result.err
+    assert "no papers for 2023-W30" in result.err
     assert result.out == ""
 
 

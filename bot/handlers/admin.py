@@ -11,9 +11,9 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
-from bot.errors import AlreadyPublishing, DigestError, HeldError, WeekError
+from bot.errors import AlreadyPublishing, DigestError, HeldError
 from bot.handlers.common import Context, Deps, deps, edit, reply
-from bot.handlers.week import send_digest, week_error
+from bot.handlers.week import parse_week, send_digest
 from bot.models import ChatKind
 from bot.render import esc
 from bot.schedule import next_run, owed_week
@@ -36,13 +36,11 @@ def admins_only(handler: Handler) -> Handler:
 
 async def _week_argument(update: Update, context: Context) -> IsoWeek | None:
     """The week an admin command names (default: last week); None when it answered already."""
-    text = " ".join(context.args or []) or "last"
-    d = deps(context)
-    try:
-        return IsoWeek.parse(text, now=d.clock(), tz=d.settings.tz)
-    except WeekError as exc:
-        await reply(update, context, week_error(exc, text))
+    week = parse_week(deps(context), " ".join(context.args or []) or "last", future=True)
+    if isinstance(week, str):
+        await reply(update, context, week)
         return None
+    return week
 
 
 async def status(update: Update, context: Context) -> None:

@@ -14,34 +14,43 @@ from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest
 from bot.render import esc, render_paper, render_telegram
-from bot.week import IsoWeek, weeks_in_year
+from bot.week import FIRST_WEEK, IsoWeek, weeks_in_year
 
 log = logging.getLogger(__name__)
 
 
+ECHOED = 40  # characters of someone's input an answer quotes back
+
+
 def week_error(exc: WeekError, text: str) -> str:
-    """Why `text` names no week, in Korean (the input echoed, escaped)."""
+    """Why `text` names no week, in Korean (the input echoed, shortened and escaped)."""
     if exc.reason == "no_such_week" and exc.year is not None:
         return texts.NO_SUCH_WEEK.format(year=exc.year, weeks=weeks_in_year(exc.year))
     template = texts.BAD_DATE if exc.reason == "bad_date" else texts.NOT_A_WEEK
-    return template.format(text=esc(text))
+    return template.format(text=esc(text if len(text) <= ECHOED else text[: ECHOED - 1] + "…"))
 
 
-def parse_week(d: Deps, text: str) -> IsoWeek | str:
-    """The week `text` names, or the Korean answer saying why there is no digest for it."""
+def parse_week(d: Deps, text: str, *, future: bool = False) -> IsoWeek | str:
+    """The week `text` names, or the Korean answer saying why there is no digest for it (`future`:
+    a week that has not started is fine)."""
     now = d.clock()
     try:
         week = IsoWeek.parse(text, now=now, tz=d.settings.tz)
     except WeekError as exc:
         return week_error(exc, text)
-    if not week.has_started(now, d.settings.tz):
+    if week < FIRST_WEEK:
+        return texts.TOO_EARLY.format(first=FIRST_WEEK)
+    if not future and not week.has_started(now, d.settings.tz):
         return texts.FUTURE.format(week=week, last=d.last_week())
     return week
 
 
 def nav(d: Deps, week: IsoWeek) -> InlineKeyboardMarkup:
-    """◀ ▶ to the neighbouring weeks (no ▶ past the last completed week)."""
-    row = [InlineKeyboardButton(f"◀ {week.previous()}", callback_data=f"w:{week.previous()}")]
+    """◀ ▶ to the neighbouring weeks that have papers (none before FIRST_WEEK, none after the last
+    completed week)."""
+    row = []
+    if week > FIRST_WEEK:
+        row.append(InlineKeyboardButton(f"◀ {week.previous()}", callback_data=f"w:{week.previous()}"))
     if week.next() <= d.last_week():
         row.append(InlineKeyboardButton(f"{week.next()} ▶", callback_data=f"w:{week.next()}"))
     return InlineKeyboardMarkup([row])
