@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ Progress = Callable[[str], None]
 
 MEMO_SECONDS = 60.0  # how long a complete digest of a finished week is served from memory
 SNAPSHOT_SIZE = 50  # papers kept in a week's snapshot: the most any digest shows (top_n ≤ 50)
+SHORT_RECHECK = timedelta(minutes=5)  # a finished week with fewer than top_n papers is fetched again after this
 
 
 def _shared(runs: dict[K, asyncio.Future[T]], key: K, start: Callable[[], Coroutine[Any, Any, T]]) -> Awaitable[T]:
@@ -78,7 +79,7 @@ class DigestService:
             raise TooEarlyWeekError(
                 f"Hugging Face has no papers before {FIRST_WEEK} (its daily papers began in May 2023)"
             )
-        if not refresh and (cached := await self._store.get_snapshot(week)) is not None:
+        if not refresh and (cached := await self._store.get_snapshot(week)) is not None and not self._short(cached):
             return cached
         if progress:
             progress(f"fetching {week} from Hugging Face")
@@ -91,10 +92,21 @@ class DigestService:
             fetched_at=now,
             source_url=week_page_url(week),
         )
-        final = week.is_completed(now, self._tz)
+        # Frozen only when it passes the source gate: a glitchy answer with too few papers is kept
+        # briefly and fetched again, never frozen for good.
+        final = week.is_completed(now, self._tz) and len(snapshot.papers) >= self._top_n
         await self._store.save_snapshot(snapshot, final=final)
-        log.info("Froze %s: %d papers%s", week, len(snapshot.papers), "" if final else " (week still running)")
+        log.info("%s %s: %d papers", "Froze" if final else "Kept for now (not frozen)", week, len(snapshot.papers))
         return snapshot
+
+    def _short(self, snapshot: Snapshot) -> bool:
+        """A finished week kept with fewer than top_n papers, long enough ago to ask Hugging Face again."""
+        now = self._clock()
+        return (
+            len(snapshot.papers) < self._top_n
+            and snapshot.week.is_completed(now, self._tz)
+            and now - snapshot.fetched_at >= SHORT_RECHECK
+        )
 
     async def cached(self, week: IsoWeek, *, top_n: int | None = None) -> Digest | None:
         """The week's digest if everything it needs is in Redis already (no HF, no Claude); else None.
@@ -108,7 +120,7 @@ class DigestService:
             return memo[1]
         forgets = self._forgets
         snapshot = await self._store.get_snapshot(week)
-        if snapshot is None or self._translator is None:
+        if snapshot is None or self._translator is None or self._short(snapshot):
             return None
         papers = snapshot.papers[: key[1]]
         translations = await self._translator.cached(papers)

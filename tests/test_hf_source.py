@@ -171,3 +171,14 @@ async def test_retry_after_as_an_http_date(session: aiohttp.ClientSession, fake_
     fake_hf.api_script.append((429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, "Too Many Requests"))
     assert len(await source(session, fake_hf).fetch_week(W38)) == 10  # a date in the past: retry at once
     assert fake_hf.api_calls == 2
+
+
+async def test_an_answer_too_large_is_refused_while_it_streams_and_the_page_is_used(
+    session: aiohttp.ClientSession, fake_hf: FakeHF
+) -> None:
+    fake_hf.api_body_bytes = 4 * 1024 * 1024
+    papers = await HFSource(session, fake_hf.url, attempts=1, max_body=1024 * 1024).fetch_week(W38)
+    assert len(papers) == 10  # from the week page
+    fake_hf.page_override = "<html>" + " " * 2 * 1024 * 1024 + "</html>"
+    with pytest.raises(HFError, match="the answer is larger than 1 MB; refused"):
+        await HFSource(session, fake_hf.url, attempts=1, max_body=1024 * 1024).fetch_week(W38)

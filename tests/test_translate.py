@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,20 @@ async def test_a_malformed_answer_never_crashes_a_build(app: App, fake_claude: F
     assert [item.status for item in digest.items] == [Status.PENDING] * 3
     fake_claude.default = "empty"
     assert (await app.digests.build(W38, top_n=3)).pending
+
+
+async def test_a_partial_answer_is_not_frozen(settings: Settings, fake_hf: FakeHF) -> None:
+    """Hugging Face answers a finished week with 2 usable papers once; once it recovers, the digest has them all."""
+    now = [NOW]
+    full = fake_hf.weeks["2025-W38"]
+    fake_hf.weeks["2025-W38"] = full[:2]
+    async with open_app(settings, clock=lambda: now[0]) as app:
+        assert len((await app.digests.build(W38)).items) == 2
+        fake_hf.weeks["2025-W38"] = full  # Hugging Face is well again
+        assert len((await app.digests.build(W38)).items) == 2  # kept a little while…
+        now[0] += timedelta(minutes=5)
+        assert await app.digests.cached(W38) is None  # …then asked again, by views too
+        assert len((await app.digests.build(W38)).items) == 10
+        now[0] += timedelta(days=30)
+        assert len((await app.digests.build(W38)).items) == 10  # and that one is frozen
+    assert fake_hf.api_calls == 2

@@ -32,6 +32,7 @@ from bot.week import IsoWeek
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100  # the API's maximum page size (101 is refused)
+MAX_BODY = 20 * 1024 * 1024  # bytes: a real page of 100 items is about 0.5 MB; more is a broken answer
 MAX_PAGES = 30  # 3,000 papers: far above any real week; a guard against a server that never ends
 
 
@@ -57,7 +58,9 @@ class HFSource:
         backoff: float = 0.5,
         max_retry_after: float = 60.0,
         timeout: float = 30.0,
+        max_body: int = MAX_BODY,
     ) -> None:
+        self._max_body = max_body
         self._session = session
         self._base = base_url.rstrip("/")
         self._attempts = attempts
@@ -130,7 +133,7 @@ class HFSource:
         where = f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else url
         try:
             async with self._session.get(url, params=params, timeout=self._timeout) as response:
-                body = await response.text()
+                body = await self._read(response, where)
                 if response.status == 429 or response.status >= 500:
                     retry_after = _retry_after(response.headers.get("Retry-After"))
                     if retry_after is not None and retry_after > self._max_retry_after:
@@ -141,6 +144,18 @@ class HFSource:
                 return body
         except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise _Transient(f"{where}: {type(exc).__name__}: {str(exc) or 'timed out'}") from exc
+
+    async def _read(self, response: aiohttp.ClientResponse, where: str) -> str:
+        """The body as text, read in chunks and refused past `max_body` bytes (before it fills memory)."""
+        too_big = HFError(f"{where}: the answer is larger than {self._max_body // (1024 * 1024)} MB; refused")
+        if (response.content_length or 0) > self._max_body:
+            raise too_big
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(1 << 16):
+            body += chunk
+            if len(body) > self._max_body:
+                raise too_big
+        return body.decode(response.get_encoding(), errors="replace")
 
 
 def _retry_after(value: str | None) -> float | None:

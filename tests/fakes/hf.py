@@ -84,6 +84,7 @@ class FakeHF(FakeServer):
         self.page_down = False  # the week page answers 500
         self.page_override: str | None = None  # served instead of the week page when set
         self.api_hang = 0.0  # seconds every API call waits before answering
+        self.api_body_bytes: int | None = None  # every API call streams this many bytes of junk instead
         self.requests: list[str] = []  # path?query of every request, in order
         self.app.router.add_get("/api/daily_papers", self._api)
         self.app.router.add_get("/papers/week/{week}", self._page)
@@ -96,7 +97,7 @@ class FakeHF(FakeServer):
     def page_calls(self) -> int:
         return sum(1 for r in self.requests if r.startswith("/papers/"))
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request.path_qs)
         if self.api_hang:
             await asyncio.sleep(self.api_hang)
@@ -105,6 +106,13 @@ class FakeHF(FakeServer):
             return web.Response(status=status, headers=headers, text=body)
         if self.api_down:
             return web.json_response({"error": "Internal Error"}, status=500)
+        if self.api_body_bytes is not None:  # a runaway answer, streamed without a length
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await response.prepare(request)
+            chunk = b"[" + b" " * 65535
+            for _ in range(self.api_body_bytes // len(chunk)):
+                await response.write(chunk)
+            return response
         limit = int(request.query.get("limit", "50"))
         if limit > 100:
             return web.json_response({"error": '"limit" must be less than or equal to 100'}, status=400)
