@@ -6,7 +6,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PTB_TIMEDELTA=true \
-    HFWEEKLY_CONFIG_DIR=/app/config
+    HFWEEKLY_CONFIG_DIR=/app/config \
+    HFWEEKLY_HTTP_HOST=0.0.0.0
 
 RUN useradd --create-home --uid 10001 hfweekly
 WORKDIR /app

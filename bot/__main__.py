@@ -115,14 +115,21 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _run(settings: Settings, webhook_url: str | None) -> int:
     from bot.app import open_app, running_bot
 
-    async with open_app(settings) as app, running_bot(app, webhook_url=webhook_url):
+    async with open_app(settings) as app, running_bot(app, webhook_url=webhook_url) as bot:
         # Everything loaded so far (the libraries: about 240,000 objects) lives as long as the process:
         # out of the cyclic collector's sight, a full collection does not scan it all again mid-burst.
         gc.freeze()
         stop = asyncio.Event()
         _on_signals(stop.set)
-        await stop.wait()
+        signalled, refused = asyncio.create_task(stop.wait()), asyncio.create_task(bot.telegram.fatal.wait())
+        await asyncio.wait({signalled, refused}, return_when=asyncio.FIRST_COMPLETED)
+        signalled.cancel()
+        refused.cancel()
         log.info("Stopping")
+    if bot.telegram.fatal.is_set():
+        return fail(
+            EXIT_FAILED, "Telegram refused TELEGRAM_BOT_TOKEN while the bot ran; set a valid token and start it again"
+        )
     return EXIT_OK
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from bot.deliver import Broadcaster, Notify
     from bot.handlers.common import Deps
+    from bot.health import TelegramHealth
     from bot.limiter import SendLimiter
 
 log = logging.getLogger(__name__)
@@ -190,12 +191,15 @@ async def telegram_bot(app: App) -> AsyncIterator[tuple[Any, SendLimiter]]:
         await bot.shutdown()  # closes the sessions even when getMe failed
 
 
-def build_application(app: App, limiter: SendLimiter) -> tuple[Application[Any, Any, Any, Any, Any, Any], Deps]:
+def build_application(
+    app: App, limiter: SendLimiter, telegram: TelegramHealth
+) -> tuple[Application[Any, Any, Any, Any, Any, Any], Deps]:
     """The python-telegram-bot Application with every handler registered, and their dependencies."""
     from telegram import LinkPreviewOptions
     from telegram.constants import ParseMode
     from telegram.ext import Application, Defaults
 
+    from bot.alerts import Alerts
     from bot.handlers import register
     from bot.handlers.common import Deps
     from bot.telegram_http import AiohttpRequest
@@ -207,38 +211,50 @@ def build_application(app: App, limiter: SendLimiter) -> tuple[Application[Any, 
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .concurrent_updates(CONCURRENT_UPDATES)  # one slow /week build must not hold up anyone else's command
         # aiohttp instead of httpx under python-telegram-bot: see bot/telegram_http.py for why.
-        .request(AiohttpRequest(connections=TELEGRAM_CONNECTIONS))
-        .get_updates_request(AiohttpRequest(connections=1))
+        .request(AiohttpRequest(connections=TELEGRAM_CONNECTIONS, observer=telegram.observe))
+        .get_updates_request(AiohttpRequest(connections=1, observer=telegram.observe))
         .rate_limiter(limiter)
         .build()
     )
+    alerts = Alerts(app.store, admin_notifier(application.bot, app.settings))
     deps = Deps(
         app.settings, app.store, app.digests, app.translator, app.subscriptions,
-        broadcaster(app, application.bot, limiter), app.clock,
+        broadcaster(app, application.bot, limiter), alerts, app.clock,
     )  # fmt: skip
     register(application, deps)
     return application, deps
 
 
+@dataclass
+class RunningBot:
+    application: Application[Any, Any, Any, Any, Any, Any]
+    telegram: TelegramHealth  # its `fatal` is set when Telegram refuses the token: the bot must stop
+
+
 @asynccontextmanager
 async def running_bot(
     app: App, *, poll_timeout: int = 30, schedule: bool = True, webhook_url: str | None = None
-) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+) -> AsyncIterator[RunningBot]:
     """The bot (long polling, or with `webhook_url` a webhook server), publishing weekly with `schedule`,
     until the block ends. Several webhook replicas may share one Redis: the publish lock and the
-    ledger keep every week's sends exactly once."""
+    ledger keep every week's sends exactly once. At the end: no new updates, builds under way are
+    cancelled, a publish finishes its sends in flight (bounded), then everything is closed."""
     from telegram import Update
     from telegram.error import TelegramError
 
     from bot.handlers import COMMANDS
     from bot.heal import Healer
-    from bot.health import HealthServer
+    from bot.health import HealthServer, TelegramHealth
     from bot.schedule import WeeklyScheduler
 
-    limiter = _limiter(app)
-    application, deps = build_application(app, limiter)
+    limiter, telegram = _limiter(app), TelegramHealth()
+    application, deps = build_application(app, limiter, telegram)
     settings, bot = app.settings, application.bot
     async with AsyncExitStack() as stack:
+        if settings.http_port:  # first: a port in use is said before anything talks to Telegram
+            health = HealthServer(app.store, application, telegram, settings.http_host, settings.http_port)
+            await health.start()
+            stack.push_async_callback(health.stop)
         stack.push_async_callback(bot.shutdown)  # the sessions, even when the start fails half way
         await _start(bot, settings, application.initialize)
         stack.push_async_callback(application.shutdown)
@@ -247,10 +263,16 @@ async def running_bot(
         except TelegramError as exc:  # the command menu is cosmetic: the bot works without it
             log.warning("Could not set the bot's command menu (%s); it answers commands all the same", exc)
         await application.start()
-        stack.push_async_callback(application.stop)
-        notify = admin_notifier(bot, settings)
-        healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
-        scheduler = WeeklyScheduler(deps.broadcaster, healer, app.store, settings, clock=app.clock, notify=notify)
+        stack.push_async_callback(application.stop)  # waits for the handlers still running
+        if schedule:
+            notify = admin_notifier(bot, settings)
+            healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
+            scheduler = WeeklyScheduler(
+                deps.broadcaster, healer, app.store, settings, clock=app.clock, notify=notify, alerts=deps.alerts
+            )
+            scheduler.start()
+            stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
+        stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
         updater = application.updater
         assert updater is not None
         if webhook_url:
@@ -264,14 +286,18 @@ async def running_bot(
             )
             log.info("Bot @%s receives updates at %s (port %d)", bot.username, webhook_url, settings.webhook_port)
         else:
-            await updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            await updater.start_polling(
+                timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, error_callback=telegram.polling_error
+            )
             log.info("Bot @%s is polling for updates", bot.username)
-        stack.push_async_callback(updater.stop)
-        if schedule:
-            scheduler.start()
-            stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
-        if settings.http_port:
-            health = HealthServer(app.store, application, settings.http_port)
-            await health.start()
-            stack.push_async_callback(health.stop)
-        yield application
+        stack.push_async_callback(_stop_updates, updater)  # first of all: no new updates
+        yield RunningBot(application, telegram)
+
+
+async def _stop_updates(updater: Any) -> None:
+    from telegram.error import TelegramError
+
+    try:
+        await updater.stop()
+    except TelegramError as exc:  # the polling loop had ended already on this error (a refused token)
+        log.info("The update loop had already stopped: %s", exc)

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     group_rate_per_minute: float = Field(default=20.0, ge=0)  # per group or channel; 0: no limiter
     broadcast_concurrency: int = Field(default=32, ge=1, le=1000)
     http_port: int = Field(default=8080, ge=0, le=65535)
+    http_host: str = "127.0.0.1"  # the image sets 0.0.0.0, for its port mapping
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_listen: str = "0.0.0.0"
     publish_lock_seconds: float = Field(default=30.0, ge=1, le=3600)

@@ -134,6 +134,11 @@ class DigestService:
             self._memo[key] = (time.monotonic() + MEMO_SECONDS, digest)
         return digest
 
+    def cancel_builds(self) -> None:
+        """Cancel every build under way (shutdown: whoever waits for one gets CancelledError)."""
+        for run in list(self._inflight.values()):
+            run.cancel()
+
     def forget(self, week: IsoWeek) -> None:
         """Drop the in-memory copies of a week's digest (its translations or ranking changed)."""
         self._forgets += 1  # a read under way when this is called must not memoize what it read

@@ -1,14 +1,16 @@
-"""The operator's HTTP endpoints inside `hfweekly run`: /healthz and /metrics (aiohttp)."""
+"""The operator's view of a running bot: /healthz and /metrics (aiohttp), and what Telegram told us
+that keeps the bot from working (a refused token, another instance polling with the same token)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from telegram.ext import Application
 
-from bot.errors import StoreError
+from bot.errors import StoreError, UsageError
 from bot.metrics import LAST_PUBLISH, PENDING, SUBSCRIBERS
 from bot.models import ChatKind
 from bot.store import Store
@@ -16,11 +18,52 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 
+class TelegramHealth:
+    """Watches the status of every Bot API answer (the transport's observer, bot/telegram_http.py).
+
+    - 401 on any call: Telegram no longer accepts the token (revoked or changed). Nothing will work
+      until an operator sets a new one, so `fatal` is set: `hfweekly run` stops and exits 1, and the
+      supervisor (docker compose's restart policy) starts it again, which fails at getMe until the
+      token is fixed. Logged at CRITICAL once.
+    - 409 on getUpdates: another process is polling with this token. Reported (once per episode) and
+      in /healthz while it lasts; python-telegram-bot retries with growing waits (up to 30 s), and a
+      getUpdates that succeeds again ends the episode.
+    """
+
+    def __init__(self) -> None:
+        self.problems: dict[str, str] = {}
+        self.fatal = asyncio.Event()
+
+    def observe(self, method: str, status: int) -> None:
+        if status == 401:
+            if not self.fatal.is_set():
+                log.critical(
+                    "Telegram refuses the bot's token (401 Unauthorized on %s): the bot stops. Set a valid "
+                    "TELEGRAM_BOT_TOKEN (from @BotFather) and start it again",
+                    method,
+                )
+                self.problems["token"] = "telegram: the bot's token was refused (401 Unauthorized)"
+                self.fatal.set()
+        elif method == "getUpdates" and status == 409:
+            if "conflict" not in self.problems:
+                log.error("Another instance is polling with this token (409 Conflict): only one may; retrying")
+            self.problems["conflict"] = "telegram: another instance is polling with this token"
+        elif method == "getUpdates" and status == 200 and "conflict" in self.problems:
+            del self.problems["conflict"]
+            log.info("Polling again: no other instance takes this token's updates now")
+
+    def polling_error(self, error: Exception) -> None:
+        """python-telegram-bot's error callback for polling: one line, no traceback (409 is said above)."""
+        if "conflict" not in type(error).__name__.lower():
+            log.warning("Polling for updates failed (%s: %s); retrying", type(error).__name__, error)
+
+
 class HealthServer:
-    def __init__(self, store: Store, application: Application, port: int) -> None:  # type: ignore[type-arg]
+    def __init__(self, store: Store, application: Any, telegram: TelegramHealth, host: str, port: int) -> None:
         self._store = store
         self._application = application
-        self._port = port
+        self._telegram = telegram
+        self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
@@ -30,8 +73,15 @@ class HealthServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "0.0.0.0", self._port).start()
-        log.info("Health and metrics on port %d (/healthz, /metrics)", self._port)
+        try:
+            await web.TCPSite(self._runner, self._host, self._port).start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            raise UsageError(
+                f"cannot serve /healthz and /metrics on {self._host}:{self._port} ({exc.strerror}); "
+                "set HFWEEKLY_HTTP_PORT to a free port (0 turns them off)"
+            ) from exc
+        log.info("Health and metrics on %s:%d (/healthz, /metrics)", self._host, self._port)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -41,12 +91,13 @@ class HealthServer:
     async def healthz(self, request: web.Request) -> web.Response:
         problems = []
         try:
-            await self._store.ping()
+            await self._store.probe()  # a write: a full or read-only Redis answers reads but refuses this
         except StoreError as exc:
             problems.append(f"redis: {exc}")
         updater = self._application.updater
         if not self._application.running or (updater is not None and not updater.running):
             problems.append("telegram: the update loop is not running")
+        problems += self._telegram.problems.values()
         if problems:
             return web.json_response({"ok": False, "reason": "; ".join(problems)}, status=503)
         return web.json_response({"ok": True})

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import texts
+from bot.alerts import Alerts
 from bot.config import Settings
 from bot.deliver import Broadcaster, Clock, Notify
 from bot.errors import AlreadyPublishing, DigestError, EmptyWeekError, HeldError, SourceError, StoreError
@@ -68,7 +69,9 @@ class WeeklyScheduler:
         *,
         clock: Clock,
         notify: Notify,
+        alerts: Alerts,
     ) -> None:
+        self._alerts = alerts
         self._broadcaster = broadcaster
         self._healer = healer
         self._store = store
@@ -112,7 +115,12 @@ class WeeklyScheduler:
             self._scheduler = None
 
     async def tick(self) -> None:
-        """Do whatever is owed now: the scheduled publish (or its catch-up), held retries, healing."""
+        """Do whatever is owed now: the scheduled publish (or its catch-up), held retries, healing.
+        One tick at a time (the weekly cron and the minutely tick may fire together): a tick that
+        finds another running leaves the work to it. A tick never raises: it logs, tells the admins
+        (throttled) and the next tick tries again."""
+        if self._ticking is not None:
+            return
         self._ticking = asyncio.current_task()
         try:
             now = self._clock()
@@ -125,6 +133,14 @@ class WeeklyScheduler:
                 await self._healer.heal()
         except (StoreError, DigestError) as exc:  # Redis or a source down: the next tick tries again
             log.warning("Scheduled work failed, will retry: %s", exc)
+            await self._alerts.alert(
+                f"job:{type(exc).__name__}", texts.JOB_FAILED.format(kind=type(exc).__name__, detail=exc)
+            )
+        except Exception as exc:
+            log.exception("Scheduled work failed unexpectedly, will retry")
+            await self._alerts.alert(
+                f"job:{type(exc).__name__}", texts.JOB_FAILED.format(kind=type(exc).__name__, detail=exc)
+            )
         finally:
             self._ticking = None
 

@@ -115,7 +115,8 @@ RETRANSLATE_USAGE = "사용법: /retranslate 2509.13310"
 RETRANSLATE_UNKNOWN = "논문 {paper}을(를) 찾지 못했습니다."
 RETRANSLATE_FAILED = "{paper} 번역에 실패했습니다 (이유는 로그에). 이전 번역 {dropped}개는 지웠습니다."
 RETRANSLATE_DONE = "✅ {paper}을(를) 다시 번역했습니다: {title}"
-ALERT = "⚠️ 처리 중 오류: <b>{kind}</b>\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
+ALERT = "⚠️ 처리 중 오류: {kind}\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
+JOB_FAILED = "⚠️ 정기 작업(발행·복구)이 실패했습니다. 1분 뒤 다시 시도합니다: {kind}\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
 
 # --- notices to admins from the weekly job (plain text) ------------------------------------------------
 

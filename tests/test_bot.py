@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 from telegram import Update
@@ -14,7 +17,7 @@ from telegram.ext import TypeHandler
 from bot.app import App, open_app, running_bot
 from bot.config import Settings
 from bot.models import ChatKind, Subscription
-from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
+from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import BOT_ID, BOT_USERNAME, TOKEN, ApiError, FakeTelegram, Sent, retry_after
@@ -38,13 +41,13 @@ async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object
     )
     async with (
         open_app(configured, clock=lambda: NOW) as app,
-        running_bot(app, poll_timeout=1, schedule=False) as application,
+        running_bot(app, poll_timeout=1, schedule=False) as bot,
     ):
 
         async def handled(update: Update, context: object) -> None:
             fake_tg.mark_handled(update.update_id)
 
-        application.add_handler(TypeHandler(Update, handled), group=HANDLED_GROUP)
+        bot.application.add_handler(TypeHandler(Update, handled), group=HANDLED_GROUP)
         yield app
 
 
@@ -476,6 +479,75 @@ async def test_asking_again_during_a_build_shares_its_placeholder(
     assert "Top 10" in shown(digest)
     sent = await ask(fake_tg, ALICE, "/week 2025-W37")  # the repeats did not use up the allowance
     assert "2025-W37" in shown(fake_tg.messages[(ALICE, sent[0].message_id)])
+
+
+# --- what Telegram and Redis may do to a running bot ------------------------------------------------
+
+
+async def healthz(port: int) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as response:
+        return response.status, (await response.json()).get("reason", "")
+
+
+async def test_another_instance_polling_is_said_once_and_outlasted(
+    settings: Settings, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.health")
+    port = free_port()
+    async with running(settings, fake_tg, http_port=port), aiohttp.ClientSession() as other:
+        assert await healthz(port) == (200, "")
+        polling = True
+
+        async def other_instance() -> None:  # another `hfweekly run` with the same token
+            while polling:
+                async with other.post(f"{fake_tg.url}/bot{TOKEN}/getUpdates", json={"timeout": 1, "offset": -1}):
+                    pass
+
+        task = asyncio.create_task(other_instance())
+        await fake_tg.wait_for(lambda: "Another instance is polling with this token" in caplog.text, within=30)
+        status, reason = await healthz(port)
+        assert status == 503 and "another instance is polling with this token" in reason
+        await fake_tg.wait_for(lambda: fake_tg.conflicts >= 6, within=30)  # it goes on
+        assert caplog.text.count("Another instance is polling") == 1 and "Traceback" not in caplog.text
+        polling = False
+        await task
+        # python-telegram-bot waits longer after each conflict (up to 30 s) before it polls again.
+        await fake_tg.wait_for(lambda: "Polling again" in caplog.text, within=90)
+        assert await healthz(port) == (200, "")
+        [reply] = await ask(fake_tg, ALICE, "/help")
+        assert "사용법" in shown(reply)
+
+
+async def test_a_refused_token_turns_healthz_503(settings: Settings, fake_tg: FakeTelegram) -> None:
+    port = free_port()
+    async with running(settings, fake_tg, http_port=port):
+        fake_tg.method_failures["getUpdates"].append(ApiError(401, "Unauthorized"))
+        fake_tg.message(ALICE, ALICE, "/help")  # ends the poll under way; the next one is refused
+        await fake_tg.wait_for(lambda: any(m == "getUpdates" and "Unauthorized" in r for m, _, r in fake_tg.rejected))
+        status, reason = await healthz(port)
+        assert status == 503 and "the bot's token was refused (401 Unauthorized)" in reason
+
+
+async def test_nobody_sees_an_error_once_redis_is_back(settings: Settings, fake_tg: FakeTelegram) -> None:
+    """Pooled connections that sat idle through a Redis restart are replaced, not handed to users."""
+    port = free_port()
+    redis_proc = await start_redis_server(port)
+    try:
+        async with running(settings, fake_tg, redis_url=f"redis://127.0.0.1:{port}/0"):
+            users = range(7000, 7020)
+            await asyncio.gather(*(ask(fake_tg, user, "/start") for user in users))  # the pool fills
+            redis_proc.terminate()
+            await redis_proc.wait()
+            redis_proc = await start_redis_server(port)  # back (empty)
+            before = len(fake_tg.sent)
+            ids = [fake_tg.message(user, user, "/start") for user in users]
+            await asyncio.gather(*(fake_tg.handled_update(i) for i in ids))
+            replies = [shown(s) for s in fake_tg.sent[before:]]
+            assert len(replies) == 20 and all("HF Weekly" in text for text in replies)
+    finally:
+        if redis_proc.returncode is None:
+            redis_proc.terminate()
+            await redis_proc.wait()
 
 
 # --- the weekly broadcast inside the bot ---------------------------------------------------------

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
+from redis.asyncio import Redis
 from telegram.ext import ExtBot
 
+from bot.alerts import Alerts
 from bot.app import App, admin_notifier, open_app
 from bot.config import Settings
 from bot.deliver import Broadcaster
@@ -22,7 +24,7 @@ from bot.models import ChatKind, Subscription
 from bot.schedule import WeeklyScheduler, owed_week
 from bot.telegram_http import AiohttpRequest
 from bot.week import IsoWeek
-from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP
+from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, twenty_papers, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, blocked, migrated, not_found, retry_after
@@ -467,9 +469,10 @@ async def test_healing_gives_up_after_72_hours(
 
 
 async def scheduler(app: App, bot: Bot, clock: Clock) -> WeeklyScheduler:
+    notify = admin_notifier(bot, app.settings)
     return WeeklyScheduler(
         await broadcaster(app, bot, clock), healer(app, bot, clock), app.store, app.settings, clock=clock,
-        notify=admin_notifier(bot, app.settings),
+        notify=notify, alerts=Alerts(app.store, notify),
     )  # fmt: skip
 
 
@@ -581,3 +584,31 @@ async def test_a_run_that_loses_its_lock_starts_no_new_chat(
     rest = await publish(app, tg_bot, clock)
     assert rest.sent == 40 - report.sent and rest.complete
     assert sorted(s.chat_id for s in fake_tg.sent) == list(range(7000, 7040))  # each once
+
+
+async def test_a_full_redis_fails_the_tick_not_the_scheduler_and_admins_hear_once(
+    broadcast_settings: Settings, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    redis_proc = await start_redis_server(port)
+    try:
+        async with open_app(broadcast_settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"}),
+                            clock=clock) as full:  # fmt: skip
+            await subscribe(full, ALICE, ChatKind.PRIVATE)
+            server = Redis(port=port)
+            await server.config_set("maxmemory", "1")  # full: reads work, writes are refused
+            jobs = await scheduler(full, tg_bot, clock)
+            for _ in range(3):  # minute after minute
+                await jobs.tick()
+                clock.now += timedelta(minutes=1)
+            assert caplog.text.count("Scheduled work failed, will retry") == 3
+            alerts = [t for t in admin_texts(fake_tg) if "정기 작업" in t]
+            assert len(alerts) == 1 and "StoreError" in alerts[0] and "maxmemory" in alerts[0]
+            assert digest_parts(fake_tg, ALICE) == []
+            await server.config_set("maxmemory", "0")
+            await server.aclose()
+            await jobs.tick()
+            assert digest_parts(fake_tg, ALICE)  # and once Redis takes writes again, the week goes out
+    finally:
+        redis_proc.terminate()
+        await redis_proc.wait()

@@ -42,6 +42,8 @@ def test_dockerfile_is_slim_non_root_and_secret_free() -> None:
     assert re.search(r"^FROM python:3\.1[1-9]-slim", text, re.MULTILINE)
     assert re.search(r"^USER (?!root)\w+", text, re.MULTILINE)
     assert "PTB_TIMEDELTA=true" in text
+    assert "HFWEEKLY_HTTP_HOST=0.0.0.0" in text  # inside the container, for the port mapping; outside: loopback
+    assert Settings.model_fields["http_host"].default == "127.0.0.1"
     assert not re.search(r"(TOKEN|API_KEY)\s*=", text)
     assert "/healthz" in text
 

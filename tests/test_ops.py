@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import sys
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot.alerts import Alerts
 from bot.app import admin_notifier, broadcaster, open_app, telegram_bot
 from bot.config import Settings
 from bot.heal import Healer
@@ -26,6 +28,7 @@ from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
 from tests.conftest import free_port, start_redis_server
+from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
@@ -122,6 +125,50 @@ async def test_a_failed_start_says_what_failed_and_closes_everything(
     assert TOKEN not in log
 
 
+async def test_a_revoked_token_stops_the_bot_with_status_1(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    for _ in range(3):  # every getUpdates from now on: the token was revoked at @BotFather
+        fake_tg.method_failures["getUpdates"].append(ApiError(401, "Unauthorized"))
+    fake_tg.message(1001, 1001, "/help")  # ends the poll under way
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    log = err.decode()
+    assert proc.returncode == 1, log
+    assert log.count("CRITICAL") == 1 and "Telegram refuses the bot's token (401 Unauthorized" in log
+    assert "Telegram refused TELEGRAM_BOT_TOKEN while the bot ran" in log.splitlines()[-1]
+    assert "Unclosed" not in log and TOKEN not in log
+
+
+async def test_sigterm_during_a_build_stops_within_10_seconds(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    fake_claude.gate.clear()  # Claude is slow today: the build waits for it
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    fake_tg.message(1001, 1001, "/week 2025-W38")
+    await fake_claude.wait_for(lambda: fake_claude.in_flight > 0, within=30)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
+    assert time.monotonic() - started < 10, err.decode()[-2000:]
+    assert proc.returncode == 0
+    fake_claude.gate.set()
+
+
+async def test_a_health_port_in_use_is_said_plainly(run_env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = await run_bot(run_env | {"HFWEEKLY_HTTP_PORT": str(port)}, tmp_path)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    last = err.decode().splitlines()[-1]
+    assert proc.returncode == 2
+    assert f"cannot serve /healthz and /metrics on 127.0.0.1:{port}" in last and "HFWEEKLY_HTTP_PORT" in last
+
+
 async def owed_week_for(chats: range, fake_tg: FakeTelegram, fake_hf: FakeHF, store: Store) -> IsoWeek:
     """The week a bot started now owes its subscribers, with ten papers, and `chats` subscribed to it."""
     owed = IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul"))
@@ -212,6 +259,15 @@ async def test_healthz_metrics_and_a_redis_outage(
         status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert status == 200
         await answer(fake_tg, 1001, "/help", "사용법")
+
+        full = Redis(port=redis_port)  # Redis full: it answers reads, refuses writes
+        await full.config_set("maxmemory", "1")
+        status, body = await get(f"http://127.0.0.1:{http_port}/healthz")
+        assert status == 503 and "used memory > 'maxmemory'" in json.loads(body)["reason"]
+        await full.config_set("maxmemory", "0")
+        await full.aclose()
+        status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
+        assert status == 200
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.communicate(), timeout=15)
@@ -310,8 +366,9 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
             notify = admin_notifier(bot, configured)
             healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
             jobs = WeeklyScheduler(
-                broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify
-            )
+                broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify,
+                alerts=Alerts(app.store, notify),
+            )  # fmt: skip
             redis_proc.terminate()
             await redis_proc.wait()
             await jobs.tick()  # Redis is down: the tick says so and returns; nothing raised, nothing sent

@@ -18,7 +18,7 @@ from bot.store import Store
 from bot.week import IsoWeek
 from tests.conftest import CHANNEL
 from tests.fakes.hf import FakeHF, twenty_papers
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram
 from tests.fakes.telegram_html import parse_telegram_html
 from tests.test_cli import hfweekly
 
@@ -166,3 +166,14 @@ async def test_subscribers_list_add_remove(publish_env: dict[str, str], tmp_path
     assert "removed 111" in result.out and "999 was not subscribed" in result.out
     listing = await hfweekly(publish_env, "subscribers", "list", cwd=tmp_path)
     assert not any(line.startswith("111\t") for line in listing.out.splitlines())
+
+
+async def test_exit_status_1_when_chats_are_owed_a_retry(
+    publish_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram
+) -> None:
+    await add_subscribers(publish_env, tmp_path)
+    fake_tg.fail_next(USERS[0], ApiError(500, "Internal Server Error"))
+    result = await hfweekly(publish_env, "publish", WEEK, cwd=tmp_path)
+    assert result.status == 1, result.out + result.err
+    assert "sent 119" in result.out and "1 chats owed a retry from" in result.out
+    assert "stopped early" not in result.out

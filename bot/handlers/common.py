@@ -12,6 +12,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.alerts import Alerts
 from bot.config import Settings
 from bot.deliver import Broadcaster
 from bot.digest import DigestService
@@ -36,6 +37,7 @@ class Deps:
     translator: Translator | None
     subscriptions: Subscriptions
     broadcaster: Broadcaster
+    alerts: Alerts
     clock: Callable[[], datetime]
     # (chat, week) -> the "생성 중…" message of a build under way for that chat: asked again, it is shared
     building: dict[tuple[int, IsoWeek], Message] = field(default_factory=dict)

@@ -12,7 +12,6 @@ from bot import texts
 from bot.errors import StoreError
 from bot.handlers.common import Context, deps, thread_of
 from bot.logs import redact
-from bot.render import esc
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +30,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     d = deps(context)
     kind = type(error).__name__
-    try:
-        if d.settings.admins and await d.store.alert_once(kind):
-            detail = esc(redact(str(error), d.settings.secrets()))[:1000]
-            for admin in d.settings.admins:
-                try:
-                    await context.bot.send_message(admin, texts.ALERT.format(kind=esc(kind), detail=detail))
-                except TelegramError as exc:
-                    log.warning("Could not alert admin %s: %s", admin, exc)
-    except StoreError as exc:
-        log.warning("Could not throttle the admin alert: %s", exc)
+    await d.alerts.alert(kind, texts.ALERT.format(kind=kind, detail=redact(str(error), d.settings.secrets())[:1000]))
     if isinstance(update, Update) and update.effective_chat is not None:
         text = texts.STORE_DOWN if isinstance(error, StoreError) else texts.SORRY
         try:

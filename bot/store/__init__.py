@@ -1,6 +1,8 @@
 """Store: every Redis key, its TTL and its encoding live in this package; callers get and give typed values.
 
 Keys (all under `<prefix>:`), by the module that owns them:
+  base.py
+    health                        written by /healthz's probe (a full or read-only Redis refuses it)
   papers.py
     snapshot:<week>               JSON Snapshot: a week's ranking (frozen once it passes the source gate)
     paper:<paper id>              JSON Paper and the week it was ranked in (deep links)

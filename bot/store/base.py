@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -16,6 +17,8 @@ from bot.errors import StoreError
 log = logging.getLogger("bot.store")
 
 T = TypeVar("T")
+
+PROBE_TTL = timedelta(minutes=1)
 
 
 async def call(awaitable: Awaitable[Any]) -> Any:
@@ -43,6 +46,11 @@ class StoreBase:
             await self._redis.ping()
         except RedisError as exc:
             raise StoreError(f"Redis does not answer: {exc}") from exc
+
+    async def probe(self) -> None:
+        """Redis answers and accepts a write (a full or read-only Redis answers reads but not this)."""
+        await self.ping()
+        await call(self._redis.set(self._key("health"), "1", ex=PROBE_TTL))
 
     async def aclose(self) -> None:
         await self._redis.aclose()

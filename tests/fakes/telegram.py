@@ -9,7 +9,6 @@ tag set, texts over 4096 UTF-16 units, unknown chats, and whatever failures a te
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import itertools
 import json
@@ -107,6 +106,8 @@ class FakeTelegram(FakeServer):
         self.method_failures: dict[str, deque[ApiError | bytes]] = defaultdict(deque)
         self.garbage: dict[int, bytes] = {}  # chat -> raw 200 body for the next sendMessage (delivered)
         self.in_flight = 0  # requests being answered right now
+        self._polls: set[asyncio.Future[object]] = set()  # getUpdates waiting: a new one ends them (409)
+        self.conflicts = 0  # 409 answers given to getUpdates
         # Update ids the bot under test has finished handling: an in-process bot reports them (see
         # tests/test_bot.py), so tests wait for that event instead of for quiet.
         self.handled: set[int] = set()
@@ -335,11 +336,30 @@ class FakeTelegram(FakeServer):
         return True
 
     async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A long poll. As Telegram does, a new getUpdates ends any other one still waiting with 409
+        Conflict ("terminated by other getUpdates request"): two instances polling with one token."""
+        for other in self._polls:
+            if not other.done():
+                other.set_result(None)
+        terminated: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._polls.add(terminated)
+        try:
+            return await self._poll(params, terminated)
+        finally:
+            self._polls.discard(terminated)
+
+    async def _poll(self, params: dict[str, Any], terminated: asyncio.Future[object]) -> list[dict[str, Any]]:
         offset = int(params.get("offset", 0))
         limit = int(params.get("limit", 100))
         timeout = float(params.get("timeout", 0))
         deadline = time.monotonic() + timeout
         while True:
+            if terminated.done():
+                self.conflicts += 1
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
             pending = [u for u in self.updates if u["update_id"] >= offset][:limit]
             if pending or time.monotonic() >= deadline:
                 now = time.monotonic()
@@ -347,8 +367,12 @@ class FakeTelegram(FakeServer):
                     self.delivered_at.setdefault(u["update_id"], now)
                 return pending
             self._new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), timeout=max(0.0, deadline - time.monotonic()))
+            news: asyncio.Future[object] = asyncio.ensure_future(self._new_update.wait())
+            waiting: set[asyncio.Future[object]] = {news, terminated}
+            await asyncio.wait(
+                waiting, timeout=max(0.0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+            )
+            news.cancel()
 
     def _check_text(self, params: dict[str, Any]) -> str:
         text = str(params.get("text", ""))

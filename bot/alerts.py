@@ -1,0 +1,35 @@
+"""Telling admins about a problem: once per kind of problem every ALERT_EVERY, across every process
+(the throttle lives in Redis), or in this process alone while Redis cannot be asked — an outage of
+Redis is exactly when admins must still hear about it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.errors import StoreError
+from bot.store import Store
+from bot.store.limits import ALERT_EVERY
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str], Awaitable[None]]
+
+
+class Alerts:
+    def __init__(self, store: Store, notify: Notify) -> None:
+        self._store = store
+        self._notify = notify
+        self._told: dict[str, float] = {}  # kind -> when this process last told (monotonic)
+
+    async def alert(self, kind: str, text: str) -> None:
+        """Tell the admins `text`, unless this kind of problem was told of within ALERT_EVERY."""
+        try:
+            first = await self._store.alert_once(kind)
+        except StoreError as exc:
+            log.warning("Could not throttle the admin alert through Redis (%s): throttling in this process", exc)
+            first = time.monotonic() - self._told.get(kind, float("-inf")) >= ALERT_EVERY.total_seconds()
+        if first:
+            self._told[kind] = time.monotonic()
+            await self._notify(text)
