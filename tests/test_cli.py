@@ -217,6 +217,16 @@ async def test_claude_down_prints_pending_papers_and_exits_3(
         assert "번역 준비 중" in result.out or '"status": "pending"' in result.out
 
 
+async def test_a_proxy_answering_for_claude_leaves_papers_pending(
+    cli_env: dict[str, str], tmp_path: Path, fake_claude: FakeClaude
+) -> None:
+    fake_claude.default = "html"  # 200 with an HTML page: not a Messages response
+    result = await hfweekly(cli_env, "digest", "2025-W38", "--top", "2", cwd=tmp_path)
+    assert result.status == 3, result.err
+    assert "2 of 2 papers are pending translation" in result.err and "Traceback" not in result.err
+    assert result.out.count("번역 준비 중") == 2
+
+
 async def test_refresh_refetches_but_does_not_retranslate(
     cli_env: dict[str, str], tmp_path: Path, fake_hf: FakeHF, fake_claude: FakeClaude
 ) -> None:
