@@ -28,70 +28,47 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
-
-from bench.common import bot_env, drop_keys, percentile
-from bot.models import ChatKind, Subscription
-from bot.store import Store
+from bench.common import WEEK, World, percentile
 from bot.week import IsoWeek
-from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, week_items
-from tests.fakes.telegram import FakeTelegram
 
-WEEK = "2025-W38"
 FIRST = 100_000
 FIRST_ASKER = 900_000
 
 Row = dict[str, float]
 
 
-class World:
-    """The fakes, Redis under a throwaway prefix, and `subscribers` private chats subscribed."""
-
-    def __init__(self, limited: bool) -> None:
-        self.tg, self.hf, self.claude = FakeTelegram(), FakeHF(), FakeClaude()
-        self.redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-        self.prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
-        self.redis = Redis.from_url(self.redis_url, decode_responses=True)
-        if limited:
-            self.tg.flood_limit = 30
-        else:
-            self.tg.validate_html = False
-
-    async def start(self, subscribers: int, week: str) -> dict[str, str]:
-        self.hf.weeks[week] = week_items(WEEK)
-        for server in (self.tg, self.hf, self.claude):
-            await server.start()
-        store, now = Store(self.redis, prefix=self.prefix), datetime.now(UTC)
-        for user in range(FIRST, FIRST + subscribers):
-            self.tg.add_chat(user, "private")
-            await store.save_subscription(Subscription(user, ChatKind.PRIVATE, f"user {user}", True, now, now))
-        env = bot_env(self.tg, self.hf, self.claude, self.redis_url, self.prefix)
-        warm = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "digest", week, env=env, stdout=asyncio.subprocess.DEVNULL
-        )
-        assert await warm.wait() == 0
-        return env
-
-    async def stop(self) -> None:
-        await drop_keys(self.redis, self.prefix)
-        await self.redis.aclose()
-        for server in (self.tg, self.hf, self.claude):
-            await server.stop()
-
-    def rate(self) -> float:
-        sends = [s.at for s in self.tg.sent if s.method == "sendMessage" and s.chat_id < FIRST_ASKER]
-        return (len(sends) - 1) / (max(sends) - min(sends)) if len(sends) > 1 else float("nan")
+def limited(world: World, on: bool) -> World:
+    """The fake Telegram enforcing 30 messages a second (as Telegram does), or checking nothing."""
+    if on:
+        world.tg.flood_limit = 30
+    else:
+        world.tg.validate_html = False
+    return world
 
 
-async def publish(subscribers: int, limited: bool) -> Row:
-    world = World(limited)
-    try:
-        env = await world.start(subscribers, WEEK) | {"HFWEEKLY_SEND_RATE": "29" if limited else "0"}
+async def warm(world: World, subscribers: int, week: str) -> dict[str, str]:
+    """Subscribers in Redis, the week's digest built (cold, fast fake Claude); the bot's environment."""
+    world.hf.weeks[week] = world.hf.weeks[WEEK]
+    await world.subscribe(range(FIRST, FIRST + subscribers))
+    env: dict[str, str] = world.env()
+    build = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "digest", week, env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    assert await build.wait() == 0
+    return env
+
+
+def rate(world: World) -> float:
+    sends = [s.at for s in world.tg.sent if s.method == "sendMessage" and s.chat_id < FIRST_ASKER]
+    return (len(sends) - 1) / (max(sends) - min(sends)) if len(sends) > 1 else float("nan")
+
+
+async def publish(subscribers: int, pace: bool) -> Row:
+    async with World() as world:
+        env = await warm(limited(world, pace), subscribers, WEEK) | {"HFWEEKLY_SEND_RATE": "29" if pace else "0"}
         started = time.monotonic()
         with tempfile.NamedTemporaryFile("r") as peak:  # GNU time writes the publisher's own max RSS (KB)
             proc = await asyncio.create_subprocess_exec(
@@ -106,20 +83,18 @@ async def publish(subscribers: int, limited: bool) -> Row:
             "exit": float(proc.returncode or 0),
             "messages": float(sum(s.method == "sendMessage" for s in world.tg.sent)),
             "chats": float(len({s.chat_id for s in world.tg.sent})),
-            "rate": world.rate(),
+            "rate": rate(world),
             "wall": time.monotonic() - started,
             "too_many": float(world.tg.too_many),
             "peak_mb": peak_kb / 1024,
         }
-    finally:
-        await world.stop()
 
 
 async def replies_during_broadcast(subscribers: int, askers: int) -> tuple[Row, list[float]]:
-    world = World(limited=True)
     week = str(IsoWeek.last_completed(datetime.now(UTC), ZoneInfo("Asia/Seoul")))  # what a scheduled run owes
-    try:
-        env = await world.start(subscribers, week) | {"HFWEEKLY_SEND_RATE": "29", "HFWEEKLY_SCHEDULE": "* * * * *"}
+    async with World() as world:
+        env = await warm(limited(world, True), subscribers, week)
+        env |= {"HFWEEKLY_SEND_RATE": "29", "HFWEEKLY_SCHEDULE": "* * * * *"}
         tg = world.tg
         started = time.monotonic()
         bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env)
@@ -140,19 +115,17 @@ async def replies_during_broadcast(subscribers: int, askers: int) -> tuple[Row, 
         latencies = [
             (first_reply[user] - tg.delivered_at[uid]) * 1000 for uid, user in ids.items() if user in first_reply
         ]
-        row = {"replies": float(len(latencies)), "rate": world.rate(), "too_many": float(tg.too_many), "wall": wall,
+        row = {"replies": float(len(latencies)), "rate": rate(world), "too_many": float(tg.too_many), "wall": wall,
                "chats": float(len({s.chat_id for s in tg.sent if s.chat_id < FIRST_ASKER}))}  # fmt: skip
         return row, latencies
-    finally:
-        await world.stop()
 
 
 async def run(subscribers: int, askers: int, only: set[str]) -> None:
     rows = []
     if "a" in only:
-        rows.append(("(a) limiter on, fake enforces 30/s", await publish(subscribers, limited=True)))
+        rows.append(("(a) limiter on, fake enforces 30/s", await publish(subscribers, pace=True)))
     if "b" in only:
-        rows.append(("(b) limits off, fake limit off", await publish(subscribers, limited=False)))
+        rows.append(("(b) limits off, fake limit off", await publish(subscribers, pace=False)))
     if rows:
         print(f"`hfweekly publish` of {WEEK} to {subscribers} subscribers (1 message each)")
         print()

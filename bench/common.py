@@ -3,12 +3,54 @@
 from __future__ import annotations
 
 import os
+import uuid
+from datetime import UTC, datetime
+from types import TracebackType
 
 from redis.asyncio import Redis
 
+from bot.models import ChatKind, Subscription
+from bot.store import Store
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF
+from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import TOKEN, FakeTelegram
+
+WEEK = "2025-W38"
+
+
+class World:
+    """The fakes (Telegram, Hugging Face with WEEK's papers, Claude) on loopback, and the real Redis
+    at REDIS_URL under a throwaway prefix whose keys are dropped at the end."""
+
+    def __init__(self) -> None:
+        self.tg, self.hf, self.claude = FakeTelegram(), FakeHF(), FakeClaude()
+        self.hf.weeks[WEEK] = week_items(WEEK)
+        self.redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+        self.prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
+        self.redis = Redis.from_url(self.redis_url, decode_responses=True)
+        self.store = Store(self.redis, prefix=self.prefix)
+
+    async def __aenter__(self) -> World:
+        for server in (self.tg, self.hf, self.claude):
+            await server.start()
+        return self
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        await drop_keys(self.redis, self.prefix)
+        await self.redis.aclose()
+        for server in (self.tg, self.hf, self.claude):
+            await server.stop()
+
+    def env(self) -> dict[str, str]:
+        """The environment of an `hfweekly` process pointed at this world."""
+        return bot_env(self.tg, self.hf, self.claude, self.redis_url, self.prefix)
+
+    async def subscribe(self, chats: range) -> None:
+        """Private chats known to the fake Telegram and subscribed in Redis."""
+        now = datetime.now(UTC)
+        for chat in chats:
+            self.tg.add_chat(chat, "private")
+            await self.store.save_subscription(Subscription(chat, ChatKind.PRIVATE, f"user {chat}", True, now, now))
 
 
 def bot_env(tg: FakeTelegram, hf: FakeHF, claude: FakeClaude, redis_url: str, prefix: str) -> dict[str, str]:

@@ -14,24 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 
-from redis.asyncio import Redis
-
-from bench.common import bot_env, drop_keys
-from bot.models import ChatKind, Subscription
-from bot.store import Store
-from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, week_items
-from tests.fakes.telegram import FakeTelegram
-
-WEEK = "2025-W38"
+from bench.common import WEEK, World
 
 
 async def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
@@ -50,19 +38,10 @@ async def timed(env: dict[str, str], *args: str) -> tuple[float, float]:
 
 
 async def run(runs: int) -> None:
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
-    tg, hf, claude = FakeTelegram(), FakeHF(), FakeClaude()
-    hf.weeks[WEEK] = week_items(WEEK)
-    for server in (tg, hf, claude):
-        await server.start()
-    redis = Redis.from_url(redis_url, decode_responses=True)
-    store, now = Store(redis, prefix=prefix), datetime.now(UTC)
-    for chat in range(1000, 1100):
-        await store.save_subscription(Subscription(chat, ChatKind.PRIVATE, f"user {chat}", True, now, now))
-    env = bot_env(tg, hf, claude, redis_url, prefix)
     rows = []
-    try:
+    async with World() as world:
+        await world.subscribe(range(1000, 1100))
+        env = world.env()
         await timed(env, "digest", WEEK)  # cold: fills the cache
         for label, args, bar in (
             ("`hfweekly --help`", ["--help"], 0.3),
@@ -71,11 +50,6 @@ async def run(runs: int) -> None:
         ):
             results = [await timed(env, *args) for _ in range(runs)]
             rows.append((label, [r[0] for r in results], max(r[1] for r in results), bar))
-    finally:
-        await drop_keys(redis, prefix)
-        await redis.aclose()
-        for server in (tg, hf, claude):
-            await server.stop()
     print(f"process start to exit, median of {runs} runs (a new `python -m bot` process each)")
     print()
     print("| command | median | min | max | max RSS | bar | result |")

@@ -22,21 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
 import time
-import uuid
 
-from redis.asyncio import Redis
-
-from bench.common import bot_env, drop_keys, percentile, process_cpu
-from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, week_items
+from bench.common import WEEK, World, percentile, process_cpu
 from tests.fakes.telegram import FakeTelegram
 
-WEEK = "2025-W38"
 FIRST_USER = 10_000
 
 
@@ -64,37 +57,26 @@ async def measure(tg: FakeTelegram, pid: int, users: list[int], spread: float) -
 
 
 async def run(rate: float, seconds: float, users: int, burst: int, profile: str | None) -> None:
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
-    tg, hf, claude = FakeTelegram(), FakeHF(), FakeClaude()
-    hf.weeks[WEEK] = week_items(WEEK)
-    for server in (tg, hf, claude):
-        await server.start()
-    for user in range(FIRST_USER, FIRST_USER + max(users, burst) + 1):
-        tg.add_chat(user, "private")
-    # No scheduled publish while measuring; no send limit (see the docstring).
-    env = bot_env(tg, hf, claude, redis_url, prefix) | {
-        "HFWEEKLY_SEND_RATE": "0", "HFWEEKLY_SCHEDULE": "0 9 1 1 *", "HFWEEKLY_CATCH_UP": "1m",
-    }  # fmt: skip
-    profiler = ["-m", "cProfile", "-o", profile] if profile else []
-    proc = await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", "run", env=env)
-    try:
-        await tg.wait_for(lambda: bool(tg.commands), within=30)  # the bot is up
-        tg.message(FIRST_USER - 1, FIRST_USER - 1, f"/week {WEEK}")  # one cold build
-        await tg.wait_for(lambda: any(s.method == "editMessageText" for s in tg.sent), within=60)
-        calls, hf_calls = claude.calls, len(hf.requests)
-        steady_users = [FIRST_USER + (n % users) for n in range(int(rate * seconds))]
-        steady, cpu = await measure(tg, proc.pid, steady_users, seconds)
-        bursty, burst_cpu = await measure(tg, proc.pid, list(range(FIRST_USER, FIRST_USER + burst)), 0.0)
-        calls, hf_calls = claude.calls - calls, len(hf.requests) - hf_calls
-    finally:
-        proc.send_signal(signal.SIGINT)  # a clean stop (the profiler writes its file)
-        await proc.wait()
-        client = Redis.from_url(redis_url, decode_responses=True)
-        await drop_keys(client, prefix)
-        await client.aclose()
-        for server in (tg, hf, claude):
-            await server.stop()
+    async with World() as world:
+        tg, hf, claude = world.tg, world.hf, world.claude
+        for user in range(FIRST_USER, FIRST_USER + max(users, burst) + 1):
+            tg.add_chat(user, "private")
+        # No scheduled publish while measuring; no send limit (see the docstring).
+        env = world.env() | {"HFWEEKLY_SEND_RATE": "0", "HFWEEKLY_SCHEDULE": "0 9 1 1 *", "HFWEEKLY_CATCH_UP": "1m"}
+        profiler = ["-m", "cProfile", "-o", profile] if profile else []
+        proc = await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", "run", env=env)
+        try:
+            await tg.wait_for(lambda: bool(tg.commands), within=30)  # the bot is up
+            tg.message(FIRST_USER - 1, FIRST_USER - 1, f"/week {WEEK}")  # one cold build
+            await tg.wait_for(lambda: any(s.method == "editMessageText" for s in tg.sent), within=60)
+            calls, hf_calls = claude.calls, len(hf.requests)
+            steady_users = [FIRST_USER + (n % users) for n in range(int(rate * seconds))]
+            steady, cpu = await measure(tg, proc.pid, steady_users, seconds)
+            bursty, burst_cpu = await measure(tg, proc.pid, list(range(FIRST_USER, FIRST_USER + burst)), 0.0)
+            calls, hf_calls = claude.calls - calls, len(hf.requests) - hf_calls
+        finally:
+            proc.send_signal(signal.SIGINT)  # a clean stop (the profiler writes its file)
+            await proc.wait()
 
     print(f"/week {WEEK} through python-telegram-bot's handlers; bot = `hfweekly run` subprocess (send limit off)")
     print()
