@@ -1,6 +1,6 @@
 """Composition root: builds every client and service once and closes them in reverse order.
 
-Only bot/__main__.py and bot/cli.py import this module. Telegram's library is imported in the
+Only bot/__main__.py imports this module. Telegram's library is imported in the
 functions that need it, so `hfweekly digest` and `hfweekly subscribers` start without it (and the
 anthropic SDK is imported on the first question to Claude: bot/translate.py).
 """
@@ -8,7 +8,7 @@ anthropic SDK is imported on the first question to Claude: bot/translate.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
     from telegram.ext import Application
 
+    from bot.alerts import Alerts
     from bot.deliver import Broadcaster, Notify
     from bot.handlers.common import Deps
     from bot.health import TelegramHealth
@@ -45,6 +46,7 @@ CLAUDE_TIMEOUT = 180.0
 REDIS_CONNECTIONS = 32
 TELEGRAM_CONNECTIONS = 8
 CONCURRENT_UPDATES = 64
+NOTICE_LIMIT = 4000  # characters of one notice to admins (Telegram's limit is 4096)
 
 
 @dataclass
@@ -131,7 +133,7 @@ def _limiter(app: App) -> SendLimiter:
     return SendLimiter(app.store, rate=settings.send_rate, group_per_minute=settings.group_rate_per_minute)
 
 
-async def _start(bot: Any, settings: Settings, initialize: Any) -> None:
+async def _start(settings: Settings, initialize: Callable[[], Awaitable[None]]) -> None:
     """Run `initialize` (which asks Telegram getMe); failures say which of the three it was."""
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -146,10 +148,15 @@ async def _start(bot: Any, settings: Settings, initialize: Any) -> None:
 
 
 def admin_notifier(bot: Any, settings: Settings) -> Notify:
-    """Tell every admin something in a private message; a failure to tell is logged, never raised."""
+    """Tell every admin something in a private message (plain text, secrets masked, cut to fit one
+    message); a failure to tell is logged, never raised."""
     from telegram.error import TelegramError
 
+    from bot.logs import redact
+
     async def notify(text: str) -> None:
+        text = redact(text, settings.secrets())
+        text = text if len(text) <= NOTICE_LIMIT else text[: NOTICE_LIMIT - 1] + "…"
         for admin in settings.admins:
             try:
                 await bot.send_message(admin, text, parse_mode=None)
@@ -159,12 +166,14 @@ def admin_notifier(bot: Any, settings: Settings) -> Notify:
     return notify
 
 
-def broadcaster(app: App, bot: Any, limiter: SendLimiter) -> Broadcaster:
+def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None = None) -> Broadcaster:
+    from bot.alerts import Alerts
     from bot.deliver import Broadcaster
 
+    notify = admin_notifier(bot, app.settings)
     return Broadcaster(
-        bot, app.store, app.digests, app.subscriptions, limiter, app.settings, clock=app.clock,
-        notify=admin_notifier(bot, app.settings),
+        bot, app.store, app.digests, app.subscriptions, limiter, app.settings, clock=app.clock, notify=notify,
+        alerts=alerts or Alerts(app.store, notify),
     )  # fmt: skip
 
 
@@ -185,7 +194,7 @@ async def telegram_bot(app: App) -> AsyncIterator[tuple[Any, SendLimiter]]:
         rate_limiter=limiter,
     )
     try:
-        await _start(bot, app.settings, bot.initialize)
+        await _start(app.settings, bot.initialize)
         yield bot, limiter
     finally:
         await bot.shutdown()  # closes the sessions even when getMe failed
@@ -219,7 +228,7 @@ def build_application(
     alerts = Alerts(app.store, admin_notifier(application.bot, app.settings))
     deps = Deps(
         app.settings, app.store, app.digests, app.translator, app.subscriptions,
-        broadcaster(app, application.bot, limiter), alerts, app.clock,
+        broadcaster(app, application.bot, limiter, alerts), alerts, app.clock,
     )  # fmt: skip
     register(application, deps)
     return application, deps
@@ -256,7 +265,7 @@ async def running_bot(
             await health.start()
             stack.push_async_callback(health.stop)
         stack.push_async_callback(bot.shutdown)  # the sessions, even when the start fails half way
-        await _start(bot, settings, application.initialize)
+        await _start(settings, application.initialize)
         stack.push_async_callback(application.shutdown)
         try:
             await bot.set_my_commands(COMMANDS)

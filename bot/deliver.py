@@ -12,47 +12,36 @@ the same week; a Redis failure stops the run (nothing could be recorded).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from telegram import LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
+from bot.alerts import Alerts
 from bot.config import Settings
 from bot.digest import DigestService
 from bot.errors import AlreadyPublishing, HeldError, StoreError
-from bot.ledger import LedgerEntry, Outcome, Report, Result, Skip, begin, new_entry, record, sending
-from bot.limiter import PACED, Priority, SendLimiter, seconds
+from bot.ledger import LedgerEntry, Outcome, Report, Skip, begin, new_entry, record, sending
+from bot.limiter import Priority, SendLimiter
 from bot.metrics import MESSAGES
 from bot.models import ChatKind, Digest, HealRecord
-from bot.render import plain_text, plan_parts, render_parts
+from bot.render import plan_parts, render_parts
+from bot.sendpolicy import Bot, PlainResend, Recipient, send_part
 from bot.store import PublishLock, Store
 from bot.subscriptions import Subscriptions
-from bot.telegram_http import NotSent
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 UNRESOLVED_RETRY = timedelta(minutes=10)  # a configured @channel that could not be looked up
 
 Clock = Callable[[], datetime]
 Notify = Callable[[str], Awaitable[None]]
-Bot = Any  # python-telegram-bot's ExtBot with our SendLimiter (typed loosely: its generics add nothing here)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    chat_id: int
-    kind: ChatKind
-    thread_id: int | None = None
-    subscribed: bool = True  # False for channels that come from the `channels` setting only
 
 
 @dataclass
@@ -61,8 +50,13 @@ class _Run:
     parts: list[str]
     ledger: dict[int, LedgerEntry]
     report: Report
+    lock_lost: asyncio.Event  # set by the lock's renewal when the lock is lost: start no new chat
+    claimed: set[int] = field(default_factory=set)  # chats a worker has taken this run (each once)
     told_plain: bool = False  # admins were told this run that a part went out as plain text
-    stopped: bool = False  # the lock was lost: start no new chat
+
+    @property
+    def stopped(self) -> bool:
+        return self.lock_lost.is_set()
 
 
 async def kept_messages(store: Store, week: IsoWeek, digest: Digest, username: str | None, *, keep: bool) -> list[str]:
@@ -88,7 +82,9 @@ class Broadcaster:
         *,
         clock: Clock,
         notify: Notify,
+        alerts: Alerts,
     ) -> None:
+        self._alerts = alerts
         self._bot = bot
         self._store = store
         self._subscriptions = subscriptions
@@ -121,7 +117,13 @@ class Broadcaster:
             else:
                 try:
                     chat_id = (await self._bot.get_chat(channel)).id
-                except TelegramError as exc:
+                except (BadRequest, Forbidden) as exc:  # no such channel (to this bot): the setting is wrong
+                    log.error("Configured channel %s cannot be found (%s): skipped", channel, exc.message)
+                    await self._alerts.alert(
+                        f"channel:{channel}", texts.CHANNEL_UNKNOWN.format(chat=channel, reason=exc)
+                    )
+                    continue
+                except TelegramError as exc:  # Telegram unreachable: a later run looks it up again
                     log.warning("Cannot look up channel %s (%s): it is tried again by a later run", channel, exc)
                     unresolved.append(channel)
                     continue
@@ -149,31 +151,33 @@ class Broadcaster:
         lock = self._store.publish_lock(week, timeout=timeout)
         if not await lock.acquire(wait):
             raise AlreadyPublishing(f"another process is publishing {week}")
-        started = time.monotonic()
+        started, lost = time.monotonic(), asyncio.Event()
         report = Report(week=str(week), started=self._clock())
-        try:
+        renewal = asyncio.create_task(self._renew(lock, week, lost, every=timeout / 3))  # from now on: a
+        try:  # first build takes longer than the lock lasts
             digest, parts = await self.prepare(week, refresh=refresh)
+            if lost.is_set():
+                raise AlreadyPublishing(f"lost the publish lock of {week} while building it")
             # Read once: while this process holds the lock, no one else writes this week's ledger.
-            run = _Run(week, parts, await self._store.ledger(week), report)
-            renewal = asyncio.create_task(self._renew(lock, run, every=timeout / 3))
-            try:
-                await self._publish(run, digest)
-                report.seconds = time.monotonic() - started
-                await self._finish(run, digest)
-            finally:
-                renewal.cancel()
+            run = _Run(week, parts, await self._store.ledger(week), report, lost)
+            await self._publish(run, digest)
+            report.seconds = time.monotonic() - started
+            await self._finish(run, digest)
         finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
             await lock.release()
         return report
 
-    async def _renew(self, lock: PublishLock, run: _Run, *, every: timedelta) -> None:
+    async def _renew(self, lock: PublishLock, week: IsoWeek, lost: asyncio.Event, *, every: timedelta) -> None:
         while True:
             await asyncio.sleep(every.total_seconds())
             try:
                 await lock.renew()
             except StoreError as exc:  # Redis down, or the lock expired: another process may take over
-                log.error("Lost the publish lock of %s (%s): this run starts no new chat", run.week, exc)
-                run.stopped = True
+                log.error("Lost the publish lock of %s (%s): this run starts no new chat", week, exc)
+                lost.set()
                 return
 
     async def _publish(self, run: _Run, digest: Digest) -> None:
@@ -205,10 +209,13 @@ class Broadcaster:
     async def _deliver(self, run: _Run, to: Recipient) -> None:
         """One chat: its next part, a slot, in doubt, send, transition, save; until every part is sent
         or a send did not succeed (the chat is then retried by a later run)."""
+        if to.chat_id in run.claimed:  # e.g. a migrated group's new id, subscribed on its own too
+            return
+        run.claimed.add(to.chat_id)
         entry = run.ledger.get(to.chat_id) or new_entry(
             to.chat_id, to.kind, to.thread_id, len(run.parts), self._clock()
         )
-        started = begin(entry, len(run.parts), self._clock())
+        started = begin(entry, len(run.parts), self._clock(), came_back=to.subscribed)
         if isinstance(started, Skip):
             run.report.count(entry, started)
             return
@@ -217,7 +224,9 @@ class Broadcaster:
             await self._limiter.acquire(to.chat_id, Priority.BROADCAST)
             entry = sending(entry, part, self._clock())
             await self._store.save_ledger_entry(run.week, entry)  # immediately before the request
-            result = await self._send(run, to, part)
+            result = await send_part(
+                self._bot, self._limiter, to, run.parts[part], run.week, self._plain_text_resend(run)
+            )
             entry = record(entry, part, result, self._clock())
             await self._store.save_ledger_entry(run.week, entry)
             MESSAGES.labels(result.outcome.value).inc()
@@ -231,51 +240,17 @@ class Broadcaster:
         elif result is not None and result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             await self._deliver(run, await self._migrate(to, result.new_chat_id))
 
-    async def _send(self, run: _Run, to: Recipient, part: int) -> Result:
-        """Send one part (its slot taken); how it went. Never raises but for the run's own end."""
-        text, plain, thread = run.parts[part], False, to.thread_id
-        while True:
-            try:
-                message = await self._bot.send_message(
-                    to.chat_id, text, parse_mode=None if plain else ParseMode.HTML, message_thread_id=thread,
-                    link_preview_options=NO_PREVIEW, rate_limit_args=PACED,
-                )  # fmt: skip
-                return Result(Outcome.SENT, message_id=message.message_id)
-            except RetryAfter as exc:  # nothing was sent: every sender waits, then this part goes again
-                await self._limiter.flood(seconds(exc.retry_after))
-                await self._limiter.acquire(to.chat_id, Priority.BROADCAST)
-            except ChatMigrated as exc:
-                return Result(Outcome.MIGRATED, new_chat_id=exc.new_chat_id)
-            except Forbidden as exc:
-                return Result(Outcome.INACTIVE, error=exc.message)
-            except BadRequest as exc:
-                reason = exc.message.lower()
-                if "chat not found" in reason:
-                    return Result(Outcome.INACTIVE, error=exc.message)
-                if "thread not found" in reason and thread is not None:
-                    log.info("Forum topic %s of chat %s is gone: sending to the chat itself", thread, to.chat_id)
-                    thread = None
-                elif "can't parse entities" in reason and not plain:
-                    await self._plain_text_resend(run, to, exc.message)
-                    text, plain = plain_text(text), True
-                else:
-                    return Result(Outcome.FAILED, error=exc.message)
-            except NotSent as exc:  # no connection: nothing reached Telegram
-                return Result(Outcome.FAILED, error=f"not sent: {exc.message}")
-            except NetworkError as exc:  # a timeout, a 5xx: the message may or may not have arrived
-                return Result(Outcome.UNKNOWN, error=f"{type(exc).__name__}: {exc.message}")
-            except TelegramError as exc:
-                return Result(Outcome.FAILED, error=f"{type(exc).__name__}: {exc.message}")
-            except Exception as exc:  # e.g. an answer the client could not read, after the request went out
-                log.exception("Sending %s to chat %s failed unexpectedly", run.week, to.chat_id)
-                return Result(Outcome.UNKNOWN, error=f"{type(exc).__name__}: {exc}"[:300])
+    def _plain_text_resend(self, run: _Run) -> PlainResend:
+        async def resend(to: Recipient, reason: str) -> None:
+            log.warning(
+                "Telegram could not parse a part for chat %s (%s): resending it as plain text", to.chat_id, reason
+            )
+            run.report.plain_resends += 1
+            if not run.told_plain:
+                run.told_plain = True
+                await self._notify(texts.PLAIN_RESENT.format(week=run.week, chat=to.chat_id, reason=reason))
 
-    async def _plain_text_resend(self, run: _Run, to: Recipient, reason: str) -> None:
-        log.warning("Telegram could not parse a part for chat %s (%s): resending it as plain text", to.chat_id, reason)
-        run.report.plain_resends += 1
-        if not run.told_plain:
-            run.told_plain = True
-            await self._notify(texts.PLAIN_RESENT.format(week=run.week, chat=to.chat_id, reason=reason))
+        return resend
 
     async def _deactivate(self, to: Recipient, reason: str) -> None:
         if to.subscribed:
@@ -301,12 +276,18 @@ class Broadcaster:
         else:
             log.info("Published %s", report.line())
         await self._store.save_report(report, done=report.done)
-        await self._store.set_retry_at(week, None if report.done else report.next_retry)
+        # Chats owed a retry are retried by the scheduler when due, whichever week it is; a run that
+        # stopped early is due at once.
+        await self._store.set_retry_at(week, None if report.done else report.next_retry or self._clock())
+        await self._store.save_hold(week, None)  # it passed the source gate: no longer held
         if digest.pending and await self._store.heal_record(week) is None:
             await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending)))
             await self._notify(texts.PENDING_SENT.format(week=week, count=len(digest.pending)))
         if report.given_up:
             listed = "\n".join(report.given_up[:20])
             await self._notify(texts.CHATS_GIVEN_UP.format(week=week, count=len(report.given_up), chats=listed))
-        if report.failed or report.unknown or report.unresolved:
-            await self._notify(texts.RUN_OWED.format(line=report.line(), retry=report.next_retry, errors=report.errors))
+        if report.failed or report.unknown or report.unresolved:  # once per 10 minutes, not every retry run
+            errors = report.errors
+            await self._alerts.alert(
+                f"owed:{week}", texts.RUN_OWED.format(line=report.line(), retry=report.next_retry, errors=errors)
+            )

@@ -41,6 +41,8 @@ def _shared(runs: dict[K, asyncio.Future[T]], key: K, start: Callable[[], Corout
         run = asyncio.ensure_future(start())
         runs[key] = run
         run.add_done_callback(lambda done: runs.pop(key) if runs.get(key) is done else None)
+        # Whoever waits gets the outcome; if all of them gave up, it is still retrieved (not "never retrieved").
+        run.add_done_callback(lambda done: done.cancelled() or done.exception())
     return asyncio.shield(run)
 
 

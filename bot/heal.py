@@ -13,10 +13,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import texts
-from bot.deliver import NO_PREVIEW, Bot, Clock, Notify, kept_messages
+from bot.deliver import Clock, Notify, kept_messages
 from bot.digest import DigestService
 from bot.ledger import IN_DOUBT, LedgerEntry
 from bot.limiter import PACED, Priority, SendLimiter, seconds
+from bot.sendpolicy import NO_PREVIEW, Bot
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ Nothing here does I/O: the broadcaster saves each entry it gets back (bot/delive
       failed or │   │ a later run, once retry_at has come (backoff: 2, 4, 8 … 60 minutes)
         unknown ▼   │
                FAILED ──still failing after GIVE_UP_AFTER and MIN_FAILURES──▶ GAVE_UP
+                       └──a part sent MAX_DOUBTS times, never with a known outcome──▶ GAVE_UP
     any send: blocked, kicked, chat not found ──▶ INACTIVE (sent again if the chat comes back)
               group upgraded to a supergroup  ──▶ MIGRATED (the new chat id gets its own entry)
 """
@@ -26,6 +27,11 @@ RETRY_BASE = timedelta(minutes=2)  # the first retry of a failed or doubtful sen
 RETRY_CAP = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(hours=6)  # a chat is given up only after failing across runs this long…
 MIN_FAILURES = 5  # …and this many times
+# A part sent this many times without ever learning the outcome (no answer: a timeout, a broken
+# connection) is not sent again: it may well have arrived. So a chat gets at most one extra copy of a
+# part. Sends Telegram answered with an error, or that never left, are failures, not doubts: a short
+# outage of that kind exhausts nobody (see MIN_FAILURES and GIVE_UP_AFTER).
+MAX_DOUBTS = 2
 
 
 class State(StrEnum):
@@ -41,9 +47,9 @@ class Outcome(StrEnum):
     """What one send came to."""
 
     SENT = "sent"
-    UNKNOWN = "unknown"  # the request was written; a timeout, a 5xx or a broken answer followed
+    UNKNOWN = "unknown"  # the request was written and no answer came (timeout, broken connection, 504)
     INACTIVE = "inactive"  # blocked, kicked, chat not found: not sent
-    FAILED = "failed"  # refused or never written (no connection): not sent
+    FAILED = "failed"  # answered with an error (4xx, 5xx but 504) or never written (no connection): not sent
     MIGRATED = "migrated"  # not sent: the chat has a new id
 
 
@@ -60,6 +66,7 @@ class Skip(StrEnum):
 
     ALREADY = "already"
     WAITING = "waiting"  # a retry that is not due yet
+    INACTIVE = "inactive"  # a configured channel that refused this week's sends
     GAVE_UP = "gave_up"
     MIGRATED = "migrated"
 
@@ -75,6 +82,7 @@ class LedgerEntry:
     thread_id: int | None = None
     runs: int = 0  # runs that tried this chat
     failures: int = 0  # failed or doubtful sends since the last success
+    doubts: int = 0  # sends of the current part whose outcome stayed unknown
     first_failure: datetime | None = None
     retry_at: datetime | None = None
     last_error: str = ""
@@ -94,8 +102,10 @@ def new_entry(chat_id: int, kind: ChatKind, thread_id: int | None, parts: int, n
     return LedgerEntry(chat_id, kind, (None,) * parts, created=now, updated=now, thread_id=thread_id)
 
 
-def begin(entry: LedgerEntry, parts: int, now: datetime) -> LedgerEntry | Skip:
-    """What a run does with a recipient's entry: skip it (and why), or the entry to send from."""
+def begin(entry: LedgerEntry, parts: int, now: datetime, *, came_back: bool = True) -> LedgerEntry | Skip:
+    """What a run does with a recipient's entry: skip it (and why), or the entry to send from.
+    `came_back`: an INACTIVE chat is sent again (its subscription is active again); False for a
+    configured channel, which is a recipient whether it accepts messages or not."""
     if entry.state is State.SENT:
         return Skip.ALREADY
     if entry.state is State.MIGRATED:
@@ -104,6 +114,8 @@ def begin(entry: LedgerEntry, parts: int, now: datetime) -> LedgerEntry | Skip:
         return Skip.GAVE_UP
     if entry.state is State.FAILED and entry.retry_at is not None and now < entry.retry_at:
         return Skip.WAITING
+    if entry.state is State.INACTIVE and not came_back:
+        return Skip.INACTIVE
     sent_any = any(part is not None for part in entry.parts)
     layout = entry.parts if len(entry.parts) == parts or sent_any else (None,) * parts
     # INACTIVE here means the chat came back (only active chats are recipients): it is sent again.
@@ -127,6 +139,7 @@ def record(entry: LedgerEntry, part: int, result: Result, now: datetime) -> Ledg
             parts=parts,
             state=State.SENT if done else State.SENDING,
             failures=0,
+            doubts=0,
             first_failure=None,
             retry_at=None,
             last_error="",
@@ -139,14 +152,17 @@ def record(entry: LedgerEntry, part: int, result: Result, now: datetime) -> Ledg
         return replace(entry, parts=_with(entry.parts, part, None), state=State.MIGRATED,
                        migrated_to=result.new_chat_id, last_error="", updated=now)  # fmt: skip
     # UNKNOWN keeps the part in doubt (a later run sends it again); FAILED: it was not sent.
-    parts = _with(entry.parts, part, IN_DOUBT if outcome is Outcome.UNKNOWN else None)
-    failures = entry.failures + 1
+    unknown = outcome is Outcome.UNKNOWN
+    parts = _with(entry.parts, part, IN_DOUBT if unknown else None)
+    failures, doubts = entry.failures + 1, entry.doubts + unknown
     first = entry.first_failure or now
+    changed = replace(entry, parts=parts, failures=failures, doubts=doubts, first_failure=first, updated=now)
+    if doubts >= MAX_DOUBTS:
+        why = f"{result.error} (sent {doubts} times, never with a known outcome: it may have arrived)"
+        return replace(changed, state=State.GAVE_UP, retry_at=None, last_error=why)
     if failures >= MIN_FAILURES and now - first >= GIVE_UP_AFTER:
-        return replace(entry, parts=parts, state=State.GAVE_UP, failures=failures, first_failure=first,
-                       retry_at=None, last_error=result.error, updated=now)  # fmt: skip
-    return replace(entry, parts=parts, state=State.FAILED, failures=failures, first_failure=first,
-                   retry_at=now + backoff(failures), last_error=result.error, updated=now)  # fmt: skip
+        return replace(changed, state=State.GAVE_UP, retry_at=None, last_error=result.error)
+    return replace(changed, state=State.FAILED, retry_at=now + backoff(failures), last_error=result.error)
 
 
 def backoff(failures: int) -> timedelta:
@@ -203,6 +219,8 @@ class Report:
         elif skip is Skip.WAITING:
             self.waiting += 1
             self._retry(entry.retry_at)
+        elif skip is Skip.INACTIVE:
+            self.inactive += 1
         elif skip is Skip.MIGRATED:
             pass  # the chat's new id is a recipient of its own
         elif entry.state is State.SENT:

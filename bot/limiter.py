@@ -144,9 +144,11 @@ class SendLimiter(BaseRateLimiter[Paced]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                if paced:  # the broadcaster (or healer) decides about its own sends, and records the wait
+                    raise
                 await self.flood(seconds(exc.retry_after))
-                if paced or attempt >= MAX_REPLY_ATTEMPTS:
-                    raise  # the broadcaster decides about its own sends (its ledger)
+                if attempt >= MAX_REPLY_ATTEMPTS:
+                    raise
         raise AssertionError("unreachable")
 
     # --- slots -----------------------------------------------------------------------------------
@@ -154,14 +156,20 @@ class SendLimiter(BaseRateLimiter[Paced]):
     async def _hand_out(self) -> None:
         """Reserve the bot's slots one at a time while anyone waits; each goes to the first waiter in
         priority order at the moment it comes (so a reply that arrives meanwhile goes first)."""
-        while self._waiters:
-            await self._flood_pause()
-            await self._slot()
+        try:
             while self._waiters:
-                _, _, waiter = heapq.heappop(self._waiters)
-                if not waiter.done():  # a waiter that gave up (cancelled) gets nothing
-                    waiter.set_result(None)
-                    break
+                await self._flood_pause()
+                await self._slot()
+                while self._waiters:
+                    _, _, waiter = heapq.heappop(self._waiters)
+                    if not waiter.done():  # a waiter that gave up (cancelled) gets nothing
+                        waiter.set_result(None)
+                        break
+        except Exception as exc:  # no waiter may hang on a pump that died: each gets the error
+            log.exception("The send limiter failed")
+            while self._waiters:
+                if not (waiter := heapq.heappop(self._waiters)[2]).done():
+                    waiter.set_exception(exc)
 
     async def _slot(self) -> None:
         assert self._local is not None
@@ -184,8 +192,8 @@ class SendLimiter(BaseRateLimiter[Paced]):
             return None
         try:
             return await self._store.reserve_send(key, interval=interval, burst=burst)
-        except StoreError as exc:
-            log.warning("Send limiter cannot reach Redis (%s): pacing this process's sends alone", exc)
+        except (StoreError, ValueError) as exc:  # unreachable, or an answer that is not a number
+            log.warning("Send limiter cannot use Redis (%s): pacing this process's sends alone", exc)
             self._redis_after = time.monotonic() + REDIS_PAUSE
             return None
 

@@ -108,8 +108,10 @@ class WeeklyScheduler:
         if self._ticking is not None and not self._ticking.done():
             log.info("Waiting for the sends in flight to finish")
             done, _ = await asyncio.wait({self._ticking}, timeout=grace)
-            if not done:
-                log.warning("Sends still in flight after %.0f s: they are resent once on the next run", grace)
+            if not done:  # e.g. waiting out a long flood wait: it must not outlive the clients it uses
+                log.warning("Sends still in flight after %.0f s are cancelled: the next run resends them", grace)
+                self._ticking.cancel()
+                await asyncio.wait({self._ticking}, timeout=1.0)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -125,6 +127,7 @@ class WeeklyScheduler:
         try:
             now = self._clock()
             await self._scheduled(now)
+            await self._retries(now)
             if self._broadcaster.stopping:
                 return
             await self._held(now)
@@ -150,11 +153,18 @@ class WeeklyScheduler:
             return
         if await self._store.get_hold(week) is not None:
             return  # the held-run retries take care of it
-        retry = await self._store.retry_at(week)
-        if retry is not None and now < retry:
-            return  # chats owed a retry (with backoff): not yet
+        if await self._store.retry_at(week) is not None:
+            return  # it ran: its chats owed a retry are the retries' business
         log.info("Scheduled publish of %s is due", week)
         await self._publish(week, now)
+
+    async def _retries(self, now: datetime) -> None:
+        """Publish again every week (the scheduled one or any other) whose owed chats are due."""
+        for week in await self._store.due_retries(now):
+            if self._broadcaster.stopping:
+                return
+            log.info("Retrying the chats of %s that are owed it", week)
+            await self._publish(week, now)
 
     async def _held(self, now: datetime) -> None:
         week = owed_week(self._settings, now)

@@ -132,7 +132,7 @@ class Subscriptions:
     async def subscribe(self, chat: ChatInfo, *, thread_id: int | None = None, by_user: int | None = None) -> Change:
         now = self._clock()
         existing = await self._store.get_subscription(chat.id)
-        if existing is not None and existing.active and existing.thread_id == thread_id:
+        if existing is not None and existing.active and (existing.thread_id, existing.kind) == (thread_id, chat.kind):
             return Change.ALREADY
         sub = Subscription(
             chat_id=chat.id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -24,6 +25,15 @@ StatusObserver = Callable[[str, int], None]  # (Bot API method, HTTP status) of 
 
 class NotSent(NetworkError):
     """The request never reached Telegram (no connection): safe to send again."""
+
+
+class ServerError(NetworkError):
+    """Telegram (or the gateway in front of it) answered with a 5xx status. Telegram's answer means
+    the call failed, except for 504, where the gateway gave up waiting for an answer of its own."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(f"{description} ({status})")
+        self.status = status
 
 
 class ConnectTimedOut(TimedOut):
@@ -47,12 +57,14 @@ class AiohttpRequest(BaseRequest):
                           "pool": pool_timeout}  # fmt: skip
         self._observer = observer
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False  # shut down: nothing more is sent (a late sender must not reopen it)
 
     @property
     def read_timeout(self) -> float | None:
         return self._timeouts["read"]
 
     async def initialize(self) -> None:
+        self._closed = False
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
@@ -62,6 +74,7 @@ class AiohttpRequest(BaseRequest):
 
     async def shutdown(self) -> None:
         """Close the session (idempotent: the composition root calls it even after a failed start)."""
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -97,6 +110,8 @@ class AiohttpRequest(BaseRequest):
         # Korean digest byte by byte in Python, which cost more than the rest of a reply. (The Bot API
         # takes either; a JSON-serialized field such as reply_markup may be a string of JSON.)
         data = None if request_data is None else _json_bytes(request_data.json_parameters)
+        if self._closed:
+            raise NotSent("the bot is shutting down")
         if self._session is None:
             await self.initialize()
         assert self._session is not None
@@ -115,7 +130,17 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp: {type(exc).__name__}") from exc
         if self._observer is not None:
             self._observer(url.rsplit("/", 1)[-1], status)
+        if status >= 500:  # raised here, where the status is known (PTB makes every 5xx a NetworkError)
+            raise ServerError(status, _description(body) or HTTPStatus(status).phrase)
         return status, body
+
+
+def _description(body: bytes) -> str:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return ""
+    return str(answer.get("description", "")) if isinstance(answer, dict) else ""
 
 
 def _json_bytes(payload: Mapping[str, object]) -> bytes:

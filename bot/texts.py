@@ -127,6 +127,7 @@ CHATS_GIVEN_UP = "❌ {week}: 몇 시간 동안 실패해 포기한 대화 {coun
 RUN_OWED = "⚠️ 발행 결과 {line}\n다시 시도: {retry}\n오류: {errors}"
 PLAIN_RESENT = "⚠️ {week}: 텔레그램이 HTML을 거부해 평문으로 다시 보냈습니다 ({chat}): {reason}"
 CHANNEL_UNREACHABLE = "⚠️ 설정된 채널 {chat}에 보낼 수 없습니다: {reason}"
+CHANNEL_UNKNOWN = "⚠️ 설정된 채널 {chat}을(를) 찾지 못해 건너뜁니다 (HFWEEKLY_CHANNELS를 확인하세요): {reason}"
 HEAL_GIVEN_UP = "⚠️ {week}: 72시간 동안 번역되지 않은 논문이 있어 자동 수정을 멈춥니다."
 HEALED = "✅ {week}: 대기 중이던 번역을 마쳤고, 보낸 메시지 {edited}개를 고쳤습니다."
 

@@ -182,3 +182,12 @@ async def test_an_answer_too_large_is_refused_while_it_streams_and_the_page_is_u
     fake_hf.page_override = "<html>" + " " * 2 * 1024 * 1024 + "</html>"
     with pytest.raises(HFError, match="the answer is larger than 1 MB; refused"):
         await HFSource(session, fake_hf.url, attempts=1, max_body=1024 * 1024).fetch_week(W38)
+
+
+async def test_an_error_page_without_a_charset_is_retried_then_the_page_is_used(
+    session: aiohttp.ClientSession, fake_hf: FakeHF
+) -> None:
+    gateway = (502, {"Content-Type": "text/html"}, "<html><body>502 Bad Gateway</body></html>")  # nginx's own
+    fake_hf.api_script.extend([gateway] * 3)
+    papers = await source(session, fake_hf).fetch_week(W38)
+    assert len(papers) == 10 and fake_hf.api_calls == 3 and fake_hf.page_calls == 1

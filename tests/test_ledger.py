@@ -11,6 +11,7 @@ import pytest
 from bot.ledger import (
     GIVE_UP_AFTER,
     IN_DOUBT,
+    MAX_DOUBTS,
     LedgerEntry,
     Outcome,
     Result,
@@ -44,7 +45,7 @@ def entry_in(state: State, *, failures: int = 0) -> LedgerEntry:
 # Outcome of part 0 of a two-part entry -> (state, part 0 afterwards, failures, retry due in)
 EXPECTED = {
     Outcome.SENT: (State.SENDING, 77, 0, None),  # one part left
-    Outcome.UNKNOWN: (State.FAILED, IN_DOUBT, 1, timedelta(minutes=2)),
+    Outcome.UNKNOWN: (State.FAILED, IN_DOUBT, 1, timedelta(minutes=2)),  # sent again by a later run
     Outcome.INACTIVE: (State.INACTIVE, None, 0, None),
     Outcome.FAILED: (State.FAILED, None, 1, timedelta(minutes=2)),
     Outcome.MIGRATED: (State.MIGRATED, None, 0, None),
@@ -106,7 +107,7 @@ BEGIN = {
     State.SENDING: State.SENDING,  # a crashed run: the part in doubt goes again
     State.SENT: Skip.ALREADY,
     State.FAILED: State.SENDING,  # its retry is due
-    State.INACTIVE: State.SENDING,  # the chat came back (only active chats are recipients)
+    State.INACTIVE: State.SENDING,  # the chat came back (only active subscriptions are recipients)
     State.MIGRATED: Skip.MIGRATED,
     State.GAVE_UP: Skip.GAVE_UP,
 }
@@ -135,3 +136,19 @@ def test_a_new_plan_resets_only_an_entry_that_sent_nothing() -> None:
     half = record(sending(untouched, 0, NOW), 0, RESULTS[Outcome.SENT], NOW)
     started = begin(half, 3, NOW)
     assert isinstance(started, LedgerEntry) and started.parts == (77, None)
+
+
+def test_a_part_in_doubt_is_sent_at_most_max_doubts_times() -> None:
+    entry = entry_in(State.SENDING)
+    for n in range(1, MAX_DOUBTS + 1):
+        entry = record(sending(entry, 0, NOW), 0, RESULTS[Outcome.UNKNOWN], NOW)
+        assert entry.doubts == n
+    assert entry.state is State.GAVE_UP and "never with a known outcome" in entry.last_error
+    fine = record(sending(replace(entry_in(State.SENDING), doubts=1), 0, NOW), 0, RESULTS[Outcome.SENT], NOW)
+    assert fine.doubts == 0  # a delivered part starts the next one afresh
+    refused = record(replace(entry_in(State.SENDING), doubts=1), 0, RESULTS[Outcome.FAILED], NOW)
+    assert refused.state is State.FAILED  # a refused send is no doubt
+
+
+def test_a_configured_channel_that_refused_is_not_asked_again() -> None:
+    assert begin(entry_in(State.INACTIVE), 2, NOW, came_back=False) is Skip.INACTIVE

@@ -39,8 +39,8 @@ class Deps:
     broadcaster: Broadcaster
     alerts: Alerts
     clock: Callable[[], datetime]
-    # (chat, week) -> the "생성 중…" message of a build under way for that chat: asked again, it is shared
-    building: dict[tuple[int, IsoWeek], Message] = field(default_factory=dict)
+    # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
+    building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 
     def last_week(self) -> IsoWeek:
         return IsoWeek.last_completed(self.clock(), self.settings.tz)

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
-from bot.errors import EmptyWeekError, SourceError, WeekError
+from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
 from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest
@@ -71,30 +71,42 @@ async def show_week(update: Update, context: Context, text: str, *, placeholder:
         building = (chat.id, week)
         if building in d.building:
             return  # asked again while it builds for this chat: the one placeholder becomes the digest
-        limit, window = d.settings.week_build_limit, d.settings.week_build_window_minutes
-        if not await d.store.take_week_build(
-            user.id if user else chat.id, limit=limit, window=timedelta(minutes=window)
-        ):
-            await reply(update, context, texts.RATE_LIMITED.format(limit=limit, window=window))
-            return
-        if placeholder is not None:
-            await edit(placeholder, texts.BUILDING.format(week=week))
-        else:
-            placeholder = await reply(update, context, texts.BUILDING.format(week=week))
-        d.building[building] = placeholder
+        d.building.add(building)  # before anything is awaited: a double tap arrives meanwhile
         try:
-            digest = await d.digests.build(week)
-        except EmptyWeekError:
-            await edit(placeholder, texts.EMPTY.format(week=week), nav(d, week))
-            return
-        except SourceError as exc:
-            log.warning("/week %s: %s", week, exc)
-            await edit(placeholder, texts.SOURCE_DOWN.format(week=week), nav(d, week))
-            return
+            built = await _build(update, context, d, week, user.id if user else chat.id, placeholder)
         finally:
-            d.building.pop(building, None)
+            d.building.discard(building)
+        if built is None:
+            return
+        digest, placeholder = built
     await send_digest(update, context, digest, placeholder=placeholder, markup=nav(d, week))
     WEEK_REPLIES.inc()
+
+
+async def _build(
+    update: Update, context: Context, d: Deps, week: IsoWeek, user_id: int, placeholder: Message | None
+) -> tuple[Digest, Message] | None:
+    """Build a week for a chat within the user's allowance, "생성 중…" meanwhile (in `placeholder`
+    when given); the digest and the message that is to become it, or None when it answered."""
+    limit, window = d.settings.week_build_limit, d.settings.week_build_window_minutes
+    if not await d.store.take_week_build(user_id, limit=limit, window=timedelta(minutes=window)):
+        await reply(update, context, texts.RATE_LIMITED.format(limit=limit, window=window))
+        return None
+    if placeholder is not None:
+        await edit(placeholder, texts.BUILDING.format(week=week))
+    else:
+        placeholder = await reply(update, context, texts.BUILDING.format(week=week))
+    try:
+        return await d.digests.build(week), placeholder
+    except EmptyWeekError:
+        await edit(placeholder, texts.EMPTY.format(week=week), nav(d, week))
+    except SourceError as exc:
+        log.warning("/week %s: %s", week, exc)
+        await edit(placeholder, texts.SOURCE_DOWN.format(week=week), nav(d, week))
+    except StoreError as exc:  # the placeholder says so rather than staying "생성 중…"
+        log.warning("/week %s: %s", week, exc)
+        await edit(placeholder, texts.STORE_DOWN)
+    return None
 
 
 async def send_digest(

@@ -155,7 +155,7 @@ class HFSource:
             body += chunk
             if len(body) > self._max_body:
                 raise too_big
-        return body.decode(response.get_encoding(), errors="replace")
+        return body.decode(response.charset or "utf-8", errors="replace")
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -17,7 +17,7 @@ Keys (all under `<prefix>:`), by the module that owns them:
     publish:done:<week>           JSON Report of the run that completed a week
     publish:last                  JSON Report of the latest publish run (any week)
     publish:hold:<week>           JSON Hold: a publish held by the source gate
-    publish:retry:<week>          ISO time of the earliest retry a week's chats are owed
+    publish:retries               sorted set: week -> when its chats owed a retry are due (epoch s)
     heal                          hash week -> JSON HealRecord: sent weeks whose messages await healing
     lock:publish:<week>           the publish lock of a week (one sender at a time)
   limits.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -67,11 +67,14 @@ class DeliveryStore(StoreBase):
         return bool(await call(self._redis.hdel(self._key("subs"), str(chat_id))))
 
     async def move_subscription(self, old_chat_id: int, new_chat_id: int, now: datetime) -> Subscription | None:
-        """A group became a supergroup: the subscription follows it to its new id."""
+        """A group became a supergroup: the subscription follows it to its new id (a subscription the
+        supergroup has of its own already stays as it is)."""
         sub = await self.get_subscription(old_chat_id)
         if sub is None:
             return None
-        moved = replace(sub, chat_id=new_chat_id, kind=ChatKind.SUPERGROUP, updated=now)
+        moved = await self.get_subscription(new_chat_id) or replace(
+            sub, chat_id=new_chat_id, kind=ChatKind.SUPERGROUP, updated=now
+        )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._key("subs"), str(new_chat_id), _SUBSCRIPTION.dump_json(moved))
             pipe.hdel(self._key("subs"), str(old_chat_id))
@@ -128,12 +131,19 @@ class DeliveryStore(StoreBase):
 
     async def retry_at(self, week: IsoWeek) -> datetime | None:
         """When the week's chats that are owed a retry are next due, if any are."""
-        raw = await self._get(self._key("publish", "retry", str(week)))
-        return datetime.fromisoformat(raw) if raw else None
+        score = await call(self._redis.zscore(self._key("publish", "retries"), str(week)))
+        return datetime.fromtimestamp(score, UTC) if score is not None else None
 
     async def set_retry_at(self, week: IsoWeek, at: datetime | None) -> None:
-        key = self._key("publish", "retry", str(week))
-        await call(self._redis.set(key, at.isoformat(), ex=LEDGER_TTL) if at else self._redis.delete(key))
+        key = self._key("publish", "retries")
+        await call(self._redis.zadd(key, {str(week): at.timestamp()}) if at else self._redis.zrem(key, str(week)))
+
+    async def due_retries(self, now: datetime) -> list[IsoWeek]:
+        """Every week with chats owed a retry that is due by `now` (any week, not only the latest)."""
+        names: list[str] = await call(
+            self._redis.zrangebyscore(self._key("publish", "retries"), "-inf", now.timestamp())
+        )
+        return [IsoWeek(int(name[:4]), int(name[6:])) for name in names]
 
     async def get_hold(self, week: IsoWeek) -> Hold | None:
         raw = await self._get(self._key("publish", "hold", str(week)))

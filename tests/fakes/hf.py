@@ -102,8 +102,8 @@ class FakeHF(FakeServer):
         if self.api_hang:
             await asyncio.sleep(self.api_hang)
         if self.api_script:
-            status, headers, body = self.api_script.popleft()
-            return web.Response(status=status, headers=headers, text=body)
+            status, headers, body = self.api_script.popleft()  # the headers as given (no charset added)
+            return web.Response(status=status, headers=headers, body=body.encode())
         if self.api_down:
             return web.json_response({"error": "Internal Error"}, status=500)
         if self.api_body_bytes is not None:  # a runaway answer, streamed without a length

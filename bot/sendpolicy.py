@@ -1,0 +1,84 @@
+"""Telegram's answers to one message, and what each means for the ledger (bot/ledger.py): sent, in
+doubt, not sent, the chat gone or moved. The broadcaster sends every part through `send_part`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.ledger import Outcome, Result
+from bot.limiter import PACED, Priority, SendLimiter, seconds
+from bot.models import ChatKind
+from bot.render import plain_text
+from bot.telegram_http import ConnectTimedOut, NotSent, ServerError
+from bot.week import IsoWeek
+
+log = logging.getLogger("bot.deliver")
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Bot = Any  # python-telegram-bot's ExtBot with our SendLimiter (typed loosely: its generics add nothing here)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: int
+    kind: ChatKind
+    thread_id: int | None = None
+    subscribed: bool = True  # False for channels that come from the `channels` setting only
+
+
+PlainResend = Callable[[Recipient, str], Awaitable[None]]
+
+
+async def send_part(
+    bot: Bot, limiter: SendLimiter, to: Recipient, text: str, week: IsoWeek, plain_resend: PlainResend
+) -> Result:
+    """Send one part (its slot taken) and say how it went, by Telegram's error policy: a 429 waits
+    and sends again; a gone forum topic falls back to the chat; HTML Telegram cannot parse goes again
+    as plain text (each retry takes a slot of its own). Never raises but for the run's own end."""
+    plain, thread = False, to.thread_id
+    while True:
+        try:
+            message = await bot.send_message(
+                to.chat_id, text, parse_mode=None if plain else ParseMode.HTML, message_thread_id=thread,
+                link_preview_options=NO_PREVIEW, rate_limit_args=PACED,
+            )  # fmt: skip
+            return Result(Outcome.SENT, message_id=message.message_id)
+        except RetryAfter as exc:  # nothing was sent: every sender waits, then this part goes again
+            await limiter.flood(seconds(exc.retry_after))
+        except ChatMigrated as exc:
+            return Result(Outcome.MIGRATED, new_chat_id=exc.new_chat_id)
+        except Forbidden as exc:
+            return Result(Outcome.INACTIVE, error=exc.message)
+        except BadRequest as exc:
+            reason = exc.message.lower()
+            if "chat not found" in reason:
+                return Result(Outcome.INACTIVE, error=exc.message)
+            if "thread not found" in reason and thread is not None:
+                log.info("Forum topic %s of chat %s is gone: sending to the chat itself", thread, to.chat_id)
+                thread = None
+            elif "can't parse entities" in reason and not plain:
+                await plain_resend(to, exc.message)
+                text, plain = plain_text(text), True
+            else:
+                return Result(Outcome.FAILED, error=exc.message)
+        except (NotSent, ConnectTimedOut) as exc:  # no connection: nothing reached Telegram
+            return Result(Outcome.FAILED, error=f"not sent: {type(exc).__name__}: {exc.message}")
+        except ServerError as exc:  # Telegram said the call failed; a gateway timeout (504) hides the outcome
+            outcome = Outcome.UNKNOWN if exc.status == HTTPStatus.GATEWAY_TIMEOUT else Outcome.FAILED
+            return Result(outcome, error=f"{type(exc).__name__}: {exc.message}")
+        except NetworkError as exc:  # no answer (a timeout, a broken connection): it may have arrived
+            return Result(Outcome.UNKNOWN, error=f"{type(exc).__name__}: {exc.message}")
+        except TelegramError as exc:
+            return Result(Outcome.FAILED, error=f"{type(exc).__name__}: {exc.message}")
+        except Exception as exc:  # e.g. an answer the client could not read, after the request went out
+            log.exception("Sending %s to chat %s failed unexpectedly", week, to.chat_id)
+            return Result(Outcome.UNKNOWN, error=f"{type(exc).__name__}: {exc}"[:300])
+        await limiter.acquire(to.chat_id, Priority.BROADCAST)  # the next try takes a slot of its own
