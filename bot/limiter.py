@@ -115,14 +115,14 @@ class SendLimiter(BaseRateLimiter[Paced]):
             self._pump = asyncio.create_task(self._hand_out(), name="send-limiter")
         await waiter
 
-    async def flood(self, seconds: float) -> None:
-        """Telegram answered 429: nobody sends for `seconds` (every process, through Redis)."""
-        until = time.time() + seconds
+    async def flood(self, wait: float) -> None:
+        """Telegram answered 429: nobody sends for `wait` seconds (every process, through Redis)."""
+        until = time.time() + wait
         if until > self._flood_until:
-            log.warning("Telegram asked us to wait %.1f s (flood control): every send waits", seconds)
+            log.warning("Telegram asked us to wait %.1f s (flood control): every send waits", wait)
             self._flood_until = until
         try:
-            self._flood_until = max(self._flood_until, await self._store.push_flood_wait(seconds))
+            self._flood_until = max(self._flood_until, await self._store.push_flood_wait(wait))
         except StoreError as exc:
             log.warning("Could not share the flood wait (%s): this process waits it out alone", exc)
 

@@ -53,7 +53,7 @@ def nav(d: Deps, week: IsoWeek) -> InlineKeyboardMarkup:
         row.append(InlineKeyboardButton(f"◀ {week.previous()}", callback_data=f"w:{week.previous()}"))
     if week.next() <= d.last_week():
         row.append(InlineKeyboardButton(f"{week.next()} ▶", callback_data=f"w:{week.next()}"))
-    return InlineKeyboardMarkup([row])
+    return InlineKeyboardMarkup([row] if row else [])
 
 
 async def show_week(update: Update, context: Context, text: str, *, placeholder: Message | None = None) -> None:
