@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot import texts
 from bot.deliver import Clock, Notify, kept_messages
 from bot.digest import DigestService
-from bot.ledger import IN_DOUBT, LedgerEntry
+from bot.ledger import LedgerEntry
 from bot.limiter import PACED, Priority, SendLimiter, seconds
 from bot.sendpolicy import NO_PREVIEW, Bot
 from bot.store import Store
@@ -76,8 +76,8 @@ class Healer:
         """Edit every message the ledger entry records."""
         return [
             await self._edit(entry.chat_id, message_id, parts[i])
-            for i, message_id in enumerate(entry.parts)
-            if message_id is not None and message_id != IN_DOUBT and i < len(parts)
+            for i, message_id in entry.delivered()
+            if i < len(parts)
         ]
 
     async def _edit(self, chat_id: int, message_id: int, text: str) -> Edit:

@@ -95,7 +95,15 @@ class LedgerEntry:
 
     def next_part(self) -> int | None:
         """The first part not known to be delivered (never sent, or in doubt), if any."""
-        return next((i for i, part in enumerate(self.parts) if part is None or part == IN_DOUBT), None)
+        return next((i for i, part in enumerate(self.parts) if not _delivered(part)), None)
+
+    def delivered(self) -> list[tuple[int, int]]:
+        """(index, message id) of every part known to be delivered."""
+        return [(i, part) for i, part in enumerate(self.parts) if part is not None and _delivered(part)]
+
+
+def _delivered(part: int | None) -> bool:
+    return part is not None and part != IN_DOUBT
 
 
 def new_entry(chat_id: int, kind: ChatKind, thread_id: int | None, parts: int, now: datetime) -> LedgerEntry:
@@ -133,7 +141,7 @@ def record(entry: LedgerEntry, part: int, result: Result, now: datetime) -> Ledg
     if outcome is Outcome.SENT:
         assert result.message_id is not None
         parts = _with(entry.parts, part, result.message_id)
-        done = all(p is not None and p != IN_DOUBT for p in parts)
+        done = all(_delivered(p) for p in parts)
         return replace(
             entry,
             parts=parts,

@@ -134,16 +134,13 @@ class WeeklyScheduler:
             if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
                 self._last_heal = now
                 await self._healer.heal()
-        except (StoreError, DigestError) as exc:  # Redis or a source down: the next tick tries again
-            log.warning("Scheduled work failed, will retry: %s", exc)
-            await self._alerts.alert(
-                f"job:{type(exc).__name__}", texts.JOB_FAILED.format(kind=type(exc).__name__, detail=exc)
-            )
-        except Exception as exc:
-            log.exception("Scheduled work failed unexpectedly, will retry")
-            await self._alerts.alert(
-                f"job:{type(exc).__name__}", texts.JOB_FAILED.format(kind=type(exc).__name__, detail=exc)
-            )
+        except Exception as exc:  # Redis or a source down (or a bug): the next tick tries again
+            if isinstance(exc, StoreError | DigestError):
+                log.warning("Scheduled work failed, will retry: %s", exc)
+            else:
+                log.exception("Scheduled work failed unexpectedly, will retry")
+            kind = type(exc).__name__
+            await self._alerts.alert(f"job:{kind}", texts.JOB_FAILED.format(kind=kind, detail=exc))
         finally:
             self._ticking = None
 
@@ -193,5 +190,4 @@ class WeeklyScheduler:
                 hold = Hold(since=now, last=now, reason=str(exc))
             await self._store.save_hold(week, replace(hold, last=now, reason=str(exc)))
             log.warning("Publish of %s held: %s", week, exc)
-        else:
-            await self._store.save_hold(week, None)
+        # A run that passed the source gate ended the hold itself (Broadcaster._finish).
