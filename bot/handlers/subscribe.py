@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, ChatMemberHandler, CommandHandler
 
 from bot import texts
-from bot.handlers.common import Context, answer_quietly, deps, reply, thread_of
+from bot.handlers.common import Context, Deps, answer_quietly, deps, reply, thread_of
 from bot.models import ChatKind
 from bot.render import esc
 from bot.subscriptions import ChatInfo, Member, Refusal
@@ -66,12 +66,8 @@ async def _here(update: Update, context: Context, *, subscribe: bool, button: bo
         return _refused(refusal, context, here.title)
     thread = thread_of(message) if chat.is_forum else None
     where = texts.HERE_TOPIC if thread else (texts.HERE_GROUP if chat.type != ChatType.PRIVATE else texts.HERE_PRIVATE)
-    if not subscribe:
-        where = texts.HERE_PRIVATE
-        done = await d.subscriptions.unsubscribe(chat.id)
-        return (texts.UNSUBSCRIBED if done else texts.NOT_SUBSCRIBED).format(where=where)
-    change = await d.subscriptions.subscribe(here, thread_id=thread, by_user=user.id if user else None)
-    return texts.SUBSCRIBED[change].format(where=where)
+    where = where if subscribe else texts.HERE_PRIVATE
+    return await _change(d, here, where, subscribe=subscribe, thread=thread, by_user=user.id if user else None)
 
 
 async def _channel(update: Update, context: Context, target: str, *, subscribe: bool) -> str:
@@ -84,10 +80,17 @@ async def _channel(update: Update, context: Context, target: str, *, subscribe: 
     if refusal is not None or channel is None:
         return _refused(refusal or Refusal.CHANNEL_NOT_FOUND, context, channel.title if channel else target)
     where = texts.HERE_CHANNEL.format(name=esc(channel.title or target))
+    return await _change(d, channel, where, subscribe=subscribe, thread=None, by_user=user.id if user else None)
+
+
+async def _change(
+    d: Deps, chat: ChatInfo, where: str, *, subscribe: bool, thread: int | None, by_user: int | None
+) -> str:
+    """Subscribe or unsubscribe `chat`; the answer, naming `where` the digest goes (or went)."""
     if subscribe:
-        change = await d.subscriptions.subscribe(channel, by_user=user.id if user else None)
+        change = await d.subscriptions.subscribe(chat, thread_id=thread, by_user=by_user)
         return texts.SUBSCRIBED[change].format(where=where)
-    done = await d.subscriptions.unsubscribe(channel.id)
+    done = await d.subscriptions.unsubscribe(chat.id)
     return (texts.UNSUBSCRIBED if done else texts.NOT_SUBSCRIBED).format(where=where)
 
 
