@@ -206,7 +206,11 @@ def publish(settings: Settings, args: argparse.Namespace) -> int:
         return fail(EXIT_USAGE, "TELEGRAM_BOT_TOKEN is not set; publishing needs the bot's token")
     if settings.anthropic_api_key is None:
         return fail(EXIT_USAGE, "ANTHROPIC_API_KEY is not set; the digest needs Claude")
-    week = _week(settings, args.week)
+    if args.due:
+        if args.week is not None or args.dry_run:
+            return fail(EXIT_USAGE, "--due takes no WEEK and no --dry-run: it sends what is due now")
+        return asyncio.run(_publish_due(settings))
+    week = _week(settings, args.week or "last")
     if not week.is_completed(utcnow(), settings.tz):
         return fail(EXIT_USAGE, f"{week} has not ended yet; only completed weeks are published. Examples: {EXAMPLES}")
     try:
@@ -217,20 +221,23 @@ def publish(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) -> int:
     from bot.app import broadcaster, open_app, telegram_bot
-    from bot.ledger import State
+    from bot.audience import ALL
+    from bot.render import render_telegram
 
     async with open_app(settings) as app, telegram_bot(app) as (bot, limiter):
         caster = broadcaster(app, bot, limiter)
         if args.dry_run:
-            _, parts = await caster.prepare(week, keep_plan=False)
-            ledger = await app.store.ledger(week)
-            recipients, unresolved = await caster.recipients()
-            print(f"{week}: {len(parts)} messages per chat, {len(recipients)} chats")
-            for to in recipients:
-                done = to.chat_id in ledger and ledger[to.chat_id].state is State.SENT
+            audience = await caster.audiences.find(week, ALL)
+            digest = await caster.prepare(week, views=(to.view for to in audience.recipients))
+            ledger = await app.store.ledger_entries(week, [to.chat_id for to in audience.recipients])
+            views = {to.view: len(render_telegram(digest, view=to.view)) for to in audience.recipients}
+            print(f"{week}: {len(audience.recipients)} chats, {len(views)} views")
+            for to in audience.recipients:
+                done = to.chat_id in ledger and not ledger[to.chat_id].owed
                 topic = f" topic {to.thread_id}" if to.thread_id else ""
-                print(f"  {to.chat_id}\t{to.kind}{topic}\t{'already sent' if done else 'would send'}")
-            for name in unresolved:
+                what = f"{to.view.key}, {views[to.view]} messages"
+                print(f"  {to.chat_id}\t{to.kind}{topic}\t{'already sent' if done else 'would send'}\t{what}")
+            for name in audience.unresolved:
                 print(f"  {name}\tchannel\tcannot be looked up: tried again by a later run")
             return EXIT_OK
         _on_signals(caster.stop)  # finish the sends in flight, then stop
@@ -242,20 +249,24 @@ async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) 
         return EXIT_OK if report.done else EXIT_FAILED
 
 
+async def _publish_due(settings: Settings) -> int:
+    from bot.app import broadcaster, open_app, telegram_bot, weekly_scheduler
+    from bot.digest import utcnow
+
+    async with open_app(settings) as app, telegram_bot(app) as (bot, limiter):
+        caster = broadcaster(app, bot, limiter)
+        _on_signals(caster.stop)
+        reports = await weekly_scheduler(app, bot, limiter, caster).run_due(utcnow())
+        for report in reports:
+            print(report.line())
+        if not reports:
+            print("nothing is due")
+        if caster.stopping:
+            return EXIT_STOPPED
+        return EXIT_OK if all(report.done for report in reports) else EXIT_FAILED
+
+
 # --- hfweekly subscribers ---------------------------------------------------------------------------
-
-
-def _chat_ids(values: list[str]) -> tuple[list[int], list[str]]:
-    """The chat ids given (with '-' read from stdin, one per line), and the values that are not ids."""
-    raw = [line.strip() for v in values for line in (sys.stdin.read().splitlines() if v == "-" else [v])]
-    good: list[int] = []
-    bad: list[str] = []
-    for value in filter(None, raw):
-        if value.removeprefix("-").isdigit():
-            good.append(int(value))
-        else:
-            bad.append(value)
-    return good, bad
 
 
 def subscribers(settings: Settings, args: argparse.Namespace) -> int:
@@ -263,35 +274,17 @@ def subscribers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _subscribers(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import chatadmin
     from bot.app import open_app
-    from bot.models import ChatKind
-    from bot.subscriptions import Change, ChatInfo, kind_of
 
     async with open_app(settings, translate=False) as app:
         if args.action == "list":
-            for sub in await app.subscriptions.all():
-                state = "active" if sub.active else "inactive"
-                topic = f"topic={sub.thread_id}" if sub.thread_id else "-"
-                print(f"{sub.chat_id}\t{sub.kind}\t{state}\t{topic}\t{sub.title}")
-            for channel in settings.channels:
-                print(f"{channel}\tchannel\tconfigured\t-\t(the channels setting)")
+            await chatadmin.list_chats(app.subscriptions, app.store, settings.channels)
             return EXIT_OK
-        ids, bad = _chat_ids(args.chats)
-        for value in bad:
-            print(f"hfweekly: {value!r} is not a chat id (a number such as 12345 or -1001234567890); skipped",
-                  file=sys.stderr)  # fmt: skip
-        for chat_id in ids:
-            if args.action == "add":
-                old = await app.subscriptions.get(chat_id)
-                kind = ChatKind(args.kind) if args.kind else (old.kind if old else kind_of(chat_id))
-                change = await app.subscriptions.subscribe(ChatInfo(chat_id, kind, ""), thread_id=args.thread)
-                topic = f", topic {args.thread}" if args.thread else ""
-                print(f"{'added' if change is Change.STARTED else 'updated'} {chat_id} ({kind}{topic})")
-            elif await app.subscriptions.unsubscribe(chat_id):
-                print(f"removed {chat_id}")
-            else:
-                print(f"{chat_id} was not subscribed")
-        return EXIT_FAILED if bad else EXIT_OK
+        if args.action == "set":
+            await chatadmin.set_settings(app.subscriptions, args.chat, args.pairs)
+            return EXIT_OK
+        return await chatadmin.add_or_remove(app.subscriptions, args)
 
 
 # --- hfweekly check ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bot.handlers.common import Deps
     from bot.health import TelegramHealth
     from bot.limiter import SendLimiter
+    from bot.schedule import WeeklyScheduler
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
         store = Store(redis, prefix=settings.redis_prefix)
         stack.push_async_callback(store.aclose)
         await store.ping()
+        await store.ensure_slot_index()  # once: subscriptions made before slots existed
 
         session = aiohttp.ClientSession(headers={"User-Agent": f"hfweekly/{__version__}"})
         stack.push_async_callback(session.close)
@@ -92,7 +94,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             translator = _translator(settings, store, clock)
             stack.push_async_callback(translator.aclose)
         digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
-        yield App(settings, store, source, translator, digests, Subscriptions(store, clock), clock)
+        yield App(settings, store, source, translator, digests, Subscriptions(store, clock, settings), clock)
 
 
 def _translator(settings: Settings, store: Store, clock: Clock) -> Translator:
@@ -177,6 +179,20 @@ def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None 
     )  # fmt: skip
 
 
+def weekly_scheduler(app: App, bot: Any, limiter: SendLimiter, caster: Broadcaster) -> WeeklyScheduler:
+    """The scheduler of the slots, retries and healing (started by `running_bot`; `publish --due`
+    runs it once)."""
+    from bot.alerts import Alerts
+    from bot.heal import Healer
+    from bot.schedule import WeeklyScheduler
+
+    notify = admin_notifier(bot, app.settings)
+    healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
+    return WeeklyScheduler(
+        caster, healer, app.store, app.settings, clock=app.clock, notify=notify, alerts=Alerts(app.store, notify)
+    )
+
+
 @asynccontextmanager
 async def telegram_bot(app: App) -> AsyncIterator[tuple[Any, SendLimiter]]:
     """The Bot (python-telegram-bot's ExtBot over aiohttp, with the shared send limiter), started,
@@ -252,9 +268,7 @@ async def running_bot(
     from telegram.error import TelegramError
 
     from bot.handlers import COMMANDS
-    from bot.heal import Healer
     from bot.health import HealthServer, TelegramHealth
-    from bot.schedule import WeeklyScheduler
 
     limiter, telegram = _limiter(app), TelegramHealth()
     application, deps = build_application(app, limiter, telegram)
@@ -274,11 +288,7 @@ async def running_bot(
         await application.start()
         stack.push_async_callback(application.stop)  # waits for the handlers still running
         if schedule:
-            notify = admin_notifier(bot, settings)
-            healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
-            scheduler = WeeklyScheduler(
-                deps.broadcaster, healer, app.store, settings, clock=app.clock, notify=notify, alerts=deps.alerts
-            )
+            scheduler = weekly_scheduler(app, bot, limiter, deps.broadcaster)
             scheduler.start()
             stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit

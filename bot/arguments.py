@@ -43,12 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"WEEK examples: {EXAMPLES}. Default: the last completed week. Exit status 1 when chats are "
         "owed a retry (run it again later), 130 when stopped early.",
     )
-    publish.add_argument("week", nargs="?", default="last", metavar="WEEK")
+    publish.add_argument("week", nargs="?", default=None, metavar="WEEK")
     publish.add_argument("--dry-run", action="store_true", help="print who would get what; send nothing")
+    publish.add_argument(
+        "--due",
+        action="store_true",
+        help="instead of WEEK: send what the scheduler would now (the chats whose slot has come, retries due)",
+    )
 
     subscribers = commands.add_parser("subscribers", help="list, add or remove subscriptions")
     actions = subscribers.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("list", help="one chat per line: id, kind, state, topic, title")
+    actions.add_parser("list", help="one chat per line: id, kind, state, topic, title, settings")
+    set_ = actions.add_parser(
+        "set",
+        help='change a chat\'s settings: count=5 day=fri hour=18 form=brief english=off topics="RL" paused=no',
+        description="Change a chat's own digest (what /settings changes in the chat).",
+        epilog="Settings: count=5|10|20|default; day=mon…sun|default and hour=0…23 (the weekly slot, in the "
+        'bot\'s timezone); form=brief|summary|full; english=on|off; topics="diffusion, RL" ("" for none); '
+        "only_topics=yes|no; paused=yes|no.",
+    )
+    set_.add_argument("chat", metavar="CHAT")
+    set_.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     add = actions.add_parser("add", help="subscribe chats (ids; '-' reads one per line from stdin)")
     add.add_argument("chats", nargs="+", metavar="CHAT")
     add.add_argument("--thread", type=int, default=None, metavar="N", help="forum topic to deliver to")

@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings, config_dir
-from bot.schedule import next_run
+from bot.slots import next_run
 from bot.telegram_http import AiohttpRequest
 from bot.translate import PromptConfig
 

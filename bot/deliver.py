@@ -1,6 +1,11 @@
 """Broadcaster: a week's digest to every recipient, exactly once, within Telegram's flood limits.
 
-A run reads as: plan the messages → for each chat: its next part → take a send slot → mark the part
+A run is for some weekly slots (the scheduler), or for all of them (an admin's publish); it sends to
+the chats of those slots and to the chats the week is owed to (bot/audience.py). Each chat gets the
+digest in its own view (form, count, English titles, topics): the messages are laid out once per view
+and week, and the layout is kept, so a chat's messages are always those it was first sent.
+
+A run reads as: the chat's view's messages → for each chat: its next part → take a send slot → mark the part
 in doubt → send → transition (bot/ledger.py) → save. The ledger entry is saved immediately before
 each request is written and again the moment its outcome is known, so a run that is killed and
 started again sends every chat only what it is missing (and repeats only a request that was in
@@ -15,24 +20,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.alerts import Alerts
+from bot.audience import ALL, Audience, AudienceFinder
 from bot.config import Settings
 from bot.digest import DigestService
 from bot.errors import AlreadyPublishing, HeldError, StoreError
-from bot.ledger import LedgerEntry, Outcome, Report, Skip, begin, new_entry, record, sending
+from bot.layout import depth, plan_digest, render_plan
+from bot.ledger import LedgerEntry, Outcome, Report, Skip, begin, new_entry, record, sending, sent_any
 from bot.limiter import Priority, SendLimiter
 from bot.metrics import MESSAGES
-from bot.models import ChatKind, Digest, HealRecord
-from bot.render import plan_parts, render_parts
+from bot.models import ALL_SLOT_KEYS, ChatKind, Digest, HealRecord, View
 from bot.sendpolicy import Bot, PlainResend, Recipient, send_part
-from bot.store import PublishLock, Store
+from bot.store import Layout, PublishLock, Store
 from bot.subscriptions import Subscriptions
 from bot.week import IsoWeek
 
@@ -47,27 +51,20 @@ Notify = Callable[[str], Awaitable[None]]
 @dataclass
 class _Run:
     week: IsoWeek
-    parts: list[str]
+    digest: Digest
     ledger: dict[int, LedgerEntry]
     report: Report
     lock_lost: asyncio.Event  # set by the lock's renewal when the lock is lost: start no new chat
+    layouts: dict[str, Layout]  # by view key: the week's layouts kept so far
+    owed: set[int]  # chats the week was owed to when the run began
+    messages: dict[str, asyncio.Future[list[str]]] = field(default_factory=dict)  # by view key, rendered once
     claimed: set[int] = field(default_factory=set)  # chats a worker has taken this run (each once)
+    still_owed: set[int] = field(default_factory=set)  # chats a later run must try (again)
     told_plain: bool = False  # admins were told this run that a part went out as plain text
 
     @property
     def stopped(self) -> bool:
         return self.lock_lost.is_set()
-
-
-async def kept_messages(store: Store, week: IsoWeek, digest: Digest, username: str | None, *, keep: bool) -> list[str]:
-    """The week's messages by the plan it was first sent with (which papers in which message), so an
-    edit replaces exactly what each message holds; a new plan (kept with `keep`) when there is none."""
-    plan = await store.get_plan(week)
-    if plan is None:
-        plan = plan_parts(digest, bot_username=username)
-        if keep:
-            await store.save_plan(week, plan)
-    return render_parts(digest, plan, bot_username=username)
 
 
 class Broadcaster:
@@ -94,6 +91,7 @@ class Broadcaster:
         self._clock = clock
         self._notify = notify
         self._shutdown = False
+        self.audiences = AudienceFinder(bot, store, settings, alerts)
 
     def stop(self) -> None:
         """Finish the sends in flight (and their ledger entries), start no new chat: for shutdown."""
@@ -103,47 +101,21 @@ class Broadcaster:
     def stopping(self) -> bool:
         return self._shutdown
 
-    async def recipients(self) -> tuple[list[Recipient], list[str]]:
-        """Active subscriptions and the configured channels, each once, by numeric id; and the
-        configured @names that could not be looked up (never sent under a second identity)."""
-        found: dict[int, Recipient] = {}
-        for sub in await self._subscriptions.all():
-            if sub.active:
-                found[sub.chat_id] = Recipient(sub.chat_id, sub.kind, sub.thread_id)
-        unresolved = []
-        for channel in self._settings.channels:
-            if channel.removeprefix("-").isdigit():
-                chat_id = int(channel)
-            else:
-                try:
-                    chat_id = (await self._bot.get_chat(channel)).id
-                except (BadRequest, Forbidden) as exc:  # no such channel (to this bot): the setting is wrong
-                    log.error("Configured channel %s cannot be found (%s): skipped", channel, exc.message)
-                    await self._alerts.alert(
-                        f"channel:{channel}", texts.CHANNEL_UNKNOWN.format(chat=channel, reason=exc)
-                    )
-                    continue
-                except TelegramError as exc:  # Telegram unreachable: a later run looks it up again
-                    log.warning("Cannot look up channel %s (%s): it is tried again by a later run", channel, exc)
-                    unresolved.append(channel)
-                    continue
-            found.setdefault(chat_id, Recipient(chat_id, ChatKind.CHANNEL, subscribed=False))
-        return list(found.values()), unresolved
-
-    async def prepare(
-        self, week: IsoWeek, *, keep_plan: bool = True, refresh: bool = False
-    ) -> tuple[Digest, list[str]]:
-        """The digest behind the source gate, and its messages (the week's plan is kept for healing).
-        `refresh` fetches the ranking again: what a run held for too few papers needs."""
-        digest = await self._digests.build(week, refresh=refresh)
+    async def prepare(self, week: IsoWeek, *, refresh: bool = False, views: Iterable[View] = ()) -> Digest:
+        """The digest behind the source gate, deep enough for `views`. `refresh` fetches the ranking
+        again: what a run held for too few papers needs."""
+        digest = await self._digests.build(week, refresh=refresh, top_n=depth(self._settings.top_n, views))
         if len(digest.items) < self._settings.top_n:
             raise HeldError(
                 f"{week} has {len(digest.items)} papers with title and abstract; {self._settings.top_n} are needed"
             )
-        return digest, await kept_messages(self._store, week, digest, self._bot.username, keep=keep_plan)
+        return digest
 
-    async def publish(self, week: IsoWeek, *, refresh: bool = False, wait: float = 0.0) -> Report:
-        """Send the week's digest to every recipient that does not have it yet (and is due).
+    async def publish(
+        self, week: IsoWeek, *, refresh: bool = False, wait: float = 0.0, slots: Sequence[str] | None = ALL
+    ) -> Report:
+        """Send the week's digest to the chats of `slots` (ALL: every chat, whatever its slot) and to
+        those owed it, each that does not have it yet; then the slots have delivered the week.
 
         `wait`: seconds to wait for another process's publish of the week to end (a process that died
         holding the lock releases it after `publish_lock_seconds`); else AlreadyPublishing at once."""
@@ -155,14 +127,20 @@ class Broadcaster:
         report = Report(week=str(week), started=self._clock())
         renewal = asyncio.create_task(self._renew(lock, week, lost, every=timeout / 3))  # from now on: a
         try:  # first build takes longer than the lock lasts
-            digest, parts = await self.prepare(week, refresh=refresh)
+            audience = await self.audiences.find(week, slots)
+            if not audience.recipients and not audience.unresolved:
+                await self._store.mark_slots_done(week, list(ALL_SLOT_KEYS if slots is ALL else slots))
+                await self._store.set_owed(week, (), audience.dropped)
+                return report  # nobody to send to: no digest needed
+            digest = await self.prepare(week, refresh=refresh, views=(r.view for r in audience.recipients))
             if lost.is_set():
                 raise AlreadyPublishing(f"lost the publish lock of {week} while building it")
             # Read once: while this process holds the lock, no one else writes this week's ledger.
-            run = _Run(week, parts, await self._store.ledger(week), report, lost)
-            await self._publish(run, digest)
+            ledger = await self._store.ledger_entries(week, [r.chat_id for r in audience.recipients])
+            run = _Run(week, digest, ledger, report, lost, await self._store.layouts(week), audience.owed)
+            await self._publish(run, audience)
             report.seconds = time.monotonic() - started
-            await self._finish(run, digest)
+            await self._finish(run, audience, slots)
         finally:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -180,15 +158,31 @@ class Broadcaster:
                 lost.set()
                 return
 
-    async def _publish(self, run: _Run, digest: Digest) -> None:
-        recipients, unresolved = await self.recipients()
-        report = run.report
-        report.chats, report.parts, report.pending_papers = len(recipients), len(run.parts), len(digest.pending)
+    async def messages(self, run: _Run, key: str, view: View) -> list[str]:
+        """The week's messages for a view (by its kept layout, kept now if it has none), rendered once
+        per run: chats with the same view share them."""
+        future = run.messages.get(key)
+        if future is None:
+            future = run.messages[key] = asyncio.ensure_future(self._render(run, key, view))
+        return await future
+
+    async def _render(self, run: _Run, key: str, view: View) -> list[str]:
+        layout = run.layouts.get(key)
+        if layout is None:
+            plan = plan_digest(run.digest, view, bot_username=self._bot.username)
+            layout = run.layouts[key] = await self._store.keep_layout(run.week, key, Layout(view, plan))
+        run.report.renders += 1
+        return render_plan(run.digest, layout.view, layout.plan, bot_username=self._bot.username)
+
+    async def _publish(self, run: _Run, audience: Audience) -> None:
+        recipients, unresolved, report = audience.recipients, audience.unresolved, run.report
+        report.chats, report.pending_papers = len(recipients), len(run.digest.pending)
+        report.views = len({r.view for r in recipients})
         report.unresolved = len(unresolved)
         if unresolved:
             report.errors[f"channel not found: {', '.join(unresolved)}"[:80]] = len(unresolved)
             report.next_retry = self._clock() + UNRESOLVED_RETRY
-        log.info("Publishing %s to %d chats, %d messages each", run.week, len(recipients), len(run.parts))
+        log.info("Publishing %s to %d chats in %d views", run.week, len(recipients), report.views)
         await self._store.keep_ledger(run.week)
         queue: asyncio.Queue[Recipient] = asyncio.Queue()
         for recipient in recipients:
@@ -205,6 +199,8 @@ class Broadcaster:
         except* StoreError as failures:  # Redis gone: the run stops; the ledger has what was sent
             raise failures.exceptions[0] from None
         report.complete = queue.empty() and not (self._shutdown or run.stopped)
+        while not queue.empty():  # not tried (shutdown, lock lost): owed to the next run
+            run.still_owed.add(queue.get_nowait().chat_id)
 
     async def _deliver(self, run: _Run, to: Recipient) -> None:
         """One chat: its next part, a slot, in doubt, send, transition, save; until every part is sent
@@ -212,21 +208,23 @@ class Broadcaster:
         if to.chat_id in run.claimed:  # e.g. a migrated group's new id, subscribed on its own too
             return
         run.claimed.add(to.chat_id)
-        entry = run.ledger.get(to.chat_id) or new_entry(
-            to.chat_id, to.kind, to.thread_id, len(run.parts), self._clock()
-        )
-        started = begin(entry, len(run.parts), self._clock(), came_back=to.subscribed)
+        entry = run.ledger.get(to.chat_id)
+        key = entry.layout if entry is not None and sent_any(entry) else to.view.key
+        layout = run.layouts.get(key)
+        parts = await self.messages(run, key, layout.view if layout else to.view)
+        entry = entry or new_entry(to.chat_id, to.kind, to.thread_id, len(parts), self._clock(), key)
+        started = begin(entry, len(parts), self._clock(), came_back=to.subscribed, layout=key)
         if isinstance(started, Skip):
             run.report.count(entry, started)
+            if started is Skip.WAITING:
+                run.still_owed.add(to.chat_id)
             return
         entry, result = started, None
-        while (part := entry.next_part()) is not None:
+        while (part := entry.next_part()) is not None and part < len(parts):
             await self._limiter.acquire(to.chat_id, Priority.BROADCAST)
             entry = sending(entry, part, self._clock())
             await self._store.save_ledger_entry(run.week, entry)  # immediately before the request
-            result = await send_part(
-                self._bot, self._limiter, to, run.parts[part], run.week, self._plain_text_resend(run)
-            )
+            result = await send_part(self._bot, self._limiter, to, parts[part], run.week, self._plain_text_resend(run))
             entry = record(entry, part, result, self._clock())
             await self._store.save_ledger_entry(run.week, entry)
             MESSAGES.labels(result.outcome.value).inc()
@@ -235,6 +233,8 @@ class Broadcaster:
             run.report.messages += 1
         run.ledger[to.chat_id] = entry
         run.report.count(entry)
+        if entry.owed:
+            run.still_owed.add(to.chat_id)
         if result is not None and result.outcome is Outcome.INACTIVE:
             await self._deactivate(to, result.error)
         elif result is not None and result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
@@ -262,9 +262,9 @@ class Broadcaster:
         log.info("Chat %s became supergroup %s: resending there", to.chat_id, new_id)
         if to.subscribed:
             await self._subscriptions.migrate(to.chat_id, new_id)
-        return Recipient(new_id, ChatKind.SUPERGROUP, to.thread_id, to.subscribed)
+        return replace(to, chat_id=new_id, kind=ChatKind.SUPERGROUP)
 
-    async def _finish(self, run: _Run, digest: Digest) -> None:
+    async def _finish(self, run: _Run, audience: Audience, slots: Sequence[str] | None) -> None:
         report, week = run.report, run.week
         if not report.complete:
             why = "for shutdown" if self._shutdown else "(publish lock lost)"
@@ -276,10 +276,17 @@ class Broadcaster:
         else:
             log.info("Published %s", report.line())
         await self._store.save_report(report, done=report.done)
+        paid = (audience.owed - run.still_owed) | set(audience.dropped)
+        await self._store.set_owed(week, sorted(run.still_owed), sorted(paid))
+        if report.complete:  # a run that stopped early runs its slots again (the ledger skips who has it)
+            await self._store.mark_slots_done(week, list(ALL_SLOT_KEYS if slots is ALL else slots))
         # Chats owed a retry are retried by the scheduler when due, whichever week it is; a run that
-        # stopped early is due at once.
-        await self._store.set_retry_at(week, None if report.done else report.next_retry or self._clock())
+        # stopped early is due at once. Every run includes every chat owed the week, so this run's
+        # earliest retry is the week's.
+        owed = run.still_owed or report.unresolved
+        await self._store.set_retry_at(week, (report.next_retry or self._clock()) if owed else None)
         await self._store.save_hold(week, None)  # it passed the source gate: no longer held
+        digest = run.digest
         if digest.pending and await self._store.heal_record(week) is None:
             await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending)))
             await self._notify(texts.PENDING_SENT.format(week=week, count=len(digest.pending)))

@@ -1,5 +1,6 @@
 """Healing: papers that went out pending are translated again; once a sent week has none pending, every
-message sent for it is edited in place (the same papers per message, by the week's kept plan), and
+message sent for it is edited in place (the same papers per message, by the layout of the view the
+chat was sent: bot/layout.py), and
 admins are told. Weeks are given up after HEAL_WINDOW."""
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import texts
-from bot.deliver import Clock, Notify, kept_messages
+from bot.deliver import Clock, Notify
 from bot.digest import DigestService
+from bot.layout import render_plan
 from bot.ledger import LedgerEntry
 from bot.limiter import PACED, Priority, SendLimiter, seconds
 from bot.sendpolicy import NO_PREVIEW, Bot
@@ -50,19 +52,28 @@ class Healer:
                 await self._store.save_heal(week, None)
                 await self._notify(texts.HEAL_GIVEN_UP.format(week=week))
                 continue
-            digest = await self._digests.build(week)  # the translator retries what is pending
+            layouts = await self._store.layouts(week)
+            sent = {rank for layout in layouts.values() for part in layout.plan.parts for rank in part}
+            # The translator retries what is pending, of the papers any chat was sent.
+            digest = await self._digests.build(week, top_n=max(sent, default=0) or None)
             if digest.pending:
                 await self._store.save_heal(
                     week, replace(record, attempts=record.attempts + 1, papers=len(digest.pending))
                 )
                 log.info("Heal %s: %d papers still pending", week, len(digest.pending))
                 continue
-            parts = await kept_messages(self._store, week, digest, self._bot.username, keep=False)
-            edits = [
-                edit
-                for entry in (await self._store.ledger(week)).values()
-                for edit in await self._edit_all(entry, parts)
-            ]
+            rendered: dict[str, list[str]] = {}  # by view: each rendered once
+            edits = []
+            for entry in (await self._store.ledger(week)).values():
+                layout = layouts.get(entry.layout)
+                if layout is None:  # sent before layouts were kept, with no plan left: cannot be matched
+                    log.warning("Heal %s: no layout %r kept for chat %s", week, entry.layout, entry.chat_id)
+                    continue
+                if entry.layout not in rendered:
+                    rendered[entry.layout] = render_plan(
+                        digest, layout.view, layout.plan, bot_username=self._bot.username
+                    )
+                edits += await self._edit_all(entry, rendered[entry.layout])
             edited, retry = edits.count(Edit.EDITED), edits.count(Edit.RETRY)
             if retry:  # the next heal edits again ("not modified" is harmless)
                 await self._store.save_heal(week, replace(record, attempts=record.attempts + 1))

@@ -87,6 +87,7 @@ class LedgerEntry:
     retry_at: datetime | None = None
     last_error: str = ""
     migrated_to: int | None = None
+    layout: str = ""  # the view the chat's messages were laid out with ("": the week's plan before views)
 
     @property
     def owed(self) -> bool:
@@ -106,14 +107,24 @@ def _delivered(part: int | None) -> bool:
     return part is not None and part != IN_DOUBT
 
 
-def new_entry(chat_id: int, kind: ChatKind, thread_id: int | None, parts: int, now: datetime) -> LedgerEntry:
-    return LedgerEntry(chat_id, kind, (None,) * parts, created=now, updated=now, thread_id=thread_id)
+def new_entry(
+    chat_id: int, kind: ChatKind, thread_id: int | None, parts: int, now: datetime, layout: str = ""
+) -> LedgerEntry:
+    return LedgerEntry(chat_id, kind, (None,) * parts, created=now, updated=now, thread_id=thread_id, layout=layout)
 
 
-def begin(entry: LedgerEntry, parts: int, now: datetime, *, came_back: bool = True) -> LedgerEntry | Skip:
+def sent_any(entry: LedgerEntry) -> bool:
+    """Has any part gone out (or possibly gone out)? Then the chat keeps the layout it was sent."""
+    return any(part is not None for part in entry.parts)
+
+
+def begin(
+    entry: LedgerEntry, parts: int, now: datetime, *, came_back: bool = True, layout: str | None = None
+) -> LedgerEntry | Skip:
     """What a run does with a recipient's entry: skip it (and why), or the entry to send from.
     `came_back`: an INACTIVE chat is sent again (its subscription is active again); False for a
-    configured channel, which is a recipient whether it accepts messages or not."""
+    configured channel, which is a recipient whether it accepts messages or not. `parts` and `layout`:
+    the messages of the chat's view now, taken unless a part went out already."""
     if entry.state is State.SENT:
         return Skip.ALREADY
     if entry.state is State.MIGRATED:
@@ -124,10 +135,13 @@ def begin(entry: LedgerEntry, parts: int, now: datetime, *, came_back: bool = Tr
         return Skip.WAITING
     if entry.state is State.INACTIVE and not came_back:
         return Skip.INACTIVE
-    sent_any = any(part is not None for part in entry.parts)
-    layout = entry.parts if len(entry.parts) == parts or sent_any else (None,) * parts
+    kept = sent_any(entry)
+    slots = entry.parts if kept or len(entry.parts) == parts else (None,) * parts
+    view = entry.layout if kept or layout is None else layout
     # INACTIVE here means the chat came back (only active chats are recipients): it is sent again.
-    return replace(entry, state=State.SENDING, parts=layout, runs=entry.runs + 1, retry_at=None, updated=now)
+    return replace(
+        entry, state=State.SENDING, parts=slots, layout=view, runs=entry.runs + 1, retry_at=None, updated=now
+    )
 
 
 def sending(entry: LedgerEntry, part: int, now: datetime) -> LedgerEntry:
@@ -192,6 +206,8 @@ class Report:
     seconds: float = 0.0
     chats: int = 0
     parts: int = 0  # messages per chat
+    views: int = 0  # distinct views (form, count, English titles, topics) among the chats
+    renders: int = 0  # views laid out and rendered by this run (once per view)
     sent: int = 0  # chats completed by this run
     already: int = 0  # chats completed by an earlier run
     failed: int = 0  # chats owed a retry: their send failed
@@ -258,5 +274,5 @@ class Report:
             f"{self.week}: {self.chats} chats, sent {self.sent}, already sent {self.already}, failed {self.failed}, "
             f"unknown {self.unknown}, waiting {self.waiting}, unresolved {self.unresolved}, inactive {self.inactive}, "
             f"migrated {self.migrated}, gave up {self.gave_up}; {self.messages} messages in {self.seconds:.1f} s; "
-            f"{self.pending_papers} papers pending translation"
+            f"{self.pending_papers} papers pending translation; {self.renders} renders for {self.views} views"
         )

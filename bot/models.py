@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -45,6 +46,62 @@ class ChatKind(StrEnum):
     GROUP = "group"
     SUPERGROUP = "supergroup"
     CHANNEL = "channel"
+
+
+class Form(StrEnum):
+    """How much of each paper a digest shows."""
+
+    BRIEF = "brief"  # numbered Korean titles with links, one message
+    SUMMARY = "summary"  # titles, links and the 2–3 sentence summary (the default)
+    FULL = "full"  # the summary and the whole Korean abstract, over as many messages as needed
+
+
+COUNTS = (5, 10, 20)  # papers per digest a chat may choose
+MAX_TOPICS = 10
+MAX_TOPIC_LENGTH = 40
+DEFAULT_SLOT = "default"  # the global `schedule`
+ALL_SLOT_KEYS = (DEFAULT_SLOT, *(f"{day}-{hour:02d}" for day in range(7) for hour in range(24)))
+
+
+@dataclass(frozen=True)
+class View:
+    """What a digest looks like for a chat: everything rendering needs of its settings. Chats with the
+    same view get the same messages (one render per view per week)."""
+
+    form: Form = Form.SUMMARY
+    count: int = 10
+    english: bool = True
+    topics: tuple[str, ...] = ()
+    only_topics: bool = False
+
+    @property
+    def key(self) -> str:
+        """A short name of the view, stable across processes (the ledger records it per chat)."""
+        topics = hashlib.sha256("\n".join(self.topics).encode()).hexdigest()[:10] if self.topics else "-"
+        only = "only" if self.only_topics and self.topics else "all"
+        return f"{self.form}.{self.count}.{'en' if self.english else 'ko'}.{only}.{topics}"
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """A chat's own digest (/settings). Kept when the chat unsubscribes or blocks the bot."""
+
+    count: int | None = None  # papers per digest; None: the `top_n` setting
+    day: int | None = None  # 0 Monday … 6 Sunday, with `hour`; None: the global `schedule`
+    hour: int | None = None
+    form: Form = Form.SUMMARY
+    english: bool = True  # the English title under the Korean one
+    topics: tuple[str, ...] = ()
+    only_topics: bool = False  # only papers that match a topic (among the week's top 50)
+    paused: bool = False
+
+    @property
+    def slot(self) -> str:
+        """The weekly slot the chat's digest is sent in: `DEFAULT_SLOT`, or `<day>-<hour>`."""
+        return DEFAULT_SLOT if self.day is None or self.hour is None else f"{self.day}-{self.hour:02d}"
+
+    def view(self, top_n: int) -> View:
+        return View(self.form, self.count or top_n, self.english, self.topics, self.only_topics and bool(self.topics))
 
 
 @dataclass(frozen=True)

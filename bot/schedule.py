@@ -1,16 +1,19 @@
-"""The weekly job, catch-up after downtime, held runs and healing.
+"""The weekly slots, catch-up after downtime, held runs, retries and healing.
 
-APScheduler runs `tick` at the cron time (`schedule` in `timezone`) and once a minute. `tick` asks
-Redis what is owed rather than trusting the in-memory job store: APScheduler's jobs do not survive a
-restart and its misfire grace is one second. So a publish whose scheduled time passed while the bot
-was down is made at start, once, if it is within `catch_up`; a publish the source gate held is
-retried every 30 minutes for 12 hours; weeks with pending translations are healed every 15 minutes.
+APScheduler runs `tick` once a minute (and at the default slot's cron time). `tick` asks Redis what is
+owed rather than trusting the in-memory job store: APScheduler's jobs do not survive a restart and
+its misfire grace is one second. Each slot (bot/slots.py) that came within `catch_up` and has not
+delivered its week yet is published, for its chats only (so a slot missed while the bot was down is
+made up at start, once); a week the source gate held delays every slot until it passes (retried every
+30 minutes for 12 hours); chats owed a retry are retried when due; pending translations are healed
+every 15 minutes. A tick with nothing due reads one small set per week in the window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,7 +27,9 @@ from bot.config import Settings
 from bot.deliver import Broadcaster, Clock, Notify
 from bot.errors import AlreadyPublishing, DigestError, EmptyWeekError, HeldError, SourceError, StoreError
 from bot.heal import Healer
+from bot.ledger import Report
 from bot.models import Hold
+from bot.slots import due, next_run
 from bot.store import Store
 from bot.week import IsoWeek
 
@@ -33,30 +38,6 @@ log = logging.getLogger(__name__)
 HOLD_RETRY = timedelta(minutes=30)
 HOLD_FOR = timedelta(hours=12)
 HEAL_EVERY = timedelta(minutes=15)
-ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def fire_times(settings: Settings, start: datetime, end: datetime) -> list[datetime]:
-    """The scheduled publish times in [start, end] (pure: the cron trigger in the configured timezone)."""
-    trigger = CronTrigger.from_crontab(settings.schedule, timezone=settings.tz)
-    times = []
-    current = start.astimezone(settings.tz)
-    while (fire := trigger.get_next_fire_time(None, current)) is not None and fire <= end:
-        times.append(fire)
-        current = fire + ONE_MICROSECOND
-    return times
-
-
-def next_run(settings: Settings, now: datetime) -> datetime | None:
-    trigger = CronTrigger.from_crontab(settings.schedule, timezone=settings.tz)
-    fire: datetime | None = trigger.get_next_fire_time(None, now.astimezone(settings.tz))
-    return fire
-
-
-def owed_week(settings: Settings, now: datetime) -> IsoWeek | None:
-    """The week the latest scheduled time within the catch-up window asks to publish, if any."""
-    times = fire_times(settings, now - settings.catch_up, now)
-    return IsoWeek.last_completed(times[-1], settings.tz) if times else None
 
 
 class WeeklyScheduler:
@@ -117,20 +98,18 @@ class WeeklyScheduler:
             self._scheduler = None
 
     async def tick(self) -> None:
-        """Do whatever is owed now: the scheduled publish (or its catch-up), held retries, healing.
-        One tick at a time (the weekly cron and the minutely tick may fire together): a tick that
-        finds another running leaves the work to it. A tick never raises: it logs, tells the admins
-        (throttled) and the next tick tries again."""
+        """Do whatever is owed now: the slots that came, held runs, retries, healing. One tick at a time
+        (the weekly cron and the minutely tick may fire together): a tick that finds another running
+        leaves the work to it. A tick never raises: it logs, tells the admins (throttled) and the next
+        tick tries again."""
         if self._ticking is not None:
             return
         self._ticking = asyncio.current_task()
         try:
             now = self._clock()
-            await self._scheduled(now)
-            await self._retries(now)
+            await self.run_due(now)
             if self._broadcaster.stopping:
                 return
-            await self._held(now)
             if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
                 self._last_heal = now
                 await self._healer.heal()
@@ -144,43 +123,39 @@ class WeeklyScheduler:
         finally:
             self._ticking = None
 
-    async def _scheduled(self, now: datetime) -> None:
-        week = owed_week(self._settings, now)
-        if week is None or await self._store.done_report(week) is not None:
-            return
-        if await self._store.get_hold(week) is not None:
-            return  # the held-run retries take care of it
-        if await self._store.retry_at(week) is not None:
-            return  # it ran: its chats owed a retry are the retries' business
-        log.info("Scheduled publish of %s is due", week)
-        await self._publish(week, now)
-
-    async def _retries(self, now: datetime) -> None:
-        """Publish again every week (the scheduled one or any other) whose owed chats are due."""
+    async def run_due(self, now: datetime) -> list[Report]:
+        """Publish what is due now (`hfweekly publish --due` runs this once): the slots that came and
+        have not delivered their week, then the weeks whose owed chats are due. The runs' reports."""
+        reports = []
+        for week, slots in due(self._settings, now).items():
+            done = await self._store.done_slots(week)
+            pending = [slot for slot in slots if slot not in done]
+            if pending and not self._broadcaster.stopping:
+                reports += await self._slots(week, pending, now)
         for week in await self._store.due_retries(now):
             if self._broadcaster.stopping:
-                return
+                break
             log.info("Retrying the chats of %s that are owed it", week)
-            await self._publish(week, now)
+            reports += await self._publish(week, now, slots=())
+        return reports
 
-    async def _held(self, now: datetime) -> None:
-        week = owed_week(self._settings, now)
-        if week is None:
-            return
+    async def _slots(self, week: IsoWeek, slots: list[str], now: datetime) -> list[Report]:
         hold = await self._store.get_hold(week)
-        if hold is None or hold.gave_up or await self._store.done_report(week) is not None:
-            return
-        if now - hold.last < HOLD_RETRY:
-            return
-        if now - hold.since >= HOLD_FOR:
-            await self._store.save_hold(week, replace(hold, gave_up=True))
-            await self._notify(texts.HOLD_GIVEN_UP.format(week=week, reason=hold.reason))
-            return
-        await self._publish(week, now, refresh=True)
+        if hold is not None:  # a held week delays every slot until it passes the source gate
+            if hold.gave_up or now - hold.last < HOLD_RETRY:
+                return []
+            if now - hold.since >= HOLD_FOR:
+                await self._store.save_hold(week, replace(hold, gave_up=True))
+                await self._notify(texts.HOLD_GIVEN_UP.format(week=week, reason=hold.reason))
+                return []
+        log.info("Slots %s of %s are due", ", ".join(slots), week)
+        return await self._publish(week, now, slots=slots, refresh=hold is not None)
 
-    async def _publish(self, week: IsoWeek, now: datetime, *, refresh: bool = False) -> None:
+    async def _publish(
+        self, week: IsoWeek, now: datetime, *, slots: Sequence[str], refresh: bool = False
+    ) -> list[Report]:
         try:
-            await self._broadcaster.publish(week, refresh=refresh)
+            return [await self._broadcaster.publish(week, refresh=refresh, slots=slots)]
         except AlreadyPublishing as exc:
             log.info("%s", exc)
         except (HeldError, EmptyWeekError, SourceError) as exc:  # held: retried every 30 minutes
@@ -191,3 +166,4 @@ class WeeklyScheduler:
             await self._store.save_hold(week, replace(hold, last=now, reason=str(exc)))
             log.warning("Publish of %s held: %s", week, exc)
         # A run that passed the source gate ended the hold itself (Broadcaster._finish).
+        return []

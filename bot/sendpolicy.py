@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +15,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.ledger import Outcome, Result
 from bot.limiter import PACED, Priority, SendLimiter, seconds
-from bot.models import ChatKind
+from bot.models import ChatKind, View
 from bot.render import plain_text
 from bot.telegram_http import ConnectTimedOut, NotSent, ServerError
 from bot.week import IsoWeek
@@ -32,6 +32,7 @@ class Recipient:
     kind: ChatKind
     thread_id: int | None = None
     subscribed: bool = True  # False for channels that come from the `channels` setting only
+    view: View = field(default_factory=View)  # how the chat's digest looks (its /settings)
 
 
 PlainResend = Callable[[Recipient, str], Awaitable[None]]

@@ -15,7 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from bot.models import ChatKind, Subscription
+from bot.config import Settings
+from bot.models import ChatKind, ChatSettings, Subscription, View
+from bot.slots import next_run, owed_after_move
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -84,9 +86,10 @@ def channel_target(text: str) -> int | str | None:
 
 
 class Subscriptions:
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime], config: Settings) -> None:
         self._store = store
         self._clock = clock
+        self._config = config
 
     # --- what people ask for in chats --------------------------------------------------------------
 
@@ -177,6 +180,34 @@ class Subscriptions:
         """A group became a supergroup: its subscription follows it to the new id."""
         if await self._store.move_subscription(old_chat_id, new_chat_id, self._clock()) is not None:
             log.info("Chat %s became supergroup %s: subscription moved", old_chat_id, new_chat_id)
+
+    # --- a chat's own digest (/settings) ------------------------------------------------------------
+
+    async def settings(self, chat_id: int) -> ChatSettings:
+        return await self._store.get_settings(chat_id) or ChatSettings()
+
+    def view(self, settings: ChatSettings) -> View:
+        return settings.view(self._config.top_n)
+
+    def default_slot(self) -> tuple[int, int]:
+        """The global schedule's next (weekday, hour): the other half of a slot given half."""
+        fire = next_run(self._config, self._clock())
+        return (fire.weekday(), fire.hour) if fire else (0, 9)
+
+    async def change_settings(self, chat_id: int, new: ChatSettings) -> ChatSettings:
+        """Save a chat's settings. A chat that moves to a slot which has delivered a week its old slot
+        had not yet is owed that week at once: changing the slot never loses a week (nor resends one:
+        the ledger has what each chat got)."""
+        old = await self.settings(chat_id)
+        await self._store.save_settings(chat_id, new)
+        if new.slot != old.slot and not new.paused:
+            week = owed_after_move(self._config, old.slot, new.slot, self._clock())
+            sub = await self._store.get_subscription(chat_id)
+            if week is not None and sub is not None and sub.active:
+                log.info("Chat %s moved to slot %s, past for %s: owed it now", chat_id, new.slot, week)
+                await self._store.owe_now(week, chat_id, self._clock())
+        log.info("Settings of chat %s: %s", chat_id, new)
+        return new
 
     async def get(self, chat_id: int) -> Subscription | None:
         return await self._store.get_subscription(chat_id)

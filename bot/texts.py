@@ -11,6 +11,8 @@ COMMANDS = (
     ("week", "주간 인기 논문 다이제스트 (예: /week 2025-W38)"),
     ("latest", "지난주 다이제스트"),
     ("subscribe", "매주 받아 보기"),
+    ("settings", "이 대화의 다이제스트 설정 (편수·요일·형식·관심 주제)"),
+    ("topics", "관심 주제 (예: /topics 확산 모델, RL)"),
     ("unsubscribe", "구독 해지"),
     ("help", "도움말"),
     ("start", "소개"),
@@ -25,6 +27,7 @@ WELCOME = (
     "/week [주] — 그 주의 다이제스트 (예: /week 2025-W38)\n"
     "/latest — 지난주 다이제스트\n"
     "/subscribe — 매주 월요일 아침에 받아 보기\n"
+    "/settings — 편수·받는 요일과 시간·형식·관심 주제 고르기\n"
     "/unsubscribe — 구독 해지\n"
     "/help — 도움말"
 )
@@ -40,7 +43,10 @@ HELP = (
     "/latest — 지난주 다이제스트\n"
     "/subscribe — 이 대화에서 매주 받아 보기 (그룹에서는 관리자만)\n"
     "/subscribe @채널 또는 /subscribe -100… — 내가 관리하는 채널에 보내기 (봇과의 개인 대화에서)\n"
-    "/unsubscribe — 구독 해지 (채널은 /unsubscribe @채널)\n\n"
+    "/unsubscribe — 구독 해지 (채널은 /unsubscribe @채널)\n"
+    "/settings — 이 대화의 다이제스트: 편수(5·10·20), 받는 요일과 시간, 형식(간단히·요약·자세히), "
+    "영어 제목, 관심 주제, 일시 정지 (채널은 개인 대화에서 /settings @채널)\n"
+    "/topics 확산 모델, RL, robot — 관심 주제 (맞는 논문에 ⭐, 맨 앞에). 지우기: /topics 없음\n\n"
     "다이제스트의 ‘전문 번역’ 링크를 누르면 논문 초록 전체의 한국어 번역을 볼 수 있습니다."
 )
 ADMIN_HELP = (
@@ -153,3 +159,52 @@ STATUS_HOLD = "보류: {week} — {reason} ({state})"
 STATUS_HOLD_GIVEN_UP = "포기함 (/publish 로 직접 보낼 수 있음)"
 STATUS_HOLD_RETRYING = "30분마다 다시 확인 중"
 STATUS_HEALING = "번역 대기 중인 주: {weeks}"
+
+# --- /settings and /topics ---------------------------------------------------------------------------
+
+FORMS = {"brief": "간단히", "summary": "요약", "full": "자세히"}
+SETTINGS_HEAD = "⚙️ <b>{where}의 다이제스트 설정</b>"
+SETTINGS_BODY = (
+    "편수: {count}편\n받는 때: {when}\n형식: {form}\n영어 제목: {english}\n관심 주제: {topics}\n상태: {state}"
+)
+SETTINGS_NOT_SUBSCRIBED = "\n\n구독하지 않아 매주 보내지는 않습니다. 이 설정은 /week 에도 쓰입니다. 구독: /subscribe"
+SETTINGS_ONLY_TOPICS = " (관심 주제 논문만)"
+NO_TOPICS = "없음"
+SHOWN, HIDDEN = "보이기", "숨기기"
+STATE_ON, STATE_PAUSED = "받는 중", "⏸ 일시 정지 (설정은 그대로 둡니다)"
+SETTINGS_WHEN = "📅 받을 요일을 고르세요. (시간은 {tz} 기준)"
+SETTINGS_HOUR = "🕘 {day}요일 몇 시에 받을까요? ({tz} 기준)"
+SETTINGS_TOPICS = (
+    "🏷 <b>관심 주제</b>: {topics}\n\n"
+    "바꾸려면 쉼표로 나눠 보내세요. 예: <code>/topics{target} 확산 모델, RL, robot</code>\n"
+    "최대 10개, 한 주제에 40자까지. 제목이나 초록에 주제가 나오는 논문에 ⭐을 붙이고 맨 앞에 모읍니다.\n"
+    "아래 버튼을 누르면 그 주제를 지웁니다."
+)
+BUTTON_COUNT, BUTTON_FORM = "편수", "형식"
+BUTTON_WHEN = "📅 받는 때: {when}"
+BUTTON_DEFAULT_SLOT = "기본 일정"
+BUTTON_TOPICS = "🏷 관심 주제 ({count})"
+BUTTON_ENGLISH = "영어 제목: {state}"
+BUTTON_ONLY = "관심 주제만: {state}"
+BUTTON_ON, BUTTON_OFF = "켬", "끔"
+BUTTON_PAUSE, BUTTON_RESUME = "⏸ 일시 정지", "▶️ 다시 받기"
+BUTTON_BACK = "← 설정으로"
+BUTTON_CLEAR_TOPICS = "모두 지우기"
+SETTINGS_SAVED = "저장했습니다"
+SETTINGS_STALE = "이 버튼은 더 이상 쓸 수 없어요. /settings 를 다시 보내 주세요."
+SETTINGS_ADMINS_ONLY = "그룹의 설정은 그룹 관리자만 바꿀 수 있어요."
+SETTINGS_CHANNEL_IN_GROUP = "채널 설정은 봇과의 개인 대화에서 <code>/settings @채널</code> 로 해 주세요."
+SETTINGS_ONLY_NEEDS_TOPICS = "먼저 관심 주제를 정해 주세요. 예: /topics 확산 모델, RL"
+TOPICS_NOW = (
+    "관심 주제: {topics}\n바꾸기: <code>/topics 확산 모델, RL, robot</code> · 지우기: <code>/topics 없음</code>"
+)
+TOPICS_SET = (
+    "✅ {where}의 관심 주제: {topics}\n이 주제가 나오는 논문에 ⭐을 붙이고 맨 앞에 모읍니다. 설정 전체: /settings"
+)
+TOPICS_CLEARED = "✅ {where}의 관심 주제를 지웠습니다."
+TOPICS_CLEAR_WORDS = frozenset({"없음", "지우기", "clear", "none", "-"})
+TOPIC_ERRORS = {
+    "empty": "관심 주제를 쉼표로 나눠 적어 주세요. 예: <code>/topics 확산 모델, RL, robot</code>",
+    "too_long": "‘{topic}’은(는) 너무 깁니다. 한 주제는 40자까지 쓸 수 있어요. 아무것도 바꾸지 않았습니다.",
+    "too_many": "관심 주제는 10개까지 정할 수 있어요. 아무것도 바꾸지 않았습니다.",
+}

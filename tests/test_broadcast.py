@@ -21,7 +21,8 @@ from bot.heal import Healer
 from bot.ledger import IN_DOUBT, Report, State
 from bot.limiter import Paced, SendLimiter
 from bot.models import ChatKind, Subscription
-from bot.schedule import WeeklyScheduler, owed_week
+from bot.schedule import WeeklyScheduler
+from bot.slots import owed_week
 from bot.telegram_http import AiohttpRequest, NotSent
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP, free_port, start_redis_server

@@ -129,8 +129,8 @@ async def test_dry_run_sends_nothing(publish_env: dict[str, str], tmp_path: Path
         publish_env | {"HFWEEKLY_CHANNELS": "@hf_weekly_ko"}, "publish", WEEK, "--dry-run", cwd=tmp_path
     )
     assert result.status == 0, result.err
-    assert f"{WEEK}: 2 messages per chat, 121 chats" in result.out
-    assert f"  {USERS[0]}\tprivate\twould send" in result.out
+    assert f"{WEEK}: 121 chats, 1 views" in result.out
+    assert f"  {USERS[0]}\tprivate\twould send\tsummary.20.en.all.-, 2 messages" in result.out
     assert f"  {CHANNEL}\tchannel\twould send" in result.out  # the configured @name, looked up
     assert [s for s in fake_tg.sent if s.method == "sendMessage"] == []
 
@@ -157,10 +157,11 @@ async def test_subscribers_list_add_remove(publish_env: dict[str, str], tmp_path
     assert "added 222" in result.out  # the good ones are not lost
 
     listing = await hfweekly(publish_env | {"HFWEEKLY_CHANNELS": "@hf_weekly_ko"}, "subscribers", "list", cwd=tmp_path)
+    defaults = "count=default day=default form=summary english=on topics='' only_topics=no paused=no"
     lines = listing.out.splitlines()
-    assert "111\tprivate\tactive\ttopic=7\t" in lines
-    assert "-42\tchannel\tactive\t-\t" in lines
-    assert "@hf_weekly_ko\tchannel\tconfigured\t-\t(the channels setting)" in lines
+    assert f"111\tprivate\tactive\ttopic=7\t\t{defaults}" in lines
+    assert f"-42\tchannel\tactive\t-\t\t{defaults}" in lines
+    assert f"@hf_weekly_ko\tchannel\tconfigured\t-\t(the channels setting)\t{defaults}" in lines
 
     result = await hfweekly(publish_env, "subscribers", "remove", "111", "999", cwd=tmp_path)
     assert "removed 111" in result.out and "999 was not subscribed" in result.out

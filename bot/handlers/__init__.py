@@ -12,7 +12,7 @@ from telegram import BotCommand
 from telegram.ext import Application
 
 from bot import texts
-from bot.handlers import admin, start, subscribe, week
+from bot.handlers import admin, settings, start, subscribe, week
 from bot.handlers.common import DEPS, Deps
 from bot.handlers.errors import on_error
 
@@ -21,6 +21,13 @@ COMMANDS = [BotCommand(name, description) for name, description in texts.COMMAND
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], deps: Deps) -> None:
     application.bot_data[DEPS] = deps
-    for handlers in (start.HANDLERS, week.HANDLERS, subscribe.HANDLERS, admin.HANDLERS, start.FALLBACKS):
+    for handlers in (
+        start.HANDLERS,
+        week.HANDLERS,
+        subscribe.HANDLERS,
+        settings.HANDLERS,
+        admin.HANDLERS,
+        start.FALLBACKS,
+    ):
         application.add_handlers(handlers)
     application.add_error_handler(on_error)

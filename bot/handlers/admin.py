@@ -16,7 +16,7 @@ from bot.handlers.common import Context, Deps, deps, edit, reply
 from bot.handlers.week import parse_week, send_digest
 from bot.models import ChatKind
 from bot.render import esc
-from bot.schedule import next_run, owed_week
+from bot.slots import next_run, owed_week
 from bot.week import IsoWeek
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]

@@ -11,8 +11,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot import texts
 from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
 from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
+from bot.layout import depth
 from bot.metrics import WEEK_REPLIES
-from bot.models import Digest
+from bot.models import Digest, View
 from bot.render import esc, render_paper, render_telegram
 from bot.week import FIRST_WEEK, IsoWeek, weeks_in_year
 
@@ -64,27 +65,29 @@ async def show_week(update: Update, context: Context, text: str, *, placeholder:
     if isinstance(week, str):
         await reply(update, context, week)
         return
-    digest = await d.digests.cached(week)
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    view = d.subscriptions.view(await d.subscriptions.settings(chat.id))  # the chat's own form, count, topics
+    needed = depth(d.settings.top_n, [view])
+    digest = await d.digests.cached(week, top_n=needed)
     if digest is None:
-        chat, user = update.effective_chat, update.effective_user
-        assert chat is not None
         building = (chat.id, week)
         if building in d.building:
             return  # asked again while it builds for this chat: the one placeholder becomes the digest
         d.building.add(building)  # before anything is awaited: a double tap arrives meanwhile
         try:
-            built = await _build(update, context, d, week, user.id if user else chat.id, placeholder)
+            built = await _build(update, context, d, week, user.id if user else chat.id, placeholder, needed)
         finally:
             d.building.discard(building)
         if built is None:
             return
         digest, placeholder = built
-    await send_digest(update, context, digest, placeholder=placeholder, markup=nav(d, week))
+    await send_digest(update, context, digest, placeholder=placeholder, markup=nav(d, week), view=view)
     WEEK_REPLIES.inc()
 
 
 async def _build(
-    update: Update, context: Context, d: Deps, week: IsoWeek, user_id: int, placeholder: Message | None
+    update: Update, context: Context, d: Deps, week: IsoWeek, user_id: int, placeholder: Message | None, top_n: int
 ) -> tuple[Digest, Message] | None:
     """Build a week for a chat within the user's allowance, "생성 중…" meanwhile (in `placeholder`
     when given); the digest and the message that is to become it, or None when it answered."""
@@ -97,7 +100,7 @@ async def _build(
     else:
         placeholder = await reply(update, context, texts.BUILDING.format(week=week))
     try:
-        return await d.digests.build(week), placeholder
+        return await d.digests.build(week, top_n=top_n), placeholder
     except EmptyWeekError:
         await edit(placeholder, texts.EMPTY.format(week=week), nav(d, week))
     except SourceError as exc:
@@ -116,9 +119,11 @@ async def send_digest(
     *,
     placeholder: Message | None = None,
     markup: InlineKeyboardMarkup | None = None,
+    view: View | None = None,
 ) -> None:
-    """The digest's parts; the first replaces `placeholder` when given; the buttons go on the last."""
-    parts = render_telegram(digest, bot_username=context.bot.username)
+    """The digest's parts (in the chat's `view`); the first replaces `placeholder` when given; the
+    buttons go on the last."""
+    parts = render_telegram(digest, bot_username=context.bot.username, view=view)
     for i, part in enumerate(parts):
         buttons = markup if i == len(parts) - 1 else None
         if i == 0 and placeholder is not None:

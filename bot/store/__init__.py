@@ -10,10 +10,18 @@ Keys (all under `<prefix>:`), by the module that owns them:
     tr:…:failed                   marker: translating it failed recently
     usage:<week>                  hash of Claude token counts spent building that week's digest
     usage:spent:<week>            hash of Claude token counts spent during that week
-  delivery.py
+  chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
+    chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)
+    slot:<slot>                   set of the chats to get the digest in that slot (active, not paused)
+    slot_of                       hash chat id -> its slot in the index
+    slots:indexed                 marker: the index was built from the subscriptions
+  delivery.py
     ledger:<week>                 hash chat id -> JSON LedgerEntry (bot/ledger.py)
-    ledger:<week>:plan            JSON: which paper ranks went into which message part
+    ledger:<week>:layouts         hash view key -> JSON Layout: a view's messages as first sent
+    ledger:<week>:plan            JSON: the week's plan before views (read for healing old weeks)
+    ledger:<week>:owed            set of chats owed the week by a later run
+    ledger:<week>:slots           set of the slots that have delivered the week
     publish:done:<week>           JSON Report of the run that completed a week
     publish:last                  JSON Report of the latest publish run (any week)
     publish:hold:<week>           JSON Hold: a publish held by the source gate
@@ -32,12 +40,13 @@ Every Redis failure reaches callers as StoreError (bot/errors.py).
 from __future__ import annotations
 
 from bot.errors import StoreError
-from bot.store.delivery import DeliveryStore, PublishLock
+from bot.store.chats import ChatStore
+from bot.store.delivery import DeliveryStore, Layout, PublishLock
 from bot.store.limits import LimitStore
 from bot.store.papers import PaperStore
 
-__all__ = ["PublishLock", "Store", "StoreError"]
+__all__ = ["Layout", "PublishLock", "Store", "StoreError"]
 
 
-class Store(PaperStore, DeliveryStore, LimitStore):
-    """The one Redis store (its parts by concern: papers.py, delivery.py, limits.py)."""
+class Store(PaperStore, ChatStore, DeliveryStore, LimitStore):
+    """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, limits.py)."""

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 
+from bot.layout import Plan
 from bot.ledger import LedgerEntry, Report, State
-from bot.models import ChatKind, HealRecord, Hold, Subscription
+from bot.models import HealRecord, Hold, View
 from bot.store.base import StoreBase, call, log
+from bot.store.chats import chunks
 from bot.week import IsoWeek
 
 LEDGER_TTL = timedelta(days=400)
 HOLD_TTL = timedelta(days=30)
 
-_SUBSCRIPTION = TypeAdapter(Subscription)
 _ENTRY = TypeAdapter(LedgerEntry)
 _REPORT = TypeAdapter(Report)
 _HOLD = TypeAdapter(Hold)
 _HEAL = TypeAdapter(HealRecord)
 _PLAN = TypeAdapter(list[list[int]])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A view of a week as first sent: the view, and its plan (bot/layout.py)."""
+
+    view: View
+    plan: Plan
+
+
+_LAYOUT = TypeAdapter(Layout)
 
 
 class PublishLock:
@@ -49,38 +62,6 @@ class PublishLock:
 
 
 class DeliveryStore(StoreBase):
-    # --- subscriptions ---------------------------------------------------------------------------
-
-    async def get_subscription(self, chat_id: int) -> Subscription | None:
-        raw = await call(self._redis.hget(self._key("subs"), str(chat_id)))
-        return self._decode(_SUBSCRIPTION, raw, f"subscription {chat_id}") if raw else None
-
-    async def list_subscriptions(self) -> list[Subscription]:
-        raw: dict[str, str] = await call(self._redis.hgetall(self._key("subs")))
-        subs = (self._decode(_SUBSCRIPTION, value, f"subscription {chat}") for chat, value in raw.items())
-        return sorted((s for s in subs if s is not None), key=lambda s: s.chat_id)
-
-    async def save_subscription(self, sub: Subscription) -> None:
-        await call(self._redis.hset(self._key("subs"), str(sub.chat_id), _SUBSCRIPTION.dump_json(sub)))
-
-    async def delete_subscription(self, chat_id: int) -> bool:
-        return bool(await call(self._redis.hdel(self._key("subs"), str(chat_id))))
-
-    async def move_subscription(self, old_chat_id: int, new_chat_id: int, now: datetime) -> Subscription | None:
-        """A group became a supergroup: the subscription follows it to its new id (a subscription the
-        supergroup has of its own already stays as it is)."""
-        sub = await self.get_subscription(old_chat_id)
-        if sub is None:
-            return None
-        moved = await self.get_subscription(new_chat_id) or replace(
-            sub, chat_id=new_chat_id, kind=ChatKind.SUPERGROUP, updated=now
-        )
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key("subs"), str(new_chat_id), _SUBSCRIPTION.dump_json(moved))
-            pipe.hdel(self._key("subs"), str(old_chat_id))
-            await call(pipe.execute())
-        return moved
-
     # --- the delivery ledger ---------------------------------------------------------------------
 
     async def ledger(self, week: IsoWeek) -> dict[int, LedgerEntry]:
@@ -103,13 +84,73 @@ class DeliveryStore(StoreBase):
             pipe.expire(key, LEDGER_TTL)
             await call(pipe.execute())
 
-    async def get_plan(self, week: IsoWeek) -> list[list[int]] | None:
-        """Which paper ranks went into which message when the week was first sent (for healing)."""
-        raw = await self._get(self._key("ledger", str(week), "plan"))
-        return self._decode(_PLAN, raw, f"plan of {week}") if raw else None
+    async def ledger_entries(self, week: IsoWeek, ids: Sequence[int]) -> dict[int, LedgerEntry]:
+        """The entries of these chats (those that have one), read in chunks: a run reads only its chats."""
+        key, found = self._key("ledger", str(week)), {}
+        for part in chunks(ids):
+            raw: list[str | None] = await call(self._redis.hmget(key, [str(i) for i in part]))
+            for chat_id, value in zip(part, raw, strict=True):
+                if value and (entry := _ledger_entry(chat_id, value)) is not None:
+                    found[chat_id] = entry
+        return found
 
-    async def save_plan(self, week: IsoWeek, plan: list[list[int]]) -> None:
-        await call(self._redis.set(self._key("ledger", str(week), "plan"), _PLAN.dump_json(plan), ex=LEDGER_TTL))
+    async def layouts(self, week: IsoWeek) -> dict[str, Layout]:
+        """How each view of the week was laid out when first sent: which papers in which message (and
+        starred for which topics), by view key. The key "" is the plan of a week sent before views."""
+        raw: dict[str, str] = await call(self._redis.hgetall(self._key("ledger", str(week), "layouts")))
+        found = {k: v for k, v in ((k, self._decode(_LAYOUT, v, f"layout {k} of {week}")) for k, v in raw.items()) if v}
+        legacy = await self._get(self._key("ledger", str(week), "plan"))
+        if legacy and (plan := self._decode(_PLAN, legacy, f"plan of {week}")) is not None:
+            found.setdefault("", Layout(View(count=sum(map(len, plan))), Plan(tuple(map(tuple, plan)))))
+        return found
+
+    async def keep_layout(self, week: IsoWeek, key: str, layout: Layout) -> Layout:
+        """The week's layout of a view: the one kept already, or `layout`, kept from now on."""
+        name = self._key("ledger", str(week), "layouts")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(name, key, _LAYOUT.dump_json(layout))
+            pipe.hget(name, key)
+            pipe.expire(name, LEDGER_TTL)
+            _, raw, _ = await call(pipe.execute())
+        return self._decode(_LAYOUT, raw, f"layout {key} of {week}") or layout
+
+    # --- who is owed a week, and which slots have had it -----------------------------------------
+
+    async def owed_chats(self, week: IsoWeek) -> list[int]:
+        """Chats owed the week by a later run: a failed send, a run stopped early, a slot moved."""
+        members: set[str] = await call(self._redis.smembers(self._key("ledger", str(week), "owed")))
+        return sorted(int(m) for m in members)
+
+    async def set_owed(self, week: IsoWeek, owed: Sequence[int], paid: Sequence[int] = ()) -> None:
+        key = self._key("ledger", str(week), "owed")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for part in chunks(owed):
+                pipe.sadd(key, *map(str, part))
+            for part in chunks(paid):
+                pipe.srem(key, *map(str, part))
+            pipe.expire(key, LEDGER_TTL)
+            await call(pipe.execute())
+
+    async def owe_now(self, week: IsoWeek, chat_id: int, now: datetime) -> None:
+        """A chat is owed the week at once (it moved to a slot that has delivered it already)."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._key("ledger", str(week), "owed"), str(chat_id))
+            pipe.expire(self._key("ledger", str(week), "owed"), LEDGER_TTL)
+            pipe.zadd(self._key("publish", "retries"), {str(week): now.timestamp()}, lt=True)  # adds, or makes sooner
+            await call(pipe.execute())
+
+    async def done_slots(self, week: IsoWeek) -> set[str]:
+        found: set[str] = await call(self._redis.smembers(self._key("ledger", str(week), "slots")))
+        return found
+
+    async def mark_slots_done(self, week: IsoWeek, slots: Sequence[str]) -> None:
+        if not slots:
+            return
+        key = self._key("ledger", str(week), "slots")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(key, *slots)
+            pipe.expire(key, LEDGER_TTL)
+            await call(pipe.execute())
 
     # --- publish runs ----------------------------------------------------------------------------
 

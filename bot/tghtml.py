@@ -1,0 +1,33 @@
+"""Telegram HTML primitives: escaping, length as Telegram counts it, shortening, links into the bot."""
+
+from __future__ import annotations
+
+import html
+import re
+
+TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text after entity parsing
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def esc(text: str) -> str:
+    """Escape data for Telegram HTML (text and attribute values alike)."""
+    return html.escape(text, quote=True)
+
+
+def plain_text(html_text: str) -> str:
+    """The text of a Telegram HTML message without its markup (what a reader would see)."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def telegram_length(html_text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text once tags and entities are parsed."""
+    return len(plain_text(html_text).encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def paper_deep_link(bot_username: str, paper_id: str) -> str:
+    return f"https://t.me/{bot_username}?start=p_{paper_id.replace('.', '_')}"
