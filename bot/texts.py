@@ -193,6 +193,7 @@ BUTTON_CLEAR_TOPICS = "모두 지우기"
 SETTINGS_SAVED = "저장했습니다"
 SETTINGS_STALE = "이 버튼은 더 이상 쓸 수 없어요. /settings 를 다시 보내 주세요."
 SETTINGS_ADMINS_ONLY = "그룹의 설정은 그룹 관리자만 바꿀 수 있어요."
+SETTINGS_NOT_CHANNEL_ADMIN = "채널 {name}의 관리자만 설정을 바꿀 수 있어요."
 SETTINGS_CHANNEL_IN_GROUP = "채널 설정은 봇과의 개인 대화에서 <code>/settings @채널</code> 로 해 주세요."
 SETTINGS_ONLY_NEEDS_TOPICS = "먼저 관심 주제를 정해 주세요. 예: /topics 확산 모델, RL"
 TOPICS_NOW = (

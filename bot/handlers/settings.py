@@ -55,6 +55,8 @@ async def _channel(update: Update, context: Context, name: str) -> Target | str:
     channel, refusal = await deps(context).subscriptions.channel(
         BotFacts(context.bot), name, user.id if user else None, to_post=False
     )
+    if refusal is Refusal.NOT_CHANNEL_ADMIN and channel is not None:
+        return texts.SETTINGS_NOT_CHANNEL_ADMIN.format(name=esc(channel.title or name))
     if refusal is not None or channel is None:
         return _refused(refusal or Refusal.CHANNEL_NOT_FOUND, context, channel.title if channel else name)
     return Target(channel.id, texts.HERE_CHANNEL.format(name=esc(channel.title or name)), name)
