@@ -209,16 +209,19 @@ class Broadcaster:
             return
         run.claimed.add(to.chat_id)
         entry = run.ledger.get(to.chat_id)
+        if entry is not None:  # skipped (sent already, waiting…) before anything is rendered for it
+            skip = begin(entry, len(entry.parts), self._clock(), came_back=to.subscribed)
+            if isinstance(skip, Skip):
+                run.report.count(entry, skip)
+                if skip is Skip.WAITING:
+                    run.still_owed.add(to.chat_id)
+                return
         key = entry.layout if entry is not None and sent_any(entry) else to.view.key
         layout = run.layouts.get(key)
         parts = await self.messages(run, key, layout.view if layout else to.view)
         entry = entry or new_entry(to.chat_id, to.kind, to.thread_id, len(parts), self._clock(), key)
         started = begin(entry, len(parts), self._clock(), came_back=to.subscribed, layout=key)
-        if isinstance(started, Skip):
-            run.report.count(entry, started)
-            if started is Skip.WAITING:
-                run.still_owed.add(to.chat_id)
-            return
+        assert not isinstance(started, Skip)
         entry, result = started, None
         while (part := entry.next_part()) is not None and part < len(parts):
             await self._limiter.acquire(to.chat_id, Priority.BROADCAST)

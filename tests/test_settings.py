@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -42,12 +42,13 @@ async def test_settings_message_edits_itself_and_saves_each_choice(bot: App, fak
     menu = await open_settings(fake_tg, ALICE)
     assert "이 대화의 다이제스트 설정" in shown(menu) and "편수: 10편" in shown(menu) and "형식: 요약" in shown(menu)
     assert "구독하지 않아" in shown(menu)  # the settings also shape /week; subscribing is offered
-    for label, check in [
+    checks: list[tuple[str, Callable[[ChatSettings], bool]]] = [
         ("5편", lambda s: s.count == 5),
         ("간단히", lambda s: s.form is Form.BRIEF),
         ("영어 제목", lambda s: s.english is False),
         ("⏸ 일시 정지", lambda s: s.paused),
-    ]:
+    ]
+    for label, check in checks:
         latest = current(fake_tg, ALICE)[-1]
         sent = await press(fake_tg, ALICE, latest, button(latest, label))
         assert [s.method for s in sent] == ["editMessageText"] and sent[0].message_id == menu.message_id
