@@ -24,8 +24,15 @@ _WORD = r"[^\W_]"  # a letter or digit, any script
 class TopicError(ValueError):
     """Why a topic list is refused; `reason` names it (texts.py says each in Korean)."""
 
+    _ENGLISH = {
+        "empty": "no topic given",
+        "too_long": "a topic is longer than 40 characters",
+        "too_many": "more than 10 topics",
+    }
+
     def __init__(self, reason: str, topic: str = "") -> None:
-        super().__init__(f"{reason}: {topic}" if topic else reason)
+        english = self._ENGLISH.get(reason, reason)
+        super().__init__(f"{english}: {topic!r}" if topic else english)
         self.reason = reason
         self.topic = topic
 

@@ -178,3 +178,70 @@ async def test_exit_status_1_when_chats_are_owed_a_retry(
     assert result.status == 1, result.out + result.err
     assert "sent 119" in result.out and "1 chats owed a retry from" in result.out
     assert "stopped early" not in result.out
+
+
+# --- chats' own settings and slots -----------------------------------------------------------------
+
+
+async def test_subscribers_set_changes_a_chats_settings(publish_env: dict[str, str], tmp_path: Path) -> None:
+    await hfweekly(publish_env, "subscribers", "add", "111", cwd=tmp_path)
+    result = await hfweekly(
+        publish_env, "subscribers", "set", "111", "count=5", "day=fri", "hour=18", "form=brief", "english=off",
+        "topics=diffusion, RL", "paused=no", cwd=tmp_path,
+    )  # fmt: skip
+    line = "count=5 day=fri hour=18 form=brief english=off topics='diffusion,RL' only_topics=no paused=no"
+    assert result.status == 0 and result.out.strip() == f"111: {line}", result.err
+    listing = await hfweekly(publish_env, "subscribers", "list", cwd=tmp_path)
+    assert f"111\tprivate\tactive\t-\t\t{line}" in listing.out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("pair", "valid"),
+    [
+        ("count=7", "valid values are 5 | 10 | 20 | default"),
+        ("form=long", "valid values are brief | summary | full"),
+        ("day=someday", "valid values are mon | tue | wed | thu | fri | sat | sun"),
+        ("hour=25", "0 … 23"),
+        ("colour=blue", "unknown setting 'colour'; the settings are: count, day, hour, form, english, topics"),
+        ("topics=" + ",".join(f"t{i}" for i in range(11)), "more than 10 topics"),
+    ],
+)
+async def test_subscribers_set_refuses_unknown_keys_and_values(
+    publish_env: dict[str, str], tmp_path: Path, pair: str, valid: str
+) -> None:
+    result = await hfweekly(publish_env, "subscribers", "set", "111", "count=5", pair, cwd=tmp_path)
+    assert result.status == 2 and valid in result.err and "nothing was changed" in result.err
+    assert "Traceback" not in result.err
+    listing = await hfweekly(publish_env, "subscribers", "set", "111", "paused=no", cwd=tmp_path)
+    assert "count=default" in listing.out  # the good pair before the bad one was not saved either
+
+
+async def test_publish_due_sends_the_chats_whose_slot_has_come(
+    publish_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.slots import DAY_NAMES, last_fire, week_of
+
+    settings = Settings()
+    now = datetime.now(UTC)
+    came, later = now.astimezone(settings.tz) - timedelta(hours=1), now.astimezone(settings.tz) + timedelta(days=2)
+    due_chat, later_chat = USERS[0], USERS[1]
+    await hfweekly(publish_env, "subscribers", "add", str(due_chat), str(later_chat), cwd=tmp_path)
+    for chat, when in ((due_chat, came), (later_chat, later)):
+        result = await hfweekly(
+            publish_env, "subscribers", "set", str(chat), f"day={DAY_NAMES[when.weekday()]}", f"hour={when.hour}",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert result.status == 0, result.err
+    fire = last_fire(settings, f"{came.weekday()}-{came.hour:02d}", now)
+    assert fire is not None
+    fake_hf.weeks[str(week_of(settings, fire))] = twenty_papers()
+    result = await hfweekly(publish_env, "publish", "--due", cwd=tmp_path)
+    assert result.status == 0, result.out + result.err
+    assert fake_tg.to(due_chat) and fake_tg.to(later_chat) == []
+    again = await hfweekly(publish_env, "publish", "--due", cwd=tmp_path)
+    assert again.status == 0 and "sent 1" not in again.out
+    assert len(fake_tg.to(due_chat)) == 2  # twenty papers: two messages, once
+    wrong = await hfweekly(publish_env, "publish", "--due", WEEK, cwd=tmp_path)
+    assert wrong.status == 2 and "--due takes no WEEK" in wrong.err
