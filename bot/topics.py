@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 from bot.models import MAX_TOPIC_LENGTH, MAX_TOPICS, DigestItem
 
@@ -24,7 +25,7 @@ _WORD = r"[^\W_]"  # a letter or digit, any script
 class TopicError(ValueError):
     """Why a topic list is refused; `reason` names it (texts.py says each in Korean)."""
 
-    _ENGLISH = {
+    _ENGLISH: ClassVar[dict[str, str]] = {
         "empty": "no topic given",
         "too_long": "a topic is longer than 40 characters",
         "too_many": "more than 10 topics",
