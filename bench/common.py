@@ -22,10 +22,10 @@ class World:
     """The fakes (Telegram, Hugging Face with WEEK's papers, Claude) on loopback, and the real Redis
     at REDIS_URL under a throwaway prefix whose keys are dropped at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, redis_url: str | None = None) -> None:
         self.tg, self.hf, self.claude = FakeTelegram(), FakeHF(), FakeClaude()
         self.hf.weeks[WEEK] = week_items(WEEK)
-        self.redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+        self.redis_url = redis_url or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
         self.prefix = f"hfwbench-{uuid.uuid4().hex[:8]}"
         self.redis = Redis.from_url(self.redis_url, decode_responses=True)
         self.store = Store(self.redis, prefix=self.prefix)

@@ -205,7 +205,6 @@ class Report:
     started: datetime
     seconds: float = 0.0
     chats: int = 0
-    parts: int = 0  # messages per chat
     views: int = 0  # distinct views (form, count, English titles, topics) among the chats
     renders: int = 0  # views laid out and rendered by this run (once per view)
     sent: int = 0  # chats completed by this run

@@ -118,12 +118,18 @@ def owed_after_move(settings: Settings, old: str, new: str, now: datetime) -> Is
     return week
 
 
-def describe(settings: Settings, slot: str, now: datetime) -> str:
-    """The slot in Korean, e.g. "금요일 18시" (the default: "기본 (월요일 9시)" when the cron says so)."""
+def when(settings: Settings, slot: str, now: datetime) -> str:
+    """The slot's time in Korean, e.g. "금요일 18시" (the default: its cron's next time, "월요일 9시")."""
     day_hour = parse_slot(slot)
     if day_hour is not None:
         return f"{DAYS[day_hour[0]]}요일 {day_hour[1]}시"
     fire = next_run(settings, now)
     if fire is None:
         return "기본 일정"
-    return f"기본 ({DAYS[fire.weekday()]}요일 {fire.hour}시{f' {fire.minute}분' if fire.minute else ''})"
+    return f"{DAYS[fire.weekday()]}요일 {fire.hour}시{f' {fire.minute}분' if fire.minute else ''}"
+
+
+def describe(settings: Settings, slot: str, now: datetime) -> str:
+    """The slot in Korean for the settings message: "금요일 18시", or "기본 (월요일 9시)"."""
+    time_of = when(settings, slot, now)
+    return time_of if parse_slot(slot) is not None else f"기본 ({time_of})"

@@ -26,12 +26,12 @@ WELCOME = (
     "보내 드리는 봇입니다.\n\n"
     "/week [주] — 그 주의 다이제스트 (예: /week 2025-W38)\n"
     "/latest — 지난주 다이제스트\n"
-    "/subscribe — 매주 월요일 아침에 받아 보기\n"
+    "/subscribe — 매주 받아 보기 (기본: 월요일 아침)\n"
     "/settings — 편수·받는 요일과 시간·형식·관심 주제 고르기\n"
     "/unsubscribe — 구독 해지\n"
     "/help — 도움말"
 )
-WELCOME_BACK = "\n\n✅ 구독을 다시 시작했습니다. 매주 월요일 아침에 다이제스트를 보내 드릴게요."
+WELCOME_BACK = "\n\n✅ 구독을 다시 시작했습니다. 받는 때와 형식은 /settings 에서 바꿀 수 있어요."
 WELCOME_SUBSCRIBED = "\n\n✅ 이미 구독 중입니다."
 BUTTON_SUBSCRIBE = "📬 구독하기"
 BUTTON_LAST_WEEK = "📰 지난주 다이제스트"
@@ -96,11 +96,12 @@ REFUSALS = {
     Refusal.NOT_CHANNEL_ADMIN: "채널 {name}의 관리자만 구독을 바꿀 수 있어요.",
 }
 SUBSCRIBED = {
-    Change.STARTED: "✅ 구독을 시작했습니다. 매주 월요일 아침 {where}에 한국어 다이제스트를 보내 드릴게요. 해지는 /unsubscribe",
-    Change.RESTARTED: "✅ 구독을 다시 시작했습니다. 매주 월요일 아침 {where}에 한국어 다이제스트를 보내 드릴게요. 해지는 /unsubscribe",
-    Change.ALREADY: "이미 구독 중입니다. 매주 월요일 아침 {where}에 다이제스트가 옵니다.",
+    Change.STARTED: "✅ 구독을 시작했습니다. 매주 {when} {where}에 한국어 다이제스트를 보내 드릴게요. 편수·요일·형식·관심 주제는 /settings, 해지는 /unsubscribe",
+    Change.RESTARTED: "✅ 구독을 다시 시작했습니다. 매주 {when} {where}에 한국어 다이제스트를 보내 드릴게요. 편수·요일·형식·관심 주제는 /settings, 해지는 /unsubscribe",
+    Change.ALREADY: "이미 구독 중입니다. 매주 {when} {where}에 다이제스트가 옵니다. 바꾸려면 /settings",
     Change.MOVED: "✅ 다이제스트를 받을 곳을 {where}(으)로 옮겼습니다.",
 }
+SUBSCRIBED_PAUSED = "\n⏸ 지금은 일시 정지 상태입니다. 다시 받으려면 /settings"
 HERE_PRIVATE, HERE_GROUP, HERE_TOPIC, HERE_CHANNEL = "이 대화", "이 그룹", "이 주제", "채널 {name}"
 UNSUBSCRIBED = "구독을 해지했습니다. {where}에는 더 이상 다이제스트가 가지 않습니다."
 NOT_SUBSCRIBED = "{where}은(는) 구독하고 있지 않습니다. 구독하려면 /subscribe"

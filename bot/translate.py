@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import logging
 import tomllib
 from collections.abc import Callable, Iterable
@@ -155,6 +156,8 @@ class Translator:
                 progress(len(results), total)
 
         report()
+        if todo:  # the SDK's first import takes a second or more: not on the event loop, which must go
+            await asyncio.to_thread(importlib.import_module, "anthropic")  # on (lock renewals, replies)
 
         async def one(paper: Paper) -> None:
             results[paper.id] = await self.translate(paper, week=week)

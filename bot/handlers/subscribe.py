@@ -13,6 +13,7 @@ from bot import texts
 from bot.handlers.common import Context, Deps, answer_quietly, deps, reply, thread_of
 from bot.models import ChatKind
 from bot.render import esc
+from bot.slots import when
 from bot.subscriptions import ChatInfo, Member, Refusal
 
 
@@ -89,7 +90,9 @@ async def _change(
     """Subscribe or unsubscribe `chat`; the answer, naming `where` the digest goes (or went)."""
     if subscribe:
         change = await d.subscriptions.subscribe(chat, thread_id=thread, by_user=by_user)
-        return texts.SUBSCRIBED[change].format(where=where)
+        settings = await d.subscriptions.settings(chat.id)
+        answer = texts.SUBSCRIBED[change].format(where=where, when=when(d.settings, settings.slot, d.clock()))
+        return answer + (texts.SUBSCRIBED_PAUSED if settings.paused else "")
     done = await d.subscriptions.unsubscribe(chat.id)
     return (texts.UNSUBSCRIBED if done else texts.NOT_SUBSCRIBED).format(where=where)
 

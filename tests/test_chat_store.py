@@ -1,0 +1,61 @@
+"""The slot index follows every change of a subscription or of settings; settings outlive both."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import TypeAdapter
+from redis.asyncio import Redis
+
+from bot.app import App
+from bot.models import ChatKind, ChatSettings, Subscription
+from bot.store import Store
+from bot.subscriptions import ChatInfo
+from tests.conftest import ALICE, BOB, GROUP
+
+FRIDAY = ChatSettings(day=4, hour=18)
+
+
+async def slots_of(store: Store, *slots: str) -> dict[str, list[int]]:
+    return {slot: await store.slot_chats(slot) for slot in slots}
+
+
+async def test_the_index_follows_subscriptions_and_settings(app: App) -> None:
+    subs, store = app.subscriptions, app.store
+    await subs.subscribe(ChatInfo(ALICE, ChatKind.PRIVATE, "a"))
+    await subs.change_settings(BOB, FRIDAY)  # settings before subscribing: kept, not indexed
+    assert await slots_of(store, "default", "4-18") == {"default": [ALICE], "4-18": []}
+    await subs.subscribe(ChatInfo(BOB, ChatKind.PRIVATE, "b"))
+    assert await slots_of(store, "default", "4-18") == {"default": [ALICE], "4-18": [BOB]}
+    await subs.change_settings(ALICE, FRIDAY)
+    assert await slots_of(store, "default", "4-18") == {"default": [], "4-18": [ALICE, BOB]}
+    await subs.change_settings(ALICE, ChatSettings(day=4, hour=18, paused=True))
+    assert await store.slot_chats("4-18") == [BOB]
+    await subs.deactivate(BOB, "blocked")
+    assert await store.slot_chats("4-18") == [] and await store.get_settings(BOB) == FRIDAY  # kept
+    await subs.reactivate(BOB)
+    assert await store.slot_chats("4-18") == [BOB]
+    await subs.unsubscribe(BOB)
+    assert await store.slot_chats("4-18") == [] and await store.get_settings(BOB) == FRIDAY
+    await subs.subscribe(ChatInfo(BOB, ChatKind.PRIVATE, "b"))  # comes back with its settings
+    assert await store.slot_chats("4-18") == [BOB]
+
+
+async def test_a_group_that_became_a_supergroup_keeps_its_settings_and_slot(app: App) -> None:
+    await app.subscriptions.subscribe(ChatInfo(GROUP, ChatKind.GROUP, "g"))
+    await app.subscriptions.change_settings(GROUP, FRIDAY)
+    await app.subscriptions.migrate(GROUP, -100777)
+    assert await app.store.slot_chats("4-18") == [-100777]
+    assert await app.store.get_settings(-100777) == FRIDAY
+    assert await app.store.slot_of(GROUP) is None
+
+
+async def test_subscriptions_made_before_slots_are_indexed_once(app: App, redis: Redis, prefix: str) -> None:
+    now = datetime(2025, 9, 1, tzinfo=UTC)
+    sub = Subscription(4242, ChatKind.PRIVATE, "old", True, now, now)
+    raw = TypeAdapter(Subscription).dump_json(sub)
+    await redis.hset(f"{prefix}:subs", "4242", raw)  # as a version before the index wrote it: no slot
+
+    await redis.delete(f"{prefix}:slots:indexed")
+    await app.store.ensure_slot_index()
+    assert 4242 in await app.store.slot_chats("default")
