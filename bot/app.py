@@ -25,6 +25,9 @@ from bot import __version__
 from bot.config import Settings, config_dir
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
+from bot.ondemand import OnDemand
+from bot.search import ArchiveIndex
+from bot.sources.arxiv import ArxivSource
 from bot.sources.hf import HFSource
 from bot.store import Store
 from bot.subscriptions import Subscriptions
@@ -59,6 +62,8 @@ class App:
     digests: DigestService
     subscriptions: Subscriptions
     clock: Clock
+    ondemand: OnDemand | None = None  # None without a translator
+    archive: ArchiveIndex | None = None
 
 
 @asynccontextmanager
@@ -94,7 +99,22 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             translator = _translator(settings, store, clock)
             stack.push_async_callback(translator.aclose)
         digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
-        yield App(settings, store, source, translator, digests, Subscriptions(store, clock, settings), clock)
+        ondemand = None
+        if translator is not None:
+            arxiv = ArxivSource(session, settings.arxiv_base_url, attempts=settings.hf_max_attempts)
+            ondemand = OnDemand(store, source, arxiv, translator, settings, clock=clock)
+        archive = ArchiveIndex(store, translator)
+        yield App(
+            settings,
+            store,
+            source,
+            translator,
+            digests,
+            Subscriptions(store, clock, settings),
+            clock,
+            ondemand,
+            archive,
+        )
 
 
 def _translator(settings: Settings, store: Store, clock: Clock) -> Translator:
@@ -242,9 +262,11 @@ def build_application(
         .build()
     )
     alerts = Alerts(app.store, admin_notifier(application.bot, app.settings))
+    if app.ondemand is not None:
+        app.ondemand.notify = admin_notifier(application.bot, app.settings)
     deps = Deps(
         app.settings, app.store, app.digests, app.translator, app.subscriptions,
-        broadcaster(app, application.bot, limiter, alerts), alerts, app.clock,
+        broadcaster(app, application.bot, limiter, alerts), alerts, app.clock, app.ondemand, app.archive,
     )  # fmt: skip
     register(application, deps)
     return application, deps

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     hf_base_url: str = Field(default="https://huggingface.co", validation_alias="HF_BASE_URL")
+    arxiv_base_url: str = Field(default="https://export.arxiv.org", validation_alias="ARXIV_BASE_URL")
 
     # HFWEEKLY_<NAME> settings, documented in config/settings.toml.
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default="hfweekly", pattern=r"^[A-Za-z0-9_.-]+$")
     week_build_limit: int = Field(default=5, ge=1, le=1000)
     week_build_window_minutes: int = Field(default=10, ge=1, le=1440)
+    paper_daily_limit: int = Field(default=20, ge=0, le=10_000)  # new on-demand translations per person a day
+    on_demand_daily_tokens: int = Field(default=2_000_000, ge=0)  # Claude tokens a day for /paper, all people
 
     @field_validator("channels", mode="before")
     @classmethod

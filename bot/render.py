@@ -108,3 +108,66 @@ def render_paper(paper: Paper, translation: Translation | None, week: IsoWeek) -
         text = translation.abstract_ko
     budget = TELEGRAM_LIMIT - telegram_length(head + body.format(""))
     return head + body.format(esc(shorten(text, budget)))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _split(text: str, first: int, rest: int) -> list[str]:
+    """`text` in pieces of at most `first` (then `rest`) UTF-16 units, cut after a sentence or a space."""
+    pieces: list[str] = []
+    while text:
+        budget = first if not pieces else rest
+        if _utf16(text) <= budget:
+            pieces.append(text)
+            break
+        cut = budget
+        while _utf16(text[:cut]) > budget:
+            cut -= 1
+        window = text[:cut]
+        at = max(window.rfind(". "), window.rfind("다. "), window.rfind("\n"))
+        at = at + 1 if at > budget // 2 else (window.rfind(" ") if window.rfind(" ") > budget // 2 else cut)
+        pieces.append(text[:at].rstrip())
+        text = text[at:].lstrip()
+    return pieces
+
+
+def render_paper_parts(paper: Paper, translation: Translation | None, week: IsoWeek | None) -> list[str]:
+    """One paper in full (/paper): Korean title, summary and the whole Korean abstract, over as many
+    messages as it needs; upvotes and week when it was on Hugging Face's lists; HF and arXiv links.
+    Untranslated (pending): the English abstract, marked as pending."""
+    facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
+    facts += [str(week)] if week else []
+    links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
+    meta = " · ".join([*facts, links])
+    if translation is None:
+        head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n<b>Abstract</b>\n"
+        body, tail = paper.abstract, ""
+    else:
+        head = (
+            f"<b>{esc(shorten(translation.title_ko, 300))}</b>\n<i>{esc(shorten(paper.title, 300))}</i>\n{meta}\n\n"
+            f"<b>요약</b>\n{esc(shorten(translation.summary_ko, 1000))}\n\n<b>초록 번역</b>\n"
+        )
+        body, tail = translation.abstract_ko, f"\n\n{AI_NOTICE}"
+    first = TELEGRAM_LIMIT - telegram_length(head) - telegram_length(tail) - 8
+    pieces = _split(body, first, TELEGRAM_LIMIT - telegram_length(tail) - 16)
+    parts = [esc(piece) for piece in pieces] or [""]
+    parts[0] = head + parts[0]
+    parts[-1] += tail
+    return parts
+
+
+def render_paper_card(paper: Paper, translation: Translation | None, week: IsoWeek | None) -> str:
+    """One paper in one short message (shared inline): titles, facts, links, and the Korean summary —
+    or, untranslated, the English abstract shortened (the button under it opens the translation)."""
+    facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
+    facts += [str(week)] if week else []
+    links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
+    meta = " · ".join([*facts, links])
+    if translation is None:
+        return f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n{esc(shorten(paper.abstract, 700))}"
+    return (
+        f"<b>{esc(shorten(translation.title_ko, 300))}</b>\n<i>{esc(shorten(paper.title, 300))}</i>\n{meta}\n\n"
+        f"{esc(shorten(translation.summary_ko, 1000))}\n\n{AI_NOTICE}"
+    )

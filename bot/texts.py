@@ -11,6 +11,8 @@ COMMANDS = (
     ("week", "주간 인기 논문 다이제스트 (예: /week 2025-W38)"),
     ("latest", "지난주 다이제스트"),
     ("subscribe", "매주 받아 보기"),
+    ("paper", "논문 한 편 번역 (예: /paper 2509.13310)"),
+    ("search", "지난 다이제스트에서 논문 찾기 (예: /search 확산 모델)"),
     ("settings", "이 대화의 다이제스트 설정 (편수·요일·형식·관심 주제)"),
     ("topics", "관심 주제 (예: /topics 확산 모델, RL)"),
     ("unsubscribe", "구독 해지"),
@@ -27,6 +29,8 @@ WELCOME = (
     "/week [주] — 그 주의 다이제스트 (예: /week 2025-W38)\n"
     "/latest — 지난주 다이제스트\n"
     "/subscribe — 매주 받아 보기 (기본: 월요일 아침)\n"
+    "/paper 2509.13310 — 어떤 논문이든 한국어로 (arXiv·Hugging Face 링크를 그냥 보내도 됩니다)\n"
+    "/search 확산 모델 — 지난 다이제스트에서 논문 찾기\n"
     "/settings — 편수·받는 요일과 시간·형식·관심 주제 고르기\n"
     "/unsubscribe — 구독 해지\n"
     "/help — 도움말"
@@ -46,7 +50,13 @@ HELP = (
     "/unsubscribe — 구독 해지 (채널은 /unsubscribe @채널)\n"
     "/settings — 이 대화의 다이제스트: 편수(5·10·20), 받는 요일과 시간, 형식(간단히·요약·자세히), "
     "영어 제목, 관심 주제, 일시 정지 (채널은 개인 대화에서 /settings @채널)\n"
-    "/topics 확산 모델, RL, robot — 관심 주제 (맞는 논문에 ⭐, 맨 앞에). 지우기: /topics 없음\n\n"
+    "/topics 확산 모델, RL, robot — 관심 주제 (맞는 논문에 ⭐, 맨 앞에). 지우기: /topics 없음\n"
+    "/paper &lt;id 또는 링크&gt; — 어떤 논문이든 한국어 제목·요약·초록 전체 번역. 예: "
+    "<code>/paper 2509.13310</code>, <code>/paper arxiv.org/abs/2509.13310v2</code>, "
+    "<code>/paper huggingface.co/papers/2509.13310</code> (개인 대화에서는 링크만 보내도 됩니다)\n"
+    "/search &lt;낱말&gt; — 지난 모든 주에서 찾기 (한국어·영어)\n"
+    "다른 대화에서 <code>@봇이름 2025-W38</code>, <code>@봇이름 2509.13310</code>, <code>@봇이름 확산 모델</code> "
+    "으로 논문을 바로 공유할 수 있어요.\n\n"
     "다이제스트의 ‘전문 번역’ 링크를 누르면 논문 초록 전체의 한국어 번역을 볼 수 있습니다."
 )
 ADMIN_HELP = (
@@ -147,6 +157,10 @@ STATUS_USAGE = (
     "<b>이번 주({week}) Claude 사용</b>: 호출 {u.calls} · 입력 {u.input_tokens:,} · 출력 {u.output_tokens:,} · "
     "캐시 읽기 {u.cache_read_input_tokens:,} · 캐시 쓰기 {u.cache_creation_input_tokens:,} 토큰"
 )
+STATUS_ON_DEMAND = (
+    "<b>이번 주 주문형 번역</b>(/paper, 다이제스트와 별도): 호출 {u.calls} · 입력 {u.input_tokens:,} · "
+    "출력 {u.output_tokens:,} 토큰"
+)
 STATUS_RUNS = "<b>정기 발행</b>"
 STATUS_LAST = (
     "지난 발행: {r.week} ({started}) — 대화 {r.chats} · 보냄 {r.sent} · 이미 보냄 {r.already} · 실패 {r.failed} · "
@@ -210,3 +224,33 @@ TOPIC_ERRORS = {
     "too_long": "‘{topic}’은(는) 너무 깁니다. 한 주제는 40자까지 쓸 수 있어요. 아무것도 바꾸지 않았습니다.",
     "too_many": "관심 주제는 10개까지 정할 수 있어요. 아무것도 바꾸지 않았습니다.",
 }
+
+# --- /paper, /search, inline -------------------------------------------------------------------------
+
+PAPER_EXAMPLE = "예: <code>/paper 2509.13310</code> · <code>/paper arxiv.org/abs/2509.13310</code> · <code>/paper huggingface.co/papers/2509.13310</code>"
+PAPER_USAGE = "번역할 논문의 arXiv id나 링크를 알려 주세요.\n" + PAPER_EXAMPLE
+PAPER_BAD_ID = "‘{text}’은(는) arXiv 논문 id나 링크가 아닙니다.\n" + PAPER_EXAMPLE
+PAPER_NOT_FOUND = "arXiv와 Hugging Face 어디에도 {paper} 논문이 없습니다. id를 확인해 주세요.\n" + PAPER_EXAMPLE
+PAPER_WITHDRAWN = "{paper}는 저자가 철회한 논문이라 번역할 초록이 없습니다."
+PAPER_SOURCE_DOWN = "지금은 Hugging Face와 arXiv에서 {paper} 논문을 가져올 수 없습니다. 잠시 후 다시 시도해 주세요."
+PAPER_TRANSLATING = "⏳ {paper} 번역 생성 중…"
+PAPER_USER_LIMIT = (
+    "새 논문 번역은 하루 {limit}편까지예요 (오늘 남은 횟수: 0). 이미 번역된 논문은 언제든 볼 수 있고, "
+    "내일 다시 쓸 수 있습니다. 원문: {link}"
+)
+PAPER_BUDGET = "오늘은 주문형 번역 한도를 모두 써서 새 번역을 만들 수 없어요. 내일 다시 시도해 주세요. 원문: {link}"
+PAPER_REMAINING = "\n\n(오늘 새로 번역할 수 있는 논문: {remaining}편 남음)"
+PAPER_FAILED = "\n\n번역을 만들지 못해 원문을 보여 드립니다. 잠시 후 다시 <code>/paper {paper}</code> 해 보세요."
+SEARCH_USAGE = (
+    "찾을 낱말을 적어 주세요. 예: <code>/search 확산 모델</code>, <code>/search reinforcement learning</code>"
+)
+SEARCH_TOO_LONG = "검색어는 100자까지 쓸 수 있어요."
+SEARCH_HEAD = "🔎 ‘{query}’ 검색 결과 {count}건"
+SEARCH_NONE = "🔎 ‘{query}’에 맞는 논문을 찾지 못했습니다. 다른 낱말로 찾아 보세요."
+SEARCH_FROM_HF = "Hugging Face 검색 결과 (아직 번역 전)"
+INLINE_DIGEST = "{week} 다이제스트 전체"
+INLINE_NOT_BUILT = "{week} 다이제스트는 아직 만들어지지 않았어요"
+INLINE_OPEN_BOT = "봇에서 보기"
+INLINE_UNKNOWN_PAPER = "{paper}: 봇에서 번역 보기"
+BUTTON_FULL = "전문 번역 보기"
+BUTTON_TRANSLATE = "번역 보기"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from bot.paperid import deep_link_id
+
 TELEGRAM_LIMIT = 4096  # UTF-16 code units of a message's text after entity parsing
 
 _TAG = re.compile(r"<[^>]*>")
@@ -30,4 +32,4 @@ def shorten(text: str, limit: int) -> str:
 
 
 def paper_deep_link(bot_username: str, paper_id: str) -> str:
-    return f"https://t.me/{bot_username}?start=p_{paper_id.replace('.', '_')}"
+    return f"https://t.me/{bot_username}?start=p_{deep_link_id(paper_id)}"

@@ -171,15 +171,16 @@ class Translator:
             raise failures.exceptions[0] from None
         return results
 
-    async def translate(self, paper: Paper, *, week: IsoWeek) -> Translation | None:
-        """Ask Claude (one re-ask on a bad answer); cache and return the translation, or None."""
+    async def translate(self, paper: Paper, *, week: IsoWeek, on_demand: bool = False) -> Translation | None:
+        """Ask Claude (one re-ask on a bad answer); cache and return the translation, or None.
+        `on_demand`: asked by someone (/paper), its tokens counted apart from the weekly digests'."""
         import anthropic
 
         messages: list[MessageParam] = [{"role": "user", "content": _user_text(paper)}]
         reason = ""
         for attempt in (1, 2):
             try:
-                message = await self._ask(messages, week)
+                message = await self._ask(messages, week, on_demand)
             except anthropic.APIError as exc:
                 log.warning("Translation of %s failed: Claude API error: %s", paper.id, _describe(exc))
                 TRANSLATIONS.labels("api_error").inc()
@@ -205,7 +206,7 @@ class Translator:
         await self._store.mark_failed(self.cache_key(paper))
         return None
 
-    async def _ask(self, messages: list[MessageParam], week: IsoWeek) -> object:
+    async def _ask(self, messages: list[MessageParam], week: IsoWeek, on_demand: bool) -> object:
         """Claude's answer: a Message, or whatever a proxy in between answered 200 with."""
         system: Any = [{"type": "text", "text": self._prompt.system, "cache_control": {"type": "ephemeral"}}]
         if self._client is None:
@@ -224,8 +225,14 @@ class Translator:
         for kind, count in asdict(usage).items():
             if kind != "calls":
                 CLAUDE_TOKENS.labels(kind.removesuffix("_tokens")).inc(count)
+        now = self._clock()
         try:
-            await self._store.add_usage(week, usage, spent=IsoWeek.current(self._clock(), self._tz))
+            if on_demand:
+                await self._store.add_on_demand_usage(
+                    usage, day=now.astimezone(self._tz).date(), spent=IsoWeek.current(now, self._tz)
+                )
+            else:
+                await self._store.add_usage(week, usage, spent=IsoWeek.current(now, self._tz))
         except StoreError as exc:  # bookkeeping only: never worth losing a translation over
             log.warning("Could not record Claude usage for %s: %s", week, exc)
         return message

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from bot.app import App, open_app
 from bot.config import Settings
 from tests.fakes.anthropic import FakeClaude
+from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.hf import FakeHF, week_items
 from tests.fakes.telegram import FakeTelegram
 
@@ -92,6 +93,14 @@ async def fake_hf() -> AsyncIterator[FakeHF]:
 
 
 @pytest.fixture
+async def fake_arxiv() -> AsyncIterator[FakeArxiv]:
+    server = FakeArxiv()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
 async def fake_claude() -> AsyncIterator[FakeClaude]:
     server = FakeClaude()
     await server.start()
@@ -116,8 +125,9 @@ async def fake_tg() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def settings(fake_hf: FakeHF, fake_claude: FakeClaude, redis: Redis, prefix: str) -> Settings:
+def settings(fake_hf: FakeHF, fake_claude: FakeClaude, fake_arxiv: FakeArxiv, redis: Redis, prefix: str) -> Settings:
     return Settings(
+        arxiv_base_url=fake_arxiv.url,
         anthropic_api_key=SecretStr("test-key-not-a-secret"),
         anthropic_base_url=fake_claude.url,
         redis_url=REDIS_URL,
@@ -144,6 +154,7 @@ def cli_env(settings: Settings, tmp_path: object) -> dict[str, str]:
         ANTHROPIC_API_KEY=settings.anthropic_api_key.get_secret_value(),
         ANTHROPIC_BASE_URL=str(settings.anthropic_base_url),
         HF_BASE_URL=settings.hf_base_url,
+        ARXIV_BASE_URL=settings.arxiv_base_url,
         REDIS_URL=REDIS_URL,
         HFWEEKLY_REDIS_PREFIX=settings.redis_prefix,
         HFWEEKLY_CLAUDE_MAX_RETRIES="1",

@@ -12,7 +12,7 @@ from telegram import BotCommand
 from telegram.ext import Application
 
 from bot import texts
-from bot.handlers import admin, settings, start, subscribe, week
+from bot.handlers import admin, inline, paper, settings, start, subscribe, week
 from bot.handlers.common import DEPS, Deps
 from bot.handlers.errors import on_error
 
@@ -24,6 +24,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], deps: Deps)
     for handlers in (
         start.HANDLERS,
         week.HANDLERS,
+        paper.HANDLERS,
+        inline.HANDLERS,
         subscribe.HANDLERS,
         settings.HANDLERS,
         admin.HANDLERS,

@@ -57,7 +57,9 @@ async def status(update: Update, context: Context) -> None:
     this_week = IsoWeek.current(d.clock(), d.settings.tz)
     usage = await d.store.get_usage(this_week, spent=True)
     lines += ["", texts.STATUS_CACHE.format(count=await d.store.count_translations()),
-              texts.STATUS_USAGE.format(week=this_week, u=usage), "", texts.STATUS_RUNS]  # fmt: skip
+              texts.STATUS_USAGE.format(week=this_week, u=usage),
+              texts.STATUS_ON_DEMAND.format(u=await d.store.on_demand_usage(week=this_week)),
+              "", texts.STATUS_RUNS]  # fmt: skip
     lines += await _runs(d)
     await reply(update, context, "\n".join(lines))
 

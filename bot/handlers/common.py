@@ -16,6 +16,8 @@ from bot.alerts import Alerts
 from bot.config import Settings
 from bot.deliver import Broadcaster
 from bot.digest import DigestService
+from bot.ondemand import OnDemand
+from bot.search import ArchiveIndex
 from bot.store import Store
 from bot.subscriptions import Subscriptions
 from bot.translate import Translator
@@ -39,6 +41,8 @@ class Deps:
     broadcaster: Broadcaster
     alerts: Alerts
     clock: Callable[[], datetime]
+    ondemand: OnDemand | None = None
+    archive: ArchiveIndex | None = None
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 

@@ -9,7 +9,9 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot import texts
 from bot.errors import WeekError
 from bot.handlers.common import Context, deps, reply
-from bot.handlers.week import show_paper, show_week
+from bot.handlers.paper import show_any_paper
+from bot.handlers.week import show_week
+from bot.paperid import find_paper_link, from_deep_link, parse_paper_id
 from bot.subscriptions import Change
 from bot.week import IsoWeek
 
@@ -19,7 +21,11 @@ async def start(update: Update, context: Context) -> None:
     assert chat is not None
     payload = context.args[0] if context.args else ""
     if payload.startswith("p_"):  # a paper: p_2509_13310
-        await show_paper(update, context, payload[2:].replace("_", "."))
+        paper_id = parse_paper_id(from_deep_link(payload[2:]))
+        if paper_id is None:
+            await reply(update, context, texts.PAPER_UNKNOWN)
+        else:
+            await show_any_paper(update, context, paper_id)
         return
     if payload.startswith("w_"):  # a week: w_2025-W38
         await show_week(update, context, payload[2:])
@@ -48,9 +54,14 @@ async def unknown(update: Update, context: Context) -> None:
 
 
 async def plain_text(update: Update, context: Context) -> None:
-    """A private message that is not a command: a week (`2025-W38`, `지난주`) gets its digest."""
+    """A private message that is not a command: a paper link or id gets the paper in Korean; a week
+    (`2025-W38`, `지난주`) gets its digest."""
     d = deps(context)
     text = update.effective_message.text if update.effective_message else None
+    paper_id = parse_paper_id(text or "") or find_paper_link(text or "")
+    if paper_id is not None:
+        await show_any_paper(update, context, paper_id)
+        return
     try:
         IsoWeek.parse(text or "", now=d.clock(), tz=d.settings.tz)
     except WeekError:

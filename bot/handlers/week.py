@@ -14,7 +14,7 @@ from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
 from bot.layout import depth
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest, View
-from bot.render import esc, render_paper, render_telegram
+from bot.render import esc, render_telegram
 from bot.week import FIRST_WEEK, IsoWeek, weeks_in_year
 
 log = logging.getLogger(__name__)
@@ -130,20 +130,6 @@ async def send_digest(
             await edit(placeholder, part, buttons)
         else:
             await reply(update, context, part, buttons)
-
-
-async def show_paper(update: Update, context: Context, paper_id: str) -> None:
-    """One paper in full: its Korean summary and the whole Korean abstract (the `p_` deep link)."""
-    d = deps(context)
-    found = await d.store.get_paper(paper_id)
-    if found is None:
-        await reply(update, context, texts.PAPER_UNKNOWN)
-        return
-    paper, week = found
-    translation = None
-    if d.translator is not None:
-        translation = (await d.translator.cached([paper])).get(paper.id)
-    await reply(update, context, render_paper(paper, translation, week))
 
 
 async def week_command(update: Update, context: Context) -> None:

@@ -1,4 +1,4 @@
-"""Hugging Face "papers of the week".
+"""Hugging Face: "papers of the week", one paper (`/api/papers/{id}`), and paper search.
 
 Primary path: the paged JSON API `GET /api/daily_papers?week=2025-W38&limit=100&p=N`, read until a
 short page. Fallback: the week page `/papers/week/2025-W38`, which embeds the same items as HTML-escaped
@@ -8,44 +8,27 @@ sees a raw dict.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from bot.errors import SourceError
 from bot.models import Paper
+from bot.sources.http import MAX_BODY, Fetcher
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100  # the API's maximum page size (101 is refused)
-MAX_BODY = 20 * 1024 * 1024  # bytes: a real page of 100 items is about 0.5 MB; more is a broken answer
 MAX_PAGES = 30  # 3,000 papers: far above any real week; a guard against a server that never ends
 
 
 class HFError(SourceError):
     """Hugging Face could not give us the week; the message names the week, the URL and the problem."""
-
-
-class _Transient(HFError):
-    """Worth retrying: 429, 5xx, timeouts, dropped connections."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class HFSource:
@@ -60,13 +43,11 @@ class HFSource:
         timeout: float = 30.0,
         max_body: int = MAX_BODY,
     ) -> None:
-        self._max_body = max_body
-        self._session = session
         self._base = base_url.rstrip("/")
-        self._attempts = attempts
-        self._backoff = backoff
-        self._max_retry_after = max_retry_after
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._fetch = Fetcher(
+            session, HFError, attempts=attempts, backoff=backoff, max_retry_after=max_retry_after,
+            timeout=timeout, max_body=max_body,
+        )  # fmt: skip
 
     def api_url(self, week: IsoWeek) -> str:
         return f"{self._base}/api/daily_papers?week={week}"
@@ -111,66 +92,34 @@ class HFSource:
         return extract_page_items(await self._get(url, {}), where=f"{week} at {url}")
 
     async def _get(self, url: str, params: dict[str, str]) -> str:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await self._get_once(url, params)
-        raise AssertionError("unreachable: tenacity either returns or reraises")
+        body = await self._fetch.get(url, params)
+        assert body is not None  # only a `missing_ok` get answers None
+        return body
 
-    def _wait(self, state: RetryCallState) -> float:
-        """Honour Retry-After when the server sends it; otherwise exponential backoff."""
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return exc.retry_after
-        return float(wait_exponential(multiplier=self._backoff, max=8)(state))
-
-    async def _get_once(self, url: str, params: dict[str, str]) -> str:
-        where = f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else url
+    async def fetch_paper(self, paper_id: str) -> Paper | None:
+        """One paper from `GET /api/papers/{id}` (title, abstract, upvotes); None when Hugging Face
+        has not indexed it (404)."""
+        url = f"{self._base}/api/papers/{paper_id}"
+        body = await self._fetch.get(url, {}, missing_ok=True)
+        if body is None:
+            return None
         try:
-            async with self._session.get(url, params=params, timeout=self._timeout) as response:
-                body = await self._read(response, where)
-                if response.status == 429 or response.status >= 500:
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-                    if retry_after is not None and retry_after > self._max_retry_after:
-                        raise HFError(f"{where}: HTTP {response.status}, asked to wait {retry_after:.0f}s")
-                    raise _Transient(f"{where}: HTTP {response.status}", retry_after)
-                if response.status != 200:
-                    raise HFError(f"{where}: HTTP {response.status}")
-                return body
-        except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise _Transient(f"{where}: {type(exc).__name__}: {str(exc) or 'timed out'}") from exc
+            data = json.loads(body)
+        except ValueError as exc:
+            raise HFError(f"{url} is not JSON: {exc}") from exc
+        return _parse_item({"paper": data})
 
-    async def _read(self, response: aiohttp.ClientResponse, where: str) -> str:
-        """The body as text, read in chunks and refused past `max_body` bytes (before it fills memory)."""
-        too_big = HFError(f"{where}: the answer is larger than {self._max_body // (1024 * 1024)} MB; refused")
-        if (response.content_length or 0) > self._max_body:
-            raise too_big
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(1 << 16):
-            body += chunk
-            if len(body) > self._max_body:
-                raise too_big
-        return body.decode(response.charset or "utf-8", errors="replace")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds: a number of seconds or an HTTP date."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
+    async def search(self, query: str, *, limit: int = 10) -> list[Paper]:
+        """Hugging Face's paper search (`GET /api/papers/search?q=…`), as Hugging Face orders it."""
+        url = f"{self._base}/api/papers/search"
+        body = await self._get(url, {"q": query})
+        try:
+            items = json.loads(body)
+        except ValueError as exc:
+            raise HFError(f"{url} is not JSON: {exc}") from exc
+        if not isinstance(items, list):
+            raise HFError(f"{url} answered a {type(items).__name__}, not a list of papers")
+        return [paper for item in items[:limit] if (paper := _parse_item(item)) is not None]
 
 
 class _DailyPapersProps(HTMLParser):

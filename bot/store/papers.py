@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import TypeAdapter
 
@@ -17,6 +17,7 @@ PROVISIONAL_SNAPSHOT_TTL = timedelta(minutes=30)  # a running or short week: fet
 TRANSLATION_TTL = timedelta(days=400)
 FAILED_TRANSLATION_TTL = timedelta(minutes=15)  # a failed paper is not asked of Claude again by a mere view
 USAGE_TTL = timedelta(days=400)
+FOUND_TTL = timedelta(days=30)  # a paper found on demand: its title and abstract rarely change
 
 _TRANSLATION = TypeAdapter(Translation)
 
@@ -54,7 +55,23 @@ class PaperStore(StoreBase):
             for paper in snapshot.papers:
                 record = {"week": str(snapshot.week), **asdict(paper)}
                 pipe.set(self._key("paper", paper.id), dumps(record), ex=SNAPSHOT_TTL)
+            if final:  # the search index of every process rebuilds at its next query
+                pipe.incr(self._key("archive", "version"))
             await call(pipe.execute())
+
+    async def archive_version(self) -> int:
+        """Bumped whenever a week is frozen: the search index is rebuilt when it changed."""
+        return int(await self._get(self._key("archive", "version")) or 0)
+
+    async def all_snapshots(self) -> list[Snapshot]:
+        """Every week's ranking kept (one SCAN and one MGET: for rebuilding the search index)."""
+        keys = sorted(await self._scan(self._key("snapshot", "*")))
+        found = []
+        for key in keys:
+            year, week = key.rsplit(":", 1)[1].split("-W")
+            if (snapshot := await self.get_snapshot(IsoWeek(int(year), int(week)))) is not None:
+                found.append(snapshot)
+        return found
 
     async def get_paper(self, paper_id: str) -> tuple[Paper, IsoWeek] | None:
         """A paper seen in some week's ranking, and that week (for deep links and /retranslate)."""
@@ -117,3 +134,50 @@ class PaperStore(StoreBase):
         key = self._key("usage", "spent", str(week)) if spent else self._key("usage", str(week))
         raw: dict[str, str] = await call(self._redis.hgetall(key))
         return Usage(**{name: int(raw.get(name, 0)) for name in asdict(Usage())})
+
+    # --- papers asked for on demand (/paper) -----------------------------------------------------
+
+    async def get_found_paper(self, paper_id: str) -> Paper | None:
+        """A paper found on demand (Hugging Face or arXiv) lately, so it is not looked up again."""
+        raw = await self._get(self._key("found", paper_id))
+        return Paper(**json.loads(raw)) if raw else None
+
+    async def save_found_paper(self, paper: Paper) -> None:
+        await call(self._redis.set(self._key("found", paper.id), dumps(asdict(paper)), ex=FOUND_TTL))
+
+    async def take_paper_allowance(self, user_id: int, day: date, *, limit: int) -> int | None:
+        """Count one new on-demand translation for the person today: how many they have left after it,
+        or None (nothing counted) when they have none left."""
+        key = self._key("ondemand", "user", str(user_id), day.isoformat())
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, timedelta(days=2))
+            used, _ = await call(pipe.execute())
+        if used > limit:
+            await call(self._redis.decr(key))
+            return None
+        return int(limit - used)
+
+    async def give_back_paper_allowance(self, user_id: int, day: date) -> None:
+        """A translation that failed costs the person nothing."""
+        await call(self._redis.decr(self._key("ondemand", "user", str(user_id), day.isoformat())))
+
+    async def add_on_demand_usage(self, usage: Usage, *, day: date, spent: IsoWeek) -> None:
+        """Tokens of an on-demand translation: against the day (the budget) and the week (/status)."""
+        keys = (self._key("ondemand", "day", day.isoformat()), self._key("ondemand", "week", str(spent)))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key in keys:
+                for name, value in asdict(usage).items():
+                    if value:
+                        pipe.hincrby(key, name, value)
+                pipe.expire(key, USAGE_TTL)
+            await call(pipe.execute())
+
+    async def on_demand_usage(self, *, day: date | None = None, week: IsoWeek | None = None) -> Usage:
+        key = self._key("ondemand", "day", day.isoformat()) if day else self._key("ondemand", "week", str(week))
+        raw: dict[str, str] = await call(self._redis.hgetall(key))
+        return Usage(**{name: int(raw.get(name, 0)) for name in asdict(Usage())})
+
+    async def first_time(self, what: str, *, ttl: timedelta) -> bool:
+        """True the first time `what` is asked within `ttl` (across every process)."""
+        return bool(await call(self._redis.set(self._key("once", what), "1", nx=True, ex=ttl)))

@@ -86,8 +86,12 @@ class FakeHF(FakeServer):
         self.api_hang = 0.0  # seconds every API call waits before answering
         self.api_body_bytes: int | None = None  # every API call streams this many bytes of junk instead
         self.requests: list[str] = []  # path?query of every request, in order
+        self.papers: dict[str, Item] = {}  # what /api/papers/{id} knows besides the weeks' papers
+        self.search_results: dict[str, list[Item]] = {}  # /api/papers/search answers, by query
         self.app.router.add_get("/api/daily_papers", self._api)
         self.app.router.add_get("/papers/week/{week}", self._page)
+        self.app.router.add_get("/api/papers/search", self._search)
+        self.app.router.add_get("/api/papers/{id:.+}", self._paper)
 
     @property
     def api_calls(self) -> int:
@@ -127,3 +131,22 @@ class FakeHF(FakeServer):
         items = self.weeks.get(request.match_info["week"], [])
         page = self.page_override if self.page_override is not None else week_page(items)
         return web.Response(text=page, content_type="text/html")
+
+    async def _paper(self, request: web.Request) -> web.Response:
+        """One paper as `GET /api/papers/{id}` answers: the item's `paper` object; 404 if not indexed."""
+        self.requests.append(request.path_qs)
+        if self.api_down:
+            return web.json_response({"error": "Internal Error"}, status=500)
+        pid = request.match_info["id"]
+        known = [self.papers.get(pid), *(i for items in self.weeks.values() for i in items if i["paper"]["id"] == pid)]
+        item = next((i for i in known if i is not None), None)
+        if item is None:
+            return web.json_response({"error": "Paper not found"}, status=404)
+        return web.json_response(item["paper"])
+
+    async def _search(self, request: web.Request) -> web.Response:
+        """`GET /api/papers/search?q=…`: a list of items (as the daily papers API has them)."""
+        self.requests.append(request.path_qs)
+        if self.api_down:
+            return web.json_response({"error": "Internal Error"}, status=500)
+        return web.json_response(self.search_results.get(request.query.get("q", ""), []))

@@ -35,7 +35,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)  # as Telegram answers: UTF-8, not \u escapes
 
 
-JSON_FIELDS = {"reply_markup", "commands", "allowed_updates", "link_preview_options", "reply_parameters", "scope"}
+JSON_FIELDS = {
+    "reply_markup",
+    "commands",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+    "scope",
+    "results",
+}
 
 
 class ApiError(Exception):
@@ -87,6 +95,7 @@ class FakeTelegram(FakeServer):
         self.sent: list[Sent] = []  # accepted sendMessage and editMessageText calls
         self.messages: dict[tuple[int, int], Sent] = {}  # the current text of every message
         self.callback_answers: list[dict[str, Any]] = []
+        self.inline_answers: list[dict[str, Any]] = []  # answerInlineQuery calls, their results checked
         self.commands: list[dict[str, Any]] = []
         self.chats: dict[int, dict[str, Any]] = {}
         self.usernames: dict[str, int] = {}
@@ -433,6 +442,39 @@ class FakeTelegram(FakeServer):
         self.sent.append(sent)
         self.messages[(chat_id, message_id)] = sent
         return self._message_result(sent)
+
+    def inline(self, user_id: int, query: str) -> int:
+        """A user types `@bot <query>` in some chat."""
+        return self.push(
+            {
+                "inline_query": {
+                    "id": f"iq{next(self._update_ids)}",
+                    "from": self.user(user_id),
+                    "query": query,
+                    "offset": "",
+                }
+            }
+        )
+
+    async def _m_answerinlinequery(self, params: dict[str, Any]) -> bool:
+        """As Telegram checks it: at most 50 results, unique ids of 1–64 bytes, every message text
+        valid HTML within 4096 characters, titles present, buttons with a URL or callback data."""
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or not all(0 < len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            if result.get("type") != "article" or not result.get("title"):
+                raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+            self._check_text({"text": content.get("message_text", ""), "parse_mode": content.get("parse_mode")})
+            for row in (result.get("reply_markup") or {}).get("inline_keyboard", []):
+                if not all(b.get("url") or b.get("callback_data") for b in row):
+                    raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+        self.inline_answers.append(params)
+        return True
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
         self.callback_answers.append(params)

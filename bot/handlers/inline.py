@@ -1,0 +1,118 @@
+"""Inline mode (`@bot 2025-W38`, `@bot 2509.13310`, `@bot 확산 모델` in any chat): a week's digest and
+its papers, one paper, or search results, as articles in the bot's own Telegram HTML, each with a
+button that opens the full translation in the bot. Never asks Claude (nor builds a week): what is
+not translated yet is shown in English with "번역 보기", which deep-links into the bot."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, InlineQueryHandler
+
+from bot import texts
+from bot.errors import WeekError
+from bot.handlers.common import Context, Deps, deps
+from bot.models import Digest, Form, Paper, Translation, View
+from bot.paperid import deep_link_id, parse_paper_id
+from bot.render import render_paper_card, render_telegram
+from bot.search import MAX_QUERY
+from bot.tghtml import paper_deep_link, shorten
+from bot.week import FIRST_WEEK, IsoWeek
+
+log = logging.getLogger(__name__)
+
+CACHE_FIXED = 300  # seconds Telegram may keep the answer of a week or a paper (they change rarely)
+CACHE_SEARCH = 60
+MAX_RESULTS = 20
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _article(
+    key: str, title: str, description: str, html: str, button: InlineKeyboardButton | None
+) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        id=key,
+        title=shorten(title, 100),
+        description=shorten(description, 150),
+        input_message_content=InputTextMessageContent(html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
+        reply_markup=InlineKeyboardMarkup([[button]]) if button else None,
+    )
+
+
+def _paper_article(
+    key: str, paper: Paper, tr: Translation | None, week: IsoWeek | None, username: str
+) -> InlineQueryResultArticle:
+    label = texts.BUTTON_FULL if tr is not None else texts.BUTTON_TRANSLATE
+    button = InlineKeyboardButton(label, url=paper_deep_link(username, paper.id))
+    title = tr.title_ko if tr else paper.title
+    description = tr.summary_ko if tr else f"{paper.id} · {texts.BUTTON_TRANSLATE}"
+    return _article(key, title, description, render_paper_card(paper, tr, week), button)
+
+
+async def _week(d: Deps, week: IsoWeek, username: str) -> list[InlineQueryResultArticle]:
+    digest: Digest | None = await d.digests.cached(week)
+    open_bot = InlineKeyboardButton(texts.INLINE_OPEN_BOT, url=f"https://t.me/{username}?start=w_{week}")
+    if digest is None:  # building a week asks Claude: only the bot itself does that
+        text = texts.INLINE_NOT_BUILT.format(week=week)
+        return [_article("w", text, texts.INLINE_OPEN_BOT, text, open_bot)]
+    brief = render_telegram(digest, bot_username=username, view=View(form=Form.BRIEF, count=len(digest.items)))[0]
+    results = [_article("w", texts.INLINE_DIGEST.format(week=week), f"Top {len(digest.items)}", brief, open_bot)]
+    for item in digest.items[: MAX_RESULTS - 1]:
+        results.append(_paper_article(f"w{item.rank}", item.paper, item.translation, week, username))
+    return results
+
+
+async def _paper(d: Deps, paper_id: str, username: str) -> list[InlineQueryResultArticle]:
+    archived = await d.store.get_paper(paper_id)
+    paper, week = archived if archived else (await d.store.get_found_paper(paper_id), None)
+    if paper is None:  # never looked up: the bot finds (and translates) it when opened
+        button = InlineKeyboardButton(
+            texts.BUTTON_TRANSLATE, url=f"https://t.me/{username}?start=p_{deep_link_id(paper_id)}"
+        )
+        title = texts.INLINE_UNKNOWN_PAPER.format(paper=paper_id)
+        return [_article("p", title, f"https://arxiv.org/abs/{paper_id}", f"https://arxiv.org/abs/{paper_id}", button)]
+    tr = (await d.translator.cached([paper])).get(paper.id) if d.translator else None
+    return [_paper_article("p", paper, tr, week, username)]
+
+
+async def _search(d: Deps, query: str, username: str) -> list[InlineQueryResultArticle]:
+    if d.archive is None:
+        return []
+    hits = await d.archive.search(query[:MAX_QUERY], limit=MAX_RESULTS)
+    found = (await d.translator.cached([h.paper for h in hits])) if d.translator else {}
+    return [_paper_article(f"s{i}", h.paper, found.get(h.paper.id), h.week, username) for i, h in enumerate(hits)]
+
+
+def _week_of(d: Deps, text: str) -> IsoWeek | None:
+    try:
+        week = IsoWeek.parse(text, now=d.clock(), tz=d.settings.tz)
+    except WeekError:
+        return None
+    return week if FIRST_WEEK <= week <= d.last_week() else None
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    query = update.inline_query
+    assert query is not None
+    d, text, username = deps(context), query.query.strip(), context.bot.username
+    if not text:
+        text = "last"
+    if (week := _week_of(d, text)) is not None:
+        results, cache = await _week(d, week, username), CACHE_FIXED
+    elif (paper_id := parse_paper_id(text)) is not None:
+        results, cache = await _paper(d, paper_id, username), CACHE_FIXED
+    else:
+        results, cache = await _search(d, text, username), CACHE_SEARCH
+    await query.answer(results, cache_time=cache, is_personal=False)
+
+
+HANDLERS: list[BaseHandler] = [InlineQueryHandler(inline_query)]  # type: ignore[type-arg]

@@ -1,0 +1,149 @@
+"""/paper (and, in private chats, a pasted arXiv or Hugging Face link; and the `p_` deep link): any
+paper in Korean; /search across every week the bot has built. The rules are bot/ondemand.py's and
+bot/search.py's; this module parses, asks them, and replies."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot import texts
+from bot.errors import SourceError
+from bot.handlers.common import Context, deps, edit, reply
+from bot.ondemand import Found, Missing, Refused
+from bot.paperid import parse_paper_id
+from bot.render import esc, render_paper_parts
+from bot.search import MAX_QUERY, Hit
+from bot.tghtml import paper_deep_link
+
+log = logging.getLogger(__name__)
+
+ECHOED = 40
+
+
+def _echo(text: str) -> str:
+    return esc(text if len(text) <= ECHOED else text[: ECHOED - 1] + "…")
+
+
+async def show_any_paper(update: Update, context: Context, paper_id: str) -> None:
+    """The paper in full; Claude is asked (within the limits) when it was never translated, with a
+    "생성 중…" message that becomes the answer."""
+    d = deps(context)
+    if d.ondemand is None:  # no translator: only papers of the archive, in English
+        await reply(update, context, texts.PAPER_UNKNOWN)
+        return
+    try:
+        found = await d.ondemand.find(paper_id)
+    except SourceError as exc:
+        log.warning("/paper %s: %s", paper_id, exc)
+        await reply(update, context, texts.PAPER_SOURCE_DOWN.format(paper=esc(paper_id)))
+        return
+    if found is Missing.WITHDRAWN:
+        await reply(update, context, texts.PAPER_WITHDRAWN.format(paper=esc(paper_id)))
+        return
+    if not isinstance(found, Found):
+        await reply(update, context, texts.PAPER_NOT_FOUND.format(paper=esc(paper_id)))
+        return
+    translation = await d.ondemand.cached(found.paper)
+    if translation is not None:
+        await _send(update, context, render_paper_parts(found.paper, translation, found.week))
+        return
+    user = update.effective_user
+    chat = update.effective_chat
+    assert chat is not None
+    link = f'<a href="{esc(found.paper.arxiv_url)}">arXiv</a>'
+    placeholder = await reply(update, context, texts.PAPER_TRANSLATING.format(paper=esc(found.paper.id)))
+    outcome = await d.ondemand.translate(found, user.id if user else chat.id)
+    if outcome is Refused.USER_LIMIT:
+        await edit(placeholder, texts.PAPER_USER_LIMIT.format(limit=d.settings.paper_daily_limit, link=link))
+        return
+    if outcome is Refused.BUDGET:
+        await edit(placeholder, texts.PAPER_BUDGET.format(link=link))
+        return
+    assert not isinstance(outcome, Refused)
+    parts = render_paper_parts(found.paper, outcome.translation, found.week)
+    note = texts.PAPER_REMAINING.format(remaining=outcome.remaining) if outcome.remaining is not None else ""
+    if outcome.translation is None:
+        note = texts.PAPER_FAILED.format(paper=esc(found.paper.id))
+    parts[-1] += note
+    await _send(update, context, parts, placeholder)
+
+
+async def _send(update: Update, context: Context, parts: list[str], placeholder: Message | None = None) -> None:
+    for i, part in enumerate(parts):
+        if i == 0 and placeholder is not None:
+            await edit(placeholder, part)
+        else:
+            await reply(update, context, part)
+
+
+async def paper_command(update: Update, context: Context) -> None:
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, context, texts.PAPER_USAGE)
+        return
+    paper_id = parse_paper_id(text)
+    if paper_id is None:
+        await reply(update, context, texts.PAPER_BAD_ID.format(text=_echo(text)))
+        return
+    await show_any_paper(update, context, paper_id)
+
+
+def search_answer(
+    query: str, hits: list[Hit], extra: list[Hit], username: str | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The /search message: numbered results with their week and Korean title, and a button each."""
+    shown = [*hits, *extra]
+    if not shown:
+        return texts.SEARCH_NONE.format(query=_echo(query)), None
+    lines = [texts.SEARCH_HEAD.format(query=_echo(query), count=len(shown))]
+    for i, hit in enumerate(shown, start=1):
+        if i == len(hits) + 1:
+            lines.append(f"\n<i>{texts.SEARCH_FROM_HF}</i>")
+        title = hit.title_ko or hit.paper.title
+        where = f"{hit.week} · " if hit.week else ""
+        lines.append(f"\n<b>{i}. {esc(title[:200])}</b>\n{where}▲ {hit.paper.upvotes} · {esc(hit.paper.id)}")
+    if not username:
+        return "\n".join(lines), None
+    buttons = [
+        InlineKeyboardButton(str(i), url=paper_deep_link(username, hit.paper.id)) for i, hit in enumerate(shown, 1)
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
+
+
+async def find(context: Context, query: str) -> tuple[list[Hit], list[Hit]]:
+    """The archive's hits, and (when it has fewer than 3) Hugging Face's search to fill the list."""
+    d = deps(context)
+    hits = await d.archive.search(query) if d.archive is not None else []
+    extra: list[Hit] = []
+    if len(hits) < 3 and d.ondemand is not None:
+        try:
+            known = {h.paper.id for h in hits}
+            found = await d.ondemand.search_hf(query, limit=10 - len(hits))
+            extra = [Hit(p, None, None, False) for p in found if p.id not in known]
+        except SourceError as exc:
+            log.info("Hugging Face search for %r failed: %s", query, exc)
+    return hits, extra
+
+
+async def search_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    words = (message.text or "").split(maxsplit=1) if message else []
+    query = words[1].strip() if len(words) > 1 else ""
+    if not query:
+        await reply(update, context, texts.SEARCH_USAGE)
+        return
+    if len(query) > MAX_QUERY:
+        await reply(update, context, texts.SEARCH_TOO_LONG)
+        return
+    hits, extra = await find(context, query)
+    text, markup = search_answer(query, hits, extra, context.bot.username)
+    await reply(update, context, text, markup)
+
+
+HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
+    CommandHandler("paper", paper_command),
+    CommandHandler("search", search_command),
+]

@@ -1,0 +1,122 @@
+"""Any paper on demand (/paper, pasted links, the `p_` deep link, search results): found in the weekly
+archive, else on Hugging Face (`/api/papers/{id}`), else on arXiv; translated by the same translator,
+cache key, validation and re-ask as the digest, so a paper translated for a weekly digest (or for
+anyone before) costs nothing.
+
+New translations are limited: `paper_daily_limit` a day per person, and `on_demand_daily_tokens` a
+day for everyone together (past it they wait until tomorrow, admins are told once; the weekly digest
+has a budget of its own, untouched).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.config import Settings
+from bot.models import Paper, Translation
+from bot.sources.arxiv import ArxivSource, Withdrawn
+from bot.sources.hf import HFSource
+from bot.store import Store
+from bot.translate import Translator
+from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Found:
+    paper: Paper
+    week: IsoWeek | None  # the week it was among Hugging Face's papers, when the archive has it
+    source: str  # "archive", "huggingface" or "arxiv"
+
+
+class Missing(StrEnum):
+    NOT_FOUND = "not_found"  # neither Hugging Face nor arXiv has it
+    WITHDRAWN = "withdrawn"
+
+
+class Refused(StrEnum):
+    USER_LIMIT = "user_limit"  # the person's new translations for today are used up
+    BUDGET = "budget"  # everyone's on-demand tokens for today are spent
+
+
+@dataclass(frozen=True)
+class Translated:
+    translation: Translation | None  # None: Claude failed (pending; nothing was counted)
+    remaining: int | None  # the person's new translations left today (None: it was cached)
+
+
+class OnDemand:
+    def __init__(
+        self,
+        store: Store,
+        hf: HFSource,
+        arxiv: ArxivSource,
+        translator: Translator,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+        notify: Notify | None = None,
+    ) -> None:
+        self._store = store
+        self._hf = hf
+        self._arxiv = arxiv
+        self._translator = translator
+        self._settings = settings
+        self._clock = clock
+        self.notify = notify  # set by the composition root once the bot exists
+
+    async def find(self, paper_id: str) -> Found | Missing:
+        """The paper: from the archive, the papers found lately, Hugging Face, then arXiv (SourceError
+        when they cannot be reached)."""
+        archived = await self._store.get_paper(paper_id)
+        if archived is not None:
+            return Found(archived[0], archived[1], "archive")
+        if (paper := await self._store.get_found_paper(paper_id)) is not None:
+            return Found(paper, None, "cache")
+        paper = await self._hf.fetch_paper(paper_id)
+        source = "huggingface"
+        if paper is None:
+            from_arxiv = await self._arxiv.fetch_paper(paper_id)
+            if isinstance(from_arxiv, Withdrawn):
+                return Missing.WITHDRAWN
+            paper, source = from_arxiv, "arxiv"
+        if paper is None:
+            return Missing.NOT_FOUND
+        await self._store.save_found_paper(paper)
+        return Found(paper, None, source)
+
+    async def search_hf(self, query: str, *, limit: int) -> list[Paper]:
+        """Hugging Face's own paper search (when the archive has too few matches)."""
+        return await self._hf.search(query, limit=limit)
+
+    async def cached(self, paper: Paper) -> Translation | None:
+        return (await self._translator.cached([paper])).get(paper.id)
+
+    async def translate(self, found: Found, user_id: int) -> Translated | Refused:
+        """Claude's translation within the person's and everyone's limits for today."""
+        now = self._clock()
+        today = now.astimezone(self._settings.tz).date()
+        spent = await self._store.on_demand_usage(day=today)
+        if spent.input_tokens + spent.output_tokens >= self._settings.on_demand_daily_tokens:
+            if self.notify is not None and await self._store.first_time(f"budget:{today}", ttl=timedelta(days=2)):
+                await self.notify(
+                    f"⚠️ 오늘({today}) 주문형 번역 토큰 예산 {self._settings.on_demand_daily_tokens:,}개를 다 썼습니다. "
+                    "내일까지 새 번역은 멈추고, 주간 다이제스트에는 영향이 없습니다."
+                )
+            return Refused.BUDGET
+        remaining = await self._store.take_paper_allowance(user_id, today, limit=self._settings.paper_daily_limit)
+        if remaining is None:
+            return Refused.USER_LIMIT
+        week = found.week or IsoWeek.current(now, self._settings.tz)
+        translation = await self._translator.translate(found.paper, week=week, on_demand=True)
+        if translation is None:
+            await self._store.give_back_paper_allowance(user_id, today)
+            remaining += 1
+        return Translated(translation, remaining)

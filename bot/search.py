@@ -1,0 +1,114 @@
+"""The archive index for /search and inline queries: every paper of every week the bot has built (the
+frozen snapshots), with its Korean title and text once translated.
+
+Built in memory from the snapshots on the first query, and rebuilt when a week is frozen (the store
+bumps a version) or every REBUILD_EVERY (translations made since); a query otherwise costs one GET of
+that version and no scan. Ranking: papers whose title (English or Korean) has every word of the
+query come first, then those with every word anywhere (title or abstract); upvotes decide within
+each. Words match by the topic rules (bot/topics.py): whole words for Latin, substrings for Hangul.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.models import Paper, Translation
+from bot.store import Store
+from bot.topics import matches
+from bot.translate import Translator
+from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
+
+REBUILD_EVERY = 600.0  # seconds: translations made since the last build show up after at most this
+MAX_QUERY = 100  # characters
+
+
+@dataclass(frozen=True)
+class Hit:
+    paper: Paper
+    week: IsoWeek | None
+    title_ko: str | None
+    in_title: bool
+
+
+@dataclass
+class _Entry:
+    paper: Paper
+    week: IsoWeek
+    title: str  # lowercased English and Korean titles
+    text: str  # lowercased title, abstract and Korean text
+    title_ko: str | None
+
+
+def words_of(query: str) -> list[str]:
+    return [w for w in query.split() if w][:10]
+
+
+class ArchiveIndex:
+    def __init__(self, store: Store, translator: Translator | None) -> None:
+        self._store = store
+        self._translator = translator
+        self._entries: list[_Entry] = []
+        self._version = -1
+        self._built = 0.0
+        self._building: asyncio.Lock = asyncio.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self._entries)
+
+    async def ensure(self) -> None:
+        """Rebuild when a week was frozen since, or the index is old; otherwise one GET."""
+        version = await self._store.archive_version()
+        if version == self._version and time.monotonic() - self._built < REBUILD_EVERY:
+            return
+        async with self._building:
+            if version != self._version or time.monotonic() - self._built >= REBUILD_EVERY:
+                await self._rebuild(version)
+
+    async def _rebuild(self, version: int) -> None:
+        started = time.monotonic()
+        newest: dict[str, tuple[Paper, IsoWeek]] = {}
+        for snapshot in await self._store.all_snapshots():  # a paper listed in two weeks: its latest
+            for paper in snapshot.papers:
+                newest[paper.id] = (paper, snapshot.week)
+        papers = [paper for paper, _ in newest.values()]
+        translations: dict[str, Translation] = {}
+        if self._translator is not None:
+            for start in range(0, len(papers), 1000):
+                translations.update(await self._translator.cached(papers[start : start + 1000]))
+        self._entries = [_entry(paper, week, translations.get(paper.id)) for paper, week in newest.values()]
+        self._version, self._built = version, time.monotonic()
+        log.info("Search index: %d papers of the archive in %.2f s", len(self._entries), time.monotonic() - started)
+
+    async def search(self, query: str, *, limit: int = 10) -> list[Hit]:
+        await self.ensure()
+        return self.lookup(query, limit=limit)
+
+    def lookup(self, query: str, *, limit: int = 10) -> list[Hit]:
+        """The best `limit` papers for `query` in the index as it is (pure; no I/O)."""
+        words = words_of(query[:MAX_QUERY])
+        if not words:
+            return []
+        lowered = [w.lower() for w in words]
+        scored = []
+        for entry in self._entries:
+            if not all(w in entry.text for w in lowered):  # a cheap filter before the word rules
+                continue
+            if not all(matches(w, entry.text) for w in words):
+                continue
+            in_title = all(w in entry.title for w in lowered) and all(matches(w, entry.title) for w in words)
+            scored.append((in_title, entry.paper.upvotes, entry))
+        scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        return [Hit(e.paper, e.week, e.title_ko, in_title) for in_title, _, e in scored[:limit]]
+
+
+def _entry(paper: Paper, week: IsoWeek, translation: Translation | None) -> _Entry:
+    korean = [translation.title_ko, translation.summary_ko, translation.abstract_ko] if translation else []
+    title = "\n".join([paper.title, *korean[:1]]).lower()
+    text = "\n".join([paper.title, paper.abstract, *korean]).lower()
+    return _Entry(paper, week, title, text, translation.title_ko if translation else None)
