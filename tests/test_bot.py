@@ -245,8 +245,8 @@ async def test_deep_link_to_a_paper(bot: App, fake_tg: FakeTelegram) -> None:
     assert "한국어 제목: Scaling Agents via Continual Pre-training" in text
     assert "요약" in text and "초록 번역" in text and "39.9%" in text
     assert "https://arxiv.org/abs/2509.13310" in reply.text
-    [reply] = await ask(fake_tg, BOB, "/start p_9999_00000")
-    assert "찾지 못했습니다" in shown(reply)
+    [reply] = await ask(fake_tg, BOB, "/start p_9999_00000")  # asked of Hugging Face, then arXiv
+    assert "9999.00000 논문이 없습니다" in shown(reply)
 
 
 async def test_deep_link_to_a_week(bot: App, fake_tg: FakeTelegram) -> None:
