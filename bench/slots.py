@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bench.common import World
+from bench.common import World, own_redis
 from bot.app import broadcaster, open_app, telegram_bot, weekly_scheduler
 from bot.config import Settings
 from bot.models import DEFAULT_SLOT, ChatKind, ChatSettings, Form, Subscription
@@ -224,31 +223,6 @@ async def publish_all(world: World, paced: bool) -> dict[str, float]:
         "wall": time.monotonic() - started, "peak_mb": peak_kb / 1024, "too_many": float(world.tg.too_many),
         "renders": float(renders), "views": float(views),
     }  # fmt: skip
-
-
-async def own_redis() -> tuple[asyncio.subprocess.Process, str]:
-    """A redis-server of the benchmark's own, so that MONITOR sees only the benchmark."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is needed (scripts/test installs it)"
-    proc = await asyncio.create_subprocess_exec(
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = Redis.from_url(url)
-    for _ in range(100):
-        try:
-            await client.ping()
-            break
-        except Exception:
-            await asyncio.sleep(0.1)
-    await client.aclose()
-    return proc, url
 
 
 async def run(chats: int, paced_chats: int, only: set[str]) -> None:

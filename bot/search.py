@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.models import Paper, Translation
 from bot.store import Store
@@ -42,6 +43,25 @@ class _Entry:
     title: str  # lowercased English and Korean titles
     text: str  # lowercased title, abstract and Korean text
     title_ko: str | None
+    words: frozenset[str]  # the Latin words of `text` (and their singulars)
+    title_words: frozenset[str]
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+
+
+def _words(text: str) -> frozenset[str]:
+    """Lowercased words, each also without a plural "s"/"es": what topics.matches counts as a whole
+    word (a query word matches if it is one of them)."""
+    found = set()
+    for token in _TOKEN.findall(text):
+        found.add(token)
+        if token.endswith("es"):
+            found.add(token[:-2])
+        if token.endswith("s"):
+            found.add(token[:-1])
+    return frozenset(found)
 
 
 def words_of(query: str) -> list[str]:
@@ -53,6 +73,7 @@ class ArchiveIndex:
         self._store = store
         self._translator = translator
         self._entries: list[_Entry] = []
+        self._postings: dict[str, list[int]] = {}  # a Latin word -> the entries that have it
         self._version = -1
         self._built = 0.0
         self._building: asyncio.Lock = asyncio.Lock()
@@ -82,6 +103,11 @@ class ArchiveIndex:
             for start in range(0, len(papers), 1000):
                 translations.update(await self._translator.cached(papers[start : start + 1000]))
         self._entries = [_entry(paper, week, translations.get(paper.id)) for paper, week in newest.values()]
+        postings: dict[str, list[int]] = {}
+        for i, entry in enumerate(self._entries):
+            for word in entry.words:
+                postings.setdefault(word, []).append(i)
+        self._postings = postings
         self._version, self._built = version, time.monotonic()
         log.info("Search index: %d papers of the archive in %.2f s", len(self._entries), time.monotonic() - started)
 
@@ -90,25 +116,57 @@ class ArchiveIndex:
         return self.lookup(query, limit=limit)
 
     def lookup(self, query: str, *, limit: int = 10) -> list[Hit]:
-        """The best `limit` papers for `query` in the index as it is (pure; no I/O)."""
+        """The best `limit` papers for `query` in the index as it is (pure; no I/O). A Latin word is
+        looked up among the papers' words (a posting list); Hangul, and words with punctuation,
+        are matched in the text by the rules of bot/topics.py."""
         words = words_of(query[:MAX_QUERY])
         if not words:
             return []
-        lowered = [w.lower() for w in words]
+        candidates: set[int] | None = None
+        for word in words:
+            found = self._matching(word)
+            candidates = found if candidates is None else candidates & found
+            if not candidates:
+                return []
+        assert candidates is not None
         scored = []
-        for entry in self._entries:
-            if not all(w in entry.text for w in lowered):  # a cheap filter before the word rules
-                continue
-            if not all(matches(w, entry.text) for w in words):
-                continue
-            in_title = all(w in entry.title for w in lowered) and all(matches(w, entry.title) for w in words)
+        for i in candidates:
+            entry = self._entries[i]
+            in_title = all(self._in_title(entry, word) for word in words)
             scored.append((in_title, entry.paper.upvotes, entry))
         scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
         return [Hit(e.paper, e.week, e.title_ko, in_title) for in_title, _, e in scored[:limit]]
+
+    def _matching(self, word: str) -> set[int]:
+        low = word.lower()
+        if _TOKEN.fullmatch(low) and not _HANGUL.search(low):
+            return set(self._postings.get(low, ()))
+        return {i for i, e in enumerate(self._entries) if low in e.text and matches(word, e.text)}
+
+    @staticmethod
+    def _in_title(entry: _Entry, word: str) -> bool:
+        low = word.lower()
+        if _TOKEN.fullmatch(low) and not _HANGUL.search(low):
+            return low in entry.title_words
+        return low in entry.title and matches(word, entry.title)
+
+
+async def search_with_titles(
+    archive: ArchiveIndex, translator: Translator | None, query: str, *, limit: int = 10
+) -> list[Hit]:
+    """The archive's hits, each with its Korean title as cached now (one MGET: translations made
+    since the index was built show too)."""
+    hits = await archive.search(query, limit=limit)
+    if translator is None or not hits:
+        return hits
+    found = await translator.cached([hit.paper for hit in hits])
+    return [
+        replace(hit, title_ko=found[hit.paper.id].title_ko if hit.paper.id in found else hit.title_ko) for hit in hits
+    ]
 
 
 def _entry(paper: Paper, week: IsoWeek, translation: Translation | None) -> _Entry:
     korean = [translation.title_ko, translation.summary_ko, translation.abstract_ko] if translation else []
     title = "\n".join([paper.title, *korean[:1]]).lower()
     text = "\n".join([paper.title, paper.abstract, *korean]).lower()
-    return _Entry(paper, week, title, text, translation.title_ko if translation else None)
+    return _Entry(paper, week, title, text, translation.title_ko if translation else None, _words(text), _words(title))

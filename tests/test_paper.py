@@ -160,7 +160,9 @@ async def test_a_failed_translation_costs_the_person_nothing(
     fake_claude.default = "overloaded"
     sent = await ask(fake_tg, ALICE, "/paper 2601.00001")
     assert "번역 준비 중" in text(sent) and "다시" in text(sent)
-    assert await bot.store.take_paper_allowance(ALICE, bot.clock().astimezone(bot.settings.tz).date(), limit=3) == 2  # none used
+    assert (
+        await bot.store.take_paper_allowance(ALICE, bot.clock().astimezone(bot.settings.tz).date(), limit=3) == 2
+    )  # none used
 
 
 async def test_the_daily_token_budget_stops_new_translations_not_the_digest(

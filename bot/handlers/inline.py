@@ -19,13 +19,15 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, InlineQueryHandler
 
 from bot import texts
+from bot.digest import DigestService
 from bot.errors import WeekError
 from bot.handlers.common import Context, Deps, deps
 from bot.models import Digest, Form, Paper, Translation, View
 from bot.paperid import deep_link_id, parse_paper_id
 from bot.render import render_paper_card, render_telegram
-from bot.search import MAX_QUERY
+from bot.search import MAX_QUERY, ArchiveIndex
 from bot.tghtml import paper_deep_link, shorten
+from bot.translate import Translator
 from bot.week import FIRST_WEEK, IsoWeek
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,10 @@ def _paper_article(
     return _article(key, title, description, render_paper_card(paper, tr, week), button)
 
 
-async def _week(d: Deps, week: IsoWeek, username: str) -> list[InlineQueryResultArticle]:
-    digest: Digest | None = await d.digests.cached(week)
+async def week_results(digests: DigestService, week: IsoWeek, username: str) -> list[InlineQueryResultArticle]:
+    """A week's digest (one message, brief) and then each of its papers; a week not built yet: a
+    link into the bot (building asks Claude, which inline answers never do)."""
+    digest: Digest | None = await digests.cached(week)
     open_bot = InlineKeyboardButton(texts.INLINE_OPEN_BOT, url=f"https://t.me/{username}?start=w_{week}")
     if digest is None:  # building a week asks Claude: only the bot itself does that
         text = texts.INLINE_NOT_BUILT.format(week=week)
@@ -84,11 +88,14 @@ async def _paper(d: Deps, paper_id: str, username: str) -> list[InlineQueryResul
     return [_paper_article("p", paper, tr, week, username)]
 
 
-async def _search(d: Deps, query: str, username: str) -> list[InlineQueryResultArticle]:
-    if d.archive is None:
+async def search_results(
+    archive: ArchiveIndex | None, translator: Translator | None, query: str, username: str
+) -> list[InlineQueryResultArticle]:
+    """Search results as articles: the archive's hits with their translations when cached."""
+    if archive is None:
         return []
-    hits = await d.archive.search(query[:MAX_QUERY], limit=MAX_RESULTS)
-    found = (await d.translator.cached([h.paper for h in hits])) if d.translator else {}
+    hits = await archive.search(query[:MAX_QUERY], limit=MAX_RESULTS)
+    found = (await translator.cached([h.paper for h in hits])) if translator else {}
     return [_paper_article(f"s{i}", h.paper, found.get(h.paper.id), h.week, username) for i, h in enumerate(hits)]
 
 
@@ -107,11 +114,11 @@ async def inline_query(update: Update, context: Context) -> None:
     if not text:
         text = "last"
     if (week := _week_of(d, text)) is not None:
-        results, cache = await _week(d, week, username), CACHE_FIXED
+        results, cache = await week_results(d.digests, week, username), CACHE_FIXED
     elif (paper_id := parse_paper_id(text)) is not None:
         results, cache = await _paper(d, paper_id, username), CACHE_FIXED
     else:
-        results, cache = await _search(d, text, username), CACHE_SEARCH
+        results, cache = await search_results(d.archive, d.translator, text, username), CACHE_SEARCH
     await query.answer(results, cache_time=cache, is_personal=False)
 
 

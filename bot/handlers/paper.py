@@ -15,7 +15,7 @@ from bot.handlers.common import Context, deps, edit, reply
 from bot.ondemand import Found, Missing, Refused
 from bot.paperid import parse_paper_id
 from bot.render import esc, render_paper_parts
-from bot.search import MAX_QUERY, Hit
+from bot.search import MAX_QUERY, Hit, search_with_titles
 from bot.tghtml import paper_deep_link
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def search_answer(
 async def find(context: Context, query: str) -> tuple[list[Hit], list[Hit]]:
     """The archive's hits, and (when it has fewer than 3) Hugging Face's search to fill the list."""
     d = deps(context)
-    hits = await d.archive.search(query) if d.archive is not None else []
+    hits = await search_with_titles(d.archive, d.translator, query) if d.archive is not None else []
     extra: list[Hit] = []
     if len(hits) < 3 and d.ondemand is not None:
         try:
