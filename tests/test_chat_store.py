@@ -59,3 +59,12 @@ async def test_subscriptions_made_before_slots_are_indexed_once(app: App, redis:
     await redis.delete(f"{prefix}:slots:indexed")
     await app.store.ensure_slot_index()
     assert 4242 in await app.store.slot_chats("default")
+
+
+async def test_settings_written_at_once_leave_the_chat_in_one_slot(app: App) -> None:
+    import asyncio
+
+    await app.subscriptions.subscribe(ChatInfo(ALICE, ChatKind.PRIVATE, "a"))
+    await asyncio.gather(*(app.store.save_settings(ALICE, ChatSettings(day=d, hour=9)) for d in range(7)))
+    slots = [s for s in (f"{d}-09" for d in range(7)) if ALICE in await app.store.slot_chats(s)]
+    assert slots == [(await app.store.get_settings(ALICE) or ChatSettings()).slot]

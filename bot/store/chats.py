@@ -13,11 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
+from redis.exceptions import RedisError, WatchError
 
+from bot.errors import StoreError
 from bot.models import ALL_SLOT_KEYS, ChatKind, ChatSettings, Subscription
 from bot.store.base import StoreBase, call, log
 
 CHUNK = 1000  # fields per HMGET / commands per pipeline
+WRITE_ATTEMPTS = 10
 
 _SUBSCRIPTION = TypeAdapter(Subscription)
 _SETTINGS = TypeAdapter(ChatSettings)
@@ -146,11 +149,24 @@ class ChatStore(StoreBase):
         delete: bool = False,
         keep_sub: bool = False,
     ) -> None:
-        """Write a chat's subscription (or delete it) and/or settings, and move it in the index."""
-        old = await self.slot_of(chat_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            self._queue(pipe, chat_id, sub, settings, old, keep_sub=keep_sub, delete=delete)
-            await call(pipe.execute())
+        """Write a chat's subscription (or delete it) and/or settings, and move it in the index.
+        Optimistic: the chat's slot is read under WATCH, so two writes at once (a double tap) cannot
+        leave it in two slots; the loser reads again."""
+        for _ in range(WRITE_ATTEMPTS):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(self._key("slot_of"))
+                    found = await pipe.hget(self._key("slot_of"), str(chat_id))
+                    old = found.decode() if isinstance(found, bytes) else found
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    self._queue(pipe, chat_id, sub, settings, old, keep_sub=keep_sub, delete=delete)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+                except RedisError as exc:
+                    raise StoreError(f"Redis failed: {exc}") from exc
+        raise StoreError(f"could not save chat {chat_id}: written by others {WRITE_ATTEMPTS} times meanwhile")
 
     def _queue(
         self,
