@@ -363,14 +363,14 @@ async def test_a_chat_is_given_up_only_after_failing_for_hours(
 
 @pytest.mark.parametrize(
     "body",
-    [b"<html><body>502 Bad Gateway</body></html>", b'{"ok": true, "result": {"message_id": 7}}'],
+    [b"<html><body>502 Bad Gateway</body></html>", b'{"ok": true, "result": {"chat": {"id": 7}}}'],
     ids=["not-json", "not-a-message"],
 )
 async def test_an_answer_the_client_cannot_read_fails_that_chat_only(
     app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram, body: bytes
 ) -> None:
     await everyone(app)
-    fake_tg.garbage[BOB] = body  # delivered, then answered with something that is not a Message
+    fake_tg.garbage[BOB] = body  # delivered, then answered with something that is not a message (no id)
     report = await publish(app, tg_bot, clock)
     assert report.sent == 3 and report.failed + report.unknown == 1
     entry = (await app.store.ledger(W38))[BOB]

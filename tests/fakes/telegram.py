@@ -9,6 +9,7 @@ tag set, texts over 4096 UTF-16 units, unknown chats, and whatever failures a te
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -23,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
-from tests.fakes.telegram_html import MAX_TEXT, TelegramHTMLError, parse_telegram_html, utf16_length
+from tests.fakes.telegram_html import MAX_TEXT, TelegramHTMLError, parse_telegram_html, telegram_entities, utf16_length
 
 _ARRIVED: ContextVar[float] = ContextVar("arrived")  # when the request being handled reached the fake
 TOKEN = "123456:TEST-token-not-a-secret"
@@ -501,10 +502,11 @@ class FakeTelegram(FakeServer):
             "date": int(time.time()),
             "chat": self.chats[sent.chat_id],
             "from": self.user(BOT_ID),
-            "text": parse_telegram_html(sent.text)
-            if sent.params.get("parse_mode") == "HTML" and self.validate_html
-            else sent.text,
+            "text": sent.text,
         }
+        if sent.params.get("parse_mode") == "HTML":  # as Telegram answers: the shown text and its entities
+            with contextlib.suppress(TelegramHTMLError):  # not validated (a sender's benchmark): as it came
+                result["text"], result["entities"] = parse_telegram_html(sent.text), telegram_entities(sent.text)
         if "reply_markup" in sent.params:
             result["reply_markup"] = sent.params["reply_markup"]
         if "message_thread_id" in sent.params:
