@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bench.common import WEEK, World, percentile
+from bench.common import WEEK, World, percentile, run_publish
 from bot.week import IsoWeek
 
 FIRST = 100_000
@@ -70,23 +68,15 @@ async def publish(subscribers: int, pace: bool) -> Row:
     async with World() as world:
         env = await warm(limited(world, pace), subscribers, WEEK) | {"HFWEEKLY_SEND_RATE": "29" if pace else "0"}
         started = time.monotonic()
-        with tempfile.NamedTemporaryFile("r") as peak:  # GNU time writes the publisher's own max RSS (KB)
-            proc = await asyncio.create_subprocess_exec(
-                "/usr/bin/time", "-o", peak.name, "-f", "%M", sys.executable, "-m", "bot", "publish", WEEK, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            out, err = await proc.communicate()
-            peak_kb = float(peak.read().split()[-1])
-        if proc.returncode or os.environ.get("BENCH_DEBUG"):
-            print(out.decode(), err.decode()[-2000:], file=sys.stderr)
+        status, _, _, peak_mb = await run_publish(env, WEEK)
         return {
-            "exit": float(proc.returncode or 0),
+            "exit": float(status),
             "messages": float(sum(s.method == "sendMessage" for s in world.tg.sent)),
             "chats": float(len({s.chat_id for s in world.tg.sent})),
             "rate": rate(world),
             "wall": time.monotonic() - started,
             "too_many": float(world.tg.too_many),
-            "peak_mb": peak_kb / 1024,
+            "peak_mb": peak_mb,
         }
 
 

@@ -6,6 +6,8 @@ import asyncio
 import os
 import shutil
 import socket
+import sys
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from types import TracebackType
@@ -114,3 +116,18 @@ async def own_redis() -> tuple[asyncio.subprocess.Process, str]:
             await asyncio.sleep(0.1)
     await client.aclose()
     return proc, url
+
+
+async def run_publish(env: dict[str, str], week: str) -> tuple[int, str, str, float]:
+    """`hfweekly publish WEEK` in a process of its own: its exit status, output, errors and peak RSS
+    in MB (GNU time writes the process's own max RSS)."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        proc = await asyncio.create_subprocess_exec(
+            "/usr/bin/time", "-o", peak.name, "-f", "%M", sys.executable, "-m", "bot", "publish", week, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await proc.communicate()
+        peak_kb = float(peak.read().split()[-1])
+    if proc.returncode or os.environ.get("BENCH_DEBUG"):
+        print(out.decode(), err.decode()[-2000:], file=sys.stderr)
+    return proc.returncode or 0, out.decode(), err.decode(), peak_kb / 1024

@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -32,7 +29,7 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bench.common import World, own_redis
+from bench.common import World, own_redis, run_publish
 from bot.app import broadcaster, open_app, telegram_bot, weekly_scheduler
 from bot.config import Settings
 from bot.models import DEFAULT_SLOT, ChatKind, ChatSettings, Form, Subscription
@@ -203,24 +200,15 @@ async def ticks(world: World, by_slot: Counter[str]) -> list[str]:
 async def publish_all(world: World, paced: bool) -> dict[str, float]:
     env = world.env() | {"HFWEEKLY_SEND_RATE": "29" if paced else "0", "HFWEEKLY_GROUP_RATE_PER_MINUTE": "20"}
     started = time.monotonic()
-    with tempfile.NamedTemporaryFile("r") as peak:  # GNU time writes the publisher's own max RSS (KB)
-        proc = await asyncio.create_subprocess_exec(
-            "/usr/bin/time", "-o", peak.name, "-f", "%M", sys.executable, "-m", "bot", "publish", str(WEEK), env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await proc.communicate()
-        peak_kb = float(peak.read().split()[-1])
-    if proc.returncode or os.environ.get("BENCH_DEBUG"):
-        print(out.decode(), err.decode()[-2000:], file=sys.stderr)
+    status, line, _, peak_mb = await run_publish(env, str(WEEK))
     sends = sorted(s.at for s in world.tg.sent if s.method == "sendMessage")
-    line = out.decode()
     renders = int(line.split(" renders for ")[0].rsplit(" ", 1)[1]) if " renders for " in line else -1
     views = int(line.split(" renders for ")[1].split()[0]) if " renders for " in line else -1
     return {
-        "exit": float(proc.returncode or 0), "messages": float(len(sends)),
+        "exit": float(status), "messages": float(len(sends)),
         "chats": float(len({s.chat_id for s in world.tg.sent})),
         "rate": (len(sends) - 1) / (sends[-1] - sends[0]) if len(sends) > 1 else float("nan"),
-        "wall": time.monotonic() - started, "peak_mb": peak_kb / 1024, "too_many": float(world.tg.too_many),
+        "wall": time.monotonic() - started, "peak_mb": peak_mb, "too_many": float(world.tg.too_many),
         "renders": float(renders), "views": float(views),
     }  # fmt: skip
 

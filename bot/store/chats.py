@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from redis.exceptions import RedisError, WatchError
@@ -19,6 +19,7 @@ from bot.errors import StoreError
 from bot.models import ALL_SLOT_KEYS, ChatKind, ChatSettings, Subscription
 from bot.store.base import StoreBase, call, log
 
+T = TypeVar("T")
 CHUNK = 1000  # fields per HMGET / commands per pipeline
 WRITE_ATTEMPTS = 10
 
@@ -46,13 +47,7 @@ class ChatStore(StoreBase):
 
     async def subscriptions_of(self, ids: Sequence[int]) -> dict[int, Subscription]:
         """The subscriptions of these chats (those that have one), read in chunks."""
-        found = {}
-        for part in chunks(ids):
-            raw: list[str | None] = await call(self._redis.hmget(self._key("subs"), [str(i) for i in part]))
-            for chat_id, value in zip(part, raw, strict=True):
-                if value and (sub := self._decode(_SUBSCRIPTION, value, f"subscription {chat_id}")) is not None:
-                    found[chat_id] = sub
-        return found
+        return await self._read_many(self._key("subs"), ids, _SUBSCRIPTION, "subscription of")
 
     async def list_subscriptions(self) -> list[Subscription]:
         raw: dict[str, str] = await call(self._redis.hgetall(self._key("subs")))
@@ -90,12 +85,15 @@ class ChatStore(StoreBase):
 
     async def settings_of(self, ids: Sequence[int]) -> dict[int, ChatSettings]:
         """The settings of these chats (those that chose any), read in chunks."""
+        return await self._read_many(self._key("chat_settings"), ids, _SETTINGS, "settings of")
+
+    async def _read_many(self, key: str, ids: Sequence[int], adapter: TypeAdapter[T], what: str) -> dict[int, T]:
         found = {}
         for part in chunks(ids):
-            raw: list[str | None] = await call(self._redis.hmget(self._key("chat_settings"), [str(i) for i in part]))
+            raw: list[str | None] = await call(self._redis.hmget(key, [str(i) for i in part]))
             for chat_id, value in zip(part, raw, strict=True):
-                if value and (settings := self._decode(_SETTINGS, value, f"settings of {chat_id}")) is not None:
-                    found[chat_id] = settings
+                if value and (decoded := self._decode(adapter, value, f"{what} {chat_id}")) is not None:
+                    found[chat_id] = decoded
         return found
 
     async def save_settings(self, chat_id: int, settings: ChatSettings) -> None:

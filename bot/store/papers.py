@@ -121,7 +121,9 @@ class PaperStore(StoreBase):
 
     async def add_usage(self, week: IsoWeek, usage: Usage, *, spent: IsoWeek) -> None:
         """Count tokens against the digest's week and against the week they were spent in."""
-        keys = (self._key("usage", str(week)), self._key("usage", "spent", str(spent)))
+        await self._count_usage(usage, self._key("usage", str(week)), self._key("usage", "spent", str(spent)))
+
+    async def _count_usage(self, usage: Usage, *keys: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             for key in keys:
                 for name, value in asdict(usage).items():
@@ -164,14 +166,9 @@ class PaperStore(StoreBase):
 
     async def add_on_demand_usage(self, usage: Usage, *, day: date, spent: IsoWeek) -> None:
         """Tokens of an on-demand translation: against the day (the budget) and the week (/status)."""
-        keys = (self._key("ondemand", "day", day.isoformat()), self._key("ondemand", "week", str(spent)))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for key in keys:
-                for name, value in asdict(usage).items():
-                    if value:
-                        pipe.hincrby(key, name, value)
-                pipe.expire(key, USAGE_TTL)
-            await call(pipe.execute())
+        await self._count_usage(
+            usage, self._key("ondemand", "day", day.isoformat()), self._key("ondemand", "week", str(spent))
+        )
 
     async def on_demand_usage(self, *, day: date | None = None, week: IsoWeek | None = None) -> Usage:
         key = self._key("ondemand", "day", day.isoformat()) if day else self._key("ondemand", "week", str(week))
