@@ -45,8 +45,8 @@ class AudienceFinder:
         return (settings or ChatSettings()).view(self._settings.top_n)
 
     async def find(self, week: IsoWeek, slots: Sequence[str] | None) -> Audience:
-        """The run's recipients: the chats of `slots` (ALL: every slot), and always the chats owed the
-        week. The configured channels go with the default slot."""
+        """The run's recipients: the chats of `slots` (ALL: every slot; none: a retry run), and always
+        the chats owed the week. The configured channels go with the default slot."""
         owed = set(await self._store.owed_chats(week))
         ids = set(owed)
         for slot in ALL_SLOT_KEYS if slots is ALL else slots:
@@ -63,7 +63,10 @@ class AudienceFinder:
                 continue
             found[chat_id] = Recipient(chat_id, sub.kind, sub.thread_id, view=self.view(chosen))
         unresolved: list[str] = []
-        with_channels = slots is ALL or DEFAULT_SLOT in slots or DEFAULT_SLOT in await self._store.done_slots(week)
+        # The channels go with the default slot (and with retries once it has delivered the week).
+        with_channels = slots is ALL or DEFAULT_SLOT in slots
+        if not with_channels and not slots:
+            with_channels = DEFAULT_SLOT in await self._store.done_slots(week)
         if with_channels:
             unresolved = await self._channels(found)
         dropped = [chat_id for chat_id in dropped if chat_id not in found]

@@ -57,7 +57,7 @@ class _Run:
     lock_lost: asyncio.Event  # set by the lock's renewal when the lock is lost: start no new chat
     layouts: dict[str, Layout]  # by view key: the week's layouts kept so far
     owed: set[int]  # chats the week was owed to when the run began
-    messages: dict[str, asyncio.Future[list[str]]] = field(default_factory=dict)  # by view key, rendered once
+    messages_by_view: dict[str, asyncio.Future[list[str]]] = field(default_factory=dict)  # rendered once each
     claimed: set[int] = field(default_factory=set)  # chats a worker has taken this run (each once)
     still_owed: set[int] = field(default_factory=set)  # chats a later run must try (again)
     told_plain: bool = False  # admins were told this run that a part went out as plain text
@@ -65,6 +65,35 @@ class _Run:
     @property
     def stopped(self) -> bool:
         return self.lock_lost.is_set()
+
+    async def messages(self, store: Store, username: str | None, key: str, view: View) -> list[str]:
+        """The week's messages for a view (by its kept layout, kept now if it has none), rendered once
+        per run: chats with the same view share them."""
+        future = self.messages_by_view.get(key)
+        if future is None:
+            future = self.messages_by_view[key] = asyncio.ensure_future(self._render(store, username, key, view))
+        return await future
+
+    async def _render(self, store: Store, username: str | None, key: str, view: View) -> list[str]:
+        layout = self.layouts.get(key)
+        if layout is None:
+            plan = plan_digest(self.digest, view, bot_username=username)
+            layout = self.layouts[key] = await store.keep_layout(self.week, key, Layout(view, plan))
+        self.report.renders += 1
+        return render_plan(self.digest, layout.view, layout.plan, bot_username=username)
+
+
+async def _renew(lock: PublishLock, week: IsoWeek, lost: asyncio.Event, *, every: timedelta) -> None:
+    """Keep the publish lock while the run lasts; `lost` is set when it was lost (another process may
+    have taken over: start no new chat)."""
+    while True:
+        await asyncio.sleep(every.total_seconds())
+        try:
+            await lock.renew()
+        except StoreError as exc:  # Redis down, or the lock expired
+            log.error("Lost the publish lock of %s (%s): this run starts no new chat", week, exc)
+            lost.set()
+            return
 
 
 class Broadcaster:
@@ -101,10 +130,14 @@ class Broadcaster:
     def stopping(self) -> bool:
         return self._shutdown
 
-    async def prepare(self, week: IsoWeek, *, refresh: bool = False, views: Iterable[View] = ()) -> Digest:
-        """The digest behind the source gate, deep enough for `views`. `refresh` fetches the ranking
-        again: what a run held for too few papers needs."""
-        digest = await self._digests.build(week, refresh=refresh, top_n=depth(self._settings.top_n, views))
+    async def prepare(
+        self, week: IsoWeek, *, refresh: bool = False, views: Iterable[View] = (), at_least: int = 0
+    ) -> Digest:
+        """The digest behind the source gate, deep enough for `views` (and `at_least` papers: the kept
+        layouts' deepest rank). `refresh` fetches the ranking again: what a run held for too few
+        papers needs."""
+        needed = max(depth(self._settings.top_n, views), at_least)
+        digest = await self._digests.build(week, refresh=refresh, top_n=needed)
         if len(digest.items) < self._settings.top_n:
             raise HeldError(
                 f"{week} has {len(digest.items)} papers with title and abstract; {self._settings.top_n} are needed"
@@ -125,19 +158,23 @@ class Broadcaster:
             raise AlreadyPublishing(f"another process is publishing {week}")
         started, lost = time.monotonic(), asyncio.Event()
         report = Report(week=str(week), started=self._clock())
-        renewal = asyncio.create_task(self._renew(lock, week, lost, every=timeout / 3))  # from now on: a
+        renewal = asyncio.create_task(_renew(lock, week, lost, every=timeout / 3))  # from now on: a
         try:  # first build takes longer than the lock lasts
             audience = await self.audiences.find(week, slots)
-            if not audience.recipients and not audience.unresolved:
+            if not audience.recipients and not audience.unresolved:  # nobody to send to: no digest needed
                 await self._store.mark_slots_done(week, list(ALL_SLOT_KEYS if slots is ALL else slots))
                 await self._store.set_owed(week, (), audience.dropped)
-                return report  # nobody to send to: no digest needed
-            digest = await self.prepare(week, refresh=refresh, views=(r.view for r in audience.recipients))
+                await self._store.end_retries_if_nothing_owed(week)  # the owed chats paused or left
+                return report
+            layouts = await self._store.layouts(week)  # a chat sent part of a layout is continued in it
+            deepest = max((rank for kept in layouts.values() for part in kept.plan.parts for rank in part), default=0)
+            views = (r.view for r in audience.recipients)
+            digest = await self.prepare(week, refresh=refresh, views=views, at_least=deepest)
             if lost.is_set():
                 raise AlreadyPublishing(f"lost the publish lock of {week} while building it")
             # Read once: while this process holds the lock, no one else writes this week's ledger.
             ledger = await self._store.ledger_entries(week, [r.chat_id for r in audience.recipients])
-            run = _Run(week, digest, ledger, report, lost, await self._store.layouts(week), audience.owed)
+            run = _Run(week, digest, ledger, report, lost, layouts, audience.owed)
             await self._publish(run, audience)
             report.seconds = time.monotonic() - started
             await self._finish(run, audience, slots)
@@ -147,32 +184,6 @@ class Broadcaster:
                 await renewal
             await lock.release()
         return report
-
-    async def _renew(self, lock: PublishLock, week: IsoWeek, lost: asyncio.Event, *, every: timedelta) -> None:
-        while True:
-            await asyncio.sleep(every.total_seconds())
-            try:
-                await lock.renew()
-            except StoreError as exc:  # Redis down, or the lock expired: another process may take over
-                log.error("Lost the publish lock of %s (%s): this run starts no new chat", week, exc)
-                lost.set()
-                return
-
-    async def messages(self, run: _Run, key: str, view: View) -> list[str]:
-        """The week's messages for a view (by its kept layout, kept now if it has none), rendered once
-        per run: chats with the same view share them."""
-        future = run.messages.get(key)
-        if future is None:
-            future = run.messages[key] = asyncio.ensure_future(self._render(run, key, view))
-        return await future
-
-    async def _render(self, run: _Run, key: str, view: View) -> list[str]:
-        layout = run.layouts.get(key)
-        if layout is None:
-            plan = plan_digest(run.digest, view, bot_username=self._bot.username)
-            layout = run.layouts[key] = await self._store.keep_layout(run.week, key, Layout(view, plan))
-        run.report.renders += 1
-        return render_plan(run.digest, layout.view, layout.plan, bot_username=self._bot.username)
 
     async def _publish(self, run: _Run, audience: Audience) -> None:
         recipients, unresolved, report = audience.recipients, audience.unresolved, run.report
@@ -218,7 +229,7 @@ class Broadcaster:
                 return
         key = entry.layout if entry is not None and sent_any(entry) else to.view.key
         layout = run.layouts.get(key)
-        parts = await self.messages(run, key, layout.view if layout else to.view)
+        parts = await run.messages(self._store, self._bot.username, key, layout.view if layout else to.view)
         entry = entry or new_entry(to.chat_id, to.kind, to.thread_id, len(parts), self._clock(), key)
         started = begin(entry, len(parts), self._clock(), came_back=to.subscribed, layout=key)
         assert not isinstance(started, Skip)
@@ -241,6 +252,8 @@ class Broadcaster:
         if result is not None and result.outcome is Outcome.INACTIVE:
             await self._deactivate(to, result.error)
         elif result is not None and result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
+            if result.new_chat_id not in run.ledger:  # the supergroup may have had the week in a slot of its own
+                run.ledger.update(await self._store.ledger_entries(run.week, [result.new_chat_id]))
             await self._deliver(run, await self._migrate(to, result.new_chat_id))
 
     def _plain_text_resend(self, run: _Run) -> PlainResend:
@@ -278,7 +291,8 @@ class Broadcaster:
             )
         else:
             log.info("Published %s", report.line())
-        await self._store.save_report(report, done=report.done)
+        # The latest run that did anything is what /status shows (not a slot run that found all sent).
+        await self._store.save_report(report, done=report.done, as_last=slots is ALL or report.chats > report.already)
         paid = (audience.owed - run.still_owed) | set(audience.dropped)
         await self._store.set_owed(week, sorted(run.still_owed), sorted(paid))
         if report.complete:  # a run that stopped early runs its slots again (the ledger skips who has it)
@@ -286,11 +300,18 @@ class Broadcaster:
         # Chats owed a retry are retried by the scheduler when due, whichever week it is; a run that
         # stopped early is due at once. Every run includes every chat owed the week, so this run's
         # earliest retry is the week's.
-        owed = run.still_owed or report.unresolved
-        await self._store.set_retry_at(week, (report.next_retry or self._clock()) if owed else None)
+        if run.still_owed or report.unresolved:
+            await self._store.set_retry_at(week, report.next_retry or self._clock())
+        else:
+            await self._store.end_retries_if_nothing_owed(week)
         await self._store.save_hold(week, None)  # it passed the source gate: no longer held
         digest = run.digest
-        if digest.pending and await self._store.heal_record(week) is None:
+        if (
+            digest.pending
+            and report.messages
+            and await self._store.heal_record(week) is None
+            and not await self._store.marked(f"heal-gave-up:{week}")  # not started again once given up
+        ):
             await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending)))
             await self._notify(texts.PENDING_SENT.format(week=week, count=len(digest.pending)))
         if report.given_up:

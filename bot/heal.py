@@ -25,6 +25,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 HEAL_WINDOW = timedelta(hours=72)
+GAVE_UP_FOR = timedelta(days=14)
 
 
 class Edit(StrEnum):
@@ -49,7 +50,8 @@ class Healer:
         now = self._clock()
         for week, record in (await self._store.heal_records()).items():
             if now - record.since > HEAL_WINDOW:
-                await self._store.save_heal(week, None)
+                await self._store.first_time(f"heal-gave-up:{week}", ttl=GAVE_UP_FOR)  # later runs of the week
+                await self._store.save_heal(week, None)  # (other slots) do not start healing it again
                 await self._notify(texts.HEAL_GIVEN_UP.format(week=week))
                 continue
             layouts = await self._store.layouts(week)

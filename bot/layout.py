@@ -26,7 +26,7 @@ FALLBACK_COUNT = 3  # …and shows the top 3 when none matches
 
 # Long texts are cut step by step until a paper fits one message (a brief digest: its titles, until
 # the whole list fits one message).
-_CUTS = {Form.BRIEF: (150, 100, 70, 40), Form.SUMMARY: (2000, 1500, 1000, 500, 250, 0)}
+_CUTS = {Form.BRIEF: (150, 100, 70, 40, 25), Form.SUMMARY: (2000, 1500, 1000, 500, 250, 0)}
 _CUTS[Form.FULL] = _CUTS[Form.SUMMARY]
 
 
@@ -103,7 +103,8 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
         line = f'{item.rank}. <a href="{esc(paper.hf_url)}">{title}</a>'
         line += f" ⏳ {PENDING_KO}" if item.status is Status.PENDING else ""
         line += f" {star}" if star else ""
-        return line + (f"\n    <i>{title_cut(paper.title)}</i>" if tr and view.english else "")
+        with_english = tr is not None and view.english and (limit is None or limit > 40)  # the last cuts drop it
+        return line + (f"\n    <i>{title_cut(paper.title)}</i>" if with_english else "")
 
     def cut(text: str, size: int) -> str:
         return esc(shorten(text, size) if limit is not None else text)

@@ -10,6 +10,7 @@ has a budget of its own, untouched).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class OnDemand:
         self._settings = settings
         self._clock = clock
         self.notify = notify  # set by the composition root once the bot exists
+        self._inflight: dict[str, asyncio.Future[Translation | None]] = {}  # by paper id: one Claude call each
 
     async def find(self, paper_id: str) -> Found | Missing:
         """The paper: from the archive, the papers found lately, Hugging Face, then arXiv (SourceError
@@ -100,7 +102,15 @@ class OnDemand:
         return (await self._translator.cached([paper])).get(paper.id)
 
     async def translate(self, found: Found, user_id: int) -> Translated | Refused:
-        """Claude's translation within the person's and everyone's limits for today."""
+        """Claude's translation within the person's and everyone's limits for today. A paper being
+        translated for someone else meanwhile is waited for (and costs nothing); one whose translation
+        failed in the last minutes is not asked again yet (pending, nothing counted)."""
+        paper = found.paper
+        running = self._inflight.get(paper.id)
+        if running is not None:
+            return Translated(await asyncio.shield(running), None)
+        if await self._translator.recently_failed([paper]):
+            return Translated(None, None)
         now = self._clock()
         today = now.astimezone(self._settings.tz).date()
         spent = await self._store.on_demand_usage(day=today)
@@ -115,7 +125,17 @@ class OnDemand:
         if remaining is None:
             return Refused.USER_LIMIT
         week = found.week or IsoWeek.current(now, self._settings.tz)
-        translation = await self._translator.translate(found.paper, week=week, on_demand=True)
+        run = asyncio.ensure_future(self._translator.translate(paper, week=week, on_demand=True))
+        self._inflight[paper.id] = run
+        run.add_done_callback(
+            lambda done: self._inflight.pop(paper.id, None) if self._inflight.get(paper.id) is done else None
+        )
+        try:
+            translation = await asyncio.shield(run)
+        except BaseException:  # Redis failed, or the handler was cancelled: a translation not had costs nothing
+            if not run.done() or run.cancelled() or run.exception() is not None:
+                await self._store.give_back_paper_allowance(user_id, today)
+            raise
         if translation is None:
             await self._store.give_back_paper_allowance(user_id, today)
             remaining += 1

@@ -135,6 +135,8 @@ class WeeklyScheduler:
         for week in await self._store.due_retries(now):
             if self._broadcaster.stopping:
                 break
+            if await self._store.get_hold(week) is not None:
+                continue  # held: the slots' held retries (every 30 minutes, fetching again) come first
             log.info("Retrying the chats of %s that are owed it", week)
             reports += await self._publish(week, now, slots=())
         return reports

@@ -1,5 +1,6 @@
 """The archive index for /search and inline queries: every paper of every week the bot has built (the
-frozen snapshots), with its Korean title and text once translated.
+snapshots kept: frozen weeks, and a running week's provisional ranking), with its Korean title and
+text once translated.
 
 Built in memory from the snapshots on the first query, and rebuilt when a week is frozen (the store
 bumps a version) or every REBUILD_EVERY (translations made since); a query otherwise costs one GET of
@@ -134,7 +135,7 @@ class ArchiveIndex:
             entry = self._entries[i]
             in_title = all(self._in_title(entry, word) for word in words)
             scored.append((in_title, entry.paper.upvotes, entry))
-        scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        scored.sort(key=lambda s: (not s[0], -s[1], s[2].paper.id))  # titles first, then upvotes, then id
         return [Hit(e.paper, e.week, e.title_ko, in_title) for in_title, _, e in scored[:limit]]
 
     def _matching(self, word: str) -> set[int]:

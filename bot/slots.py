@@ -105,11 +105,12 @@ def owed_week(settings: Settings, now: datetime) -> IsoWeek | None:
 
 def owed_after_move(settings: Settings, old: str, new: str, now: datetime) -> IsoWeek | None:
     """A chat moved from slot `old` to `new`: the week it would now miss (the new slot has delivered it
-    already, the old one has not yet), which it is then owed at once; None when it misses nothing."""
+    already, the old one has not yet), which it is then owed at once; None when it misses nothing.
+    However long ago the new slot's time was: the old slot was still to deliver that week."""
     if old == new:
         return None
     fired = last_fire(settings, new, now)
-    if fired is None or fired < now - settings.catch_up:
+    if fired is None:
         return None
     week = week_of(settings, fired)
     old_fired = last_fire(settings, old, now)

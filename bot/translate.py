@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -119,6 +120,18 @@ class Translator:
         self._model = model
         self._max_tokens = max_tokens
         self._limit = asyncio.Semaphore(concurrency)
+        self._sdk_import: asyncio.Future[ModuleType] | None = None
+
+    async def _sdk_imported(self) -> None:
+        """The SDK's first import takes a second or more: it is done in a thread, once, and every
+        caller waits for that one (an `import` on the event loop meanwhile would block it on the
+        import lock: lock renewals and replies would stall)."""
+        importing = self._sdk_import
+        if importing is None:
+            importing = self._sdk_import = asyncio.ensure_future(
+                asyncio.to_thread(importlib.import_module, "anthropic")
+            )
+        await asyncio.shield(importing)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -156,8 +169,6 @@ class Translator:
                 progress(len(results), total)
 
         report()
-        if todo:  # the SDK's first import takes a second or more: not on the event loop, which must go
-            await asyncio.to_thread(importlib.import_module, "anthropic")  # on (lock renewals, replies)
 
         async def one(paper: Paper) -> None:
             results[paper.id] = await self.translate(paper, week=week)
@@ -174,6 +185,7 @@ class Translator:
     async def translate(self, paper: Paper, *, week: IsoWeek, on_demand: bool = False) -> Translation | None:
         """Ask Claude (one re-ask on a bad answer); cache and return the translation, or None.
         `on_demand`: asked by someone (/paper), its tokens counted apart from the weekly digests'."""
+        await self._sdk_imported()
         import anthropic
 
         messages: list[MessageParam] = [{"role": "user", "content": _user_text(paper)}]

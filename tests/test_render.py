@@ -212,3 +212,15 @@ def test_whatever_a_translation_holds_every_message_fits() -> None:
     items = [DigestItem(rank=i, paper=paper, translation=huge, status=Status.TRANSLATED) for i in range(1, 11)]
     parts = render_telegram(digest(*items), bot_username="bot")
     assert all(utf16_length(parse_telegram_html(part)) <= 4096 for part in parts)
+
+
+def test_a_brief_digest_of_fifty_long_titled_papers_is_one_message() -> None:
+    from bot.models import Form, View
+
+    long = "A very long title about scaling multimodal models on web data " * 3
+    items = tuple(translated(paper(n, title=long), n, title_ko="매우 긴 한국어 제목 " * 12) for n in range(1, 51))
+    digest = Digest(W38, W38.monday(), W38.sunday(), "https://huggingface.co/papers/week/2025-W38",
+                    datetime(2025, 9, 22, tzinfo=UTC), items)  # fmt: skip
+    [message] = render_telegram(digest, view=View(form=Form.BRIEF, count=50, topics=("model",)))
+    assert telegram_length(message) <= TELEGRAM_LIMIT
+    assert "50. " in parse_telegram_html(message)

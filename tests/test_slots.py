@@ -71,7 +71,9 @@ def test_catch_up_window(config: Settings, now: datetime, slot: str, week: IsoWe
         ("4-18", "5-10", at(2, 12), None),  # → Saturday: still ahead, nothing lost
         (DEFAULT_SLOT, "1-10", at(2, 12), None),  # Monday's slot delivered the week already
         ("1-10", "4-18", at(2, 12), None),  # moving later after getting it: nothing owed (and no resend)
-        ("4-18", "0-08", at(6, 12), None),  # Monday 08:00 passed more than catch_up ago
+        ("4-18", "0-08", at(6, 12), None),  # Friday's slot delivered the week already
+        ("4-18", DEFAULT_SLOT, at(3, 12), W38),  # Thursday: Monday 09:00 is past catch_up, Friday still ahead
+        ("6-20", DEFAULT_SLOT, at(5, 12), W38),  # Saturday: Sunday 20:00 was still to come
         ("4-18", "4-18", at(5, 12), None),
     ],
 )

@@ -10,8 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
-from bot.errors import SourceError
+from bot.errors import SourceError, StoreError
 from bot.handlers.common import Context, deps, edit, reply
+from bot.logs import redact
 from bot.ondemand import Found, Missing, Refused
 from bot.paperid import parse_paper_id
 from bot.render import esc, render_paper_parts
@@ -55,7 +56,14 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
     assert chat is not None
     link = f'<a href="{esc(found.paper.arxiv_url)}">arXiv</a>'
     placeholder = await reply(update, context, texts.PAPER_TRANSLATING.format(paper=esc(found.paper.id)))
-    outcome = await d.ondemand.translate(found, user.id if user else chat.id)
+    try:
+        outcome = await d.ondemand.translate(found, user.id if user else chat.id)
+    except Exception as exc:  # the placeholder says so rather than staying "생성 중…"; admins are told
+        log.exception("/paper %s failed", found.paper.id)
+        detail = redact(str(exc), d.settings.secrets())[:500]
+        await d.alerts.alert(type(exc).__name__, texts.ALERT.format(kind=type(exc).__name__, detail=esc(detail)))
+        await edit(placeholder, texts.STORE_DOWN if isinstance(exc, StoreError) else texts.SORRY)
+        return
     if outcome is Refused.USER_LIMIT:
         await edit(placeholder, texts.PAPER_USER_LIMIT.format(limit=d.settings.paper_daily_limit, link=link))
         return

@@ -12,10 +12,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
-from bot.handlers.settings_menu import Press, hour_menu, main_menu, parse_press, topics_menu, when_menu
+from bot.handlers.settings_menu import Press, hour_menu, main_menu, parse_press, topic_tag, topics_menu, when_menu
 from bot.handlers.subscribe import BotFacts, _info, _refused
 from bot.models import COUNTS, ChatSettings, Form
-from bot.render import esc
+from bot.render import esc, plain_text
 from bot.slots import describe
 from bot.subscriptions import Refusal, channel_target
 from bot.topics import TopicError, parse_topics
@@ -148,8 +148,8 @@ def _changed(current: ChatSettings, press: Press) -> ChatSettings | None:
         day, _, hour = value.partition("-")
         if day.isdigit() and hour.isdigit() and int(day) <= 6 and int(hour) <= 23:
             return replace(current, day=int(day), hour=int(hour))
-    if press.action == "tr" and value.isdigit() and int(value) < len(current.topics):
-        topics = current.topics[: int(value)] + current.topics[int(value) + 1 :]
+    if press.action == "tr" and any(topic_tag(t) == value for t in current.topics):
+        topics = tuple(t for t in current.topics if topic_tag(t) != value)
         return replace(current, topics=topics, only_topics=current.only_topics and bool(topics))
     if press.action == "tc" and press.value is None:
         return replace(current, topics=(), only_topics=False)
@@ -166,7 +166,7 @@ async def settings_button(update: Update, context: Context) -> None:
         return
     target = await _of_button(update, context, press.chat_id)
     if isinstance(target, str):
-        await answer_quietly(query, target.replace("<code>", "").replace("</code>", ""))
+        await answer_quietly(query, plain_text(target))  # a pop-up shows plain text
         return
     d = deps(context)
     current = await d.subscriptions.settings(target.chat_id)

@@ -6,6 +6,7 @@ A button's data is `s:<chat id>:<action>[:<value>]`; the chat id is the chat who
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -27,6 +28,12 @@ class Press:
     chat_id: int
     action: str
     value: str | None
+
+
+def topic_tag(topic: str) -> str:
+    """A topic as a button names it: a short hash, so a button under an old menu removes the topic it
+    shows or nothing (never the topic that has moved to its place)."""
+    return hashlib.sha256(topic.encode()).hexdigest()[:8]
 
 
 def parse_press(data: str) -> Press | None:
@@ -110,8 +117,15 @@ def topics_menu(chat_id: int, settings: ChatSettings, channel: str | None) -> tu
     topics = esc(", ".join(settings.topics)) if settings.topics else texts.NO_TOPICS
     target = f" {esc(channel)}" if channel else ""
     rows = [
-        [_button(f"❌ {topic if len(topic) <= TOPIC_BUTTON else topic[: TOPIC_BUTTON - 1] + '…'}", chat_id, "tr", i)]
-        for i, topic in enumerate(settings.topics)
+        [
+            _button(
+                f"❌ {topic if len(topic) <= TOPIC_BUTTON else topic[: TOPIC_BUTTON - 1] + '…'}",
+                chat_id,
+                "tr",
+                topic_tag(topic),
+            )
+        ]
+        for topic in settings.topics
     ]
     if settings.topics:
         rows.append([_button(texts.BUTTON_CLEAR_TOPICS, chat_id, "tc")])

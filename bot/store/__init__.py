@@ -10,6 +10,12 @@ Keys (all under `<prefix>:`), by the module that owns them:
     tr:…:failed                   marker: translating it failed recently
     usage:<week>                  hash of Claude token counts spent building that week's digest
     usage:spent:<week>            hash of Claude token counts spent during that week
+    archive:version               bumped when a week is frozen (the search index rebuilds)
+    found:<paper id>              JSON Paper found on demand (Hugging Face or arXiv), 30 days
+    ondemand:user:<id>:<date>     how many new on-demand translations the person had that day
+    ondemand:day:<date>           hash of Claude token counts of on-demand translations that day (budget)
+    ondemand:week:<week>          the same per week (/status)
+    once:<what>                   marker: e.g. budget:<date> (admins told), heal-gave-up:<week>
   chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
     chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)

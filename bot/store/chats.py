@@ -55,7 +55,8 @@ class ChatStore(StoreBase):
         return sorted((s for s in subs if s is not None), key=lambda s: s.chat_id)
 
     async def save_subscription(self, sub: Subscription) -> None:
-        await self._write(sub.chat_id, sub=sub, settings=await self.get_settings(sub.chat_id))
+        """Its settings are read for its slot, not written again (a change made meanwhile stays)."""
+        await self._write(sub.chat_id, sub=sub, settings=await self.get_settings(sub.chat_id), write_settings=False)
 
     async def delete_subscription(self, chat_id: int) -> bool:
         """Remove a chat's subscription (its settings are kept, for when it subscribes again)."""
@@ -146,6 +147,7 @@ class ChatStore(StoreBase):
         settings: ChatSettings | None,
         delete: bool = False,
         keep_sub: bool = False,
+        write_settings: bool = True,
     ) -> None:
         """Write a chat's subscription (or delete it) and/or settings, and move it in the index.
         Optimistic: the chat's slot is read under WATCH, so two writes at once (a double tap) cannot
@@ -157,7 +159,8 @@ class ChatStore(StoreBase):
                     found = await pipe.hget(self._key("slot_of"), str(chat_id))
                     old = found.decode() if isinstance(found, bytes) else found
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    self._queue(pipe, chat_id, sub, settings, old, keep_sub=keep_sub, delete=delete)
+                    self._queue(pipe, chat_id, sub, settings, old, keep_sub=keep_sub, delete=delete,
+                                write_settings=write_settings)  # fmt: skip
                     await pipe.execute()
                     return
                 except WatchError:
@@ -176,13 +179,14 @@ class ChatStore(StoreBase):
         *,
         keep_sub: bool,
         delete: bool,
+        write_settings: bool = True,
     ) -> None:
         member = str(chat_id)
         if delete:
             pipe.hdel(self._key("subs"), member)
         elif sub is not None and not keep_sub:
             pipe.hset(self._key("subs"), member, _SUBSCRIPTION.dump_json(sub))
-        if settings is not None:
+        if settings is not None and write_settings:
             pipe.hset(self._key("chat_settings"), member, _SETTINGS.dump_json(settings))
         new = None if delete else _slot(sub, settings)
         if new == old:

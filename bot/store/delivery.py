@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 
+from bot.errors import StoreError
 from bot.layout import Plan
 from bot.ledger import LedgerEntry, Report, State
 from bot.models import HealRecord, Hold, View
@@ -139,6 +140,26 @@ class DeliveryStore(StoreBase):
             pipe.zadd(self._key("publish", "retries"), {str(week): now.timestamp()}, lt=True)  # adds, or makes sooner
             await call(pipe.execute())
 
+    async def end_retries_if_nothing_owed(self, week: IsoWeek) -> bool:
+        """Drop the week from the retries when no chat is owed it, checked under WATCH so that a chat
+        owed it meanwhile (a slot moved: `owe_now`) keeps it due. True when dropped."""
+        owed, retries = self._key("ledger", str(week), "owed"), self._key("publish", "retries")
+        for _ in range(10):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(owed)
+                    if await pipe.scard(owed):
+                        return False
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.zrem(retries, str(week))
+                    await pipe.execute()
+                    return True
+                except WatchError:
+                    continue
+                except RedisError as exc:
+                    raise StoreError(f"Redis failed: {exc}") from exc
+        return False
+
     async def done_slots(self, week: IsoWeek) -> set[str]:
         found: set[str] = await call(self._redis.smembers(self._key("ledger", str(week), "slots")))
         return found
@@ -154,10 +175,11 @@ class DeliveryStore(StoreBase):
 
     # --- publish runs ----------------------------------------------------------------------------
 
-    async def save_report(self, report: Report, *, done: bool) -> None:
-        """The latest run's report; with `done`, also the week's completion marker."""
+    async def save_report(self, report: Report, *, done: bool, as_last: bool = True) -> None:
+        """The latest run's report (with `as_last`); with `done`, also the week's completion marker."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("publish", "last"), _REPORT.dump_json(report))
+            if as_last:
+                pipe.set(self._key("publish", "last"), _REPORT.dump_json(report))
             if done:
                 pipe.set(self._key("publish", "done", report.week), _REPORT.dump_json(report), ex=LEDGER_TTL)
             await call(pipe.execute())

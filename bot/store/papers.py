@@ -64,7 +64,7 @@ class PaperStore(StoreBase):
         return int(await self._get(self._key("archive", "version")) or 0)
 
     async def all_snapshots(self) -> list[Snapshot]:
-        """Every week's ranking kept (one SCAN and one MGET: for rebuilding the search index)."""
+        """Every week's ranking kept (one SCAN, then a GET per week: for rebuilding the search index)."""
         keys = sorted(await self._scan(self._key("snapshot", "*")))
         found = []
         for key in keys:
@@ -174,6 +174,10 @@ class PaperStore(StoreBase):
         key = self._key("ondemand", "day", day.isoformat()) if day else self._key("ondemand", "week", str(week))
         raw: dict[str, str] = await call(self._redis.hgetall(key))
         return Usage(**{name: int(raw.get(name, 0)) for name in asdict(Usage())})
+
+    async def marked(self, what: str) -> bool:
+        """Was `first_time(what)` asked within its time?"""
+        return bool(await call(self._redis.exists(self._key("once", what))))
 
     async def first_time(self, what: str, *, ttl: timedelta) -> bool:
         """True the first time `what` is asked within `ttl` (across every process)."""
