@@ -235,3 +235,39 @@ async def test_healing_edits_each_chat_in_its_own_layout(
     assert "초록 번역" not in summary_now  # the layout it was sent with, not its new form
     full_now = "".join(parse_telegram_html(fake_tg.messages[(full, s.message_id)].text) for s in fake_tg.to(full))
     assert "초록 번역" in full_now and "⭐ agent" in full_now
+
+
+async def test_a_group_that_migrated_to_a_supergroup_with_the_week_already_is_not_sent_twice(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    from tests.fakes.telegram import migrated
+
+    supergroup = -1009999
+    fake_tg.add_chat(supergroup, "supergroup", "ML 스터디")
+    await subscribe(app, GROUP, ChatKind.GROUP)  # the default slot: Monday 09:00
+    await subscribe(app, supergroup, ChatKind.SUPERGROUP)
+    await app.subscriptions.change_settings(supergroup, ChatSettings(day=0, hour=8))
+    jobs = await scheduler(app, tg_bot, clock)
+    clock.now = datetime(2025, 9, 21, 23, 1, tzinfo=UTC)  # Monday 08:01 Seoul: the supergroup's slot
+    await jobs.tick()
+    sent = digest_parts(fake_tg, supergroup)
+    assert sent
+    fake_tg.fail_next(GROUP, migrated(supergroup))
+    clock.now = datetime(2025, 9, 22, 0, 1, tzinfo=UTC)  # 09:01: the group's send finds it migrated
+    await jobs.tick()
+    assert digest_parts(fake_tg, supergroup) == sent  # it had the week: not again
+
+
+async def test_a_retry_whose_chats_all_left_ends(app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram) -> None:
+    from tests.fakes.telegram import ApiError
+
+    alice = await chat(app, fake_tg, ALICE)
+    fake_tg.fail_next(alice, ApiError(500, "Internal Server Error"))
+    jobs = await scheduler(app, tg_bot, clock)
+    await jobs.tick()
+    assert await app.store.retry_at(W38) is not None  # owed a retry
+    await app.subscriptions.change_settings(alice, ChatSettings(paused=True))  # …and paused meanwhile
+    clock.now += timedelta(minutes=5)
+    await jobs.tick()
+    assert await app.store.retry_at(W38) is None and await app.store.owed_chats(W38) == []
+    assert digest_parts(fake_tg, alice) == []
