@@ -231,3 +231,23 @@ async def test_inline_week_paper_and_search_never_ask_claude(
     await fake_tg.handled_update(fake_tg.inline(ALICE, "2025-W37"))  # not built: no build, no Claude
     assert "아직 만들어지지" in fake_tg.inline_answers[-1]["results"][0]["title"]
     assert fake_claude.calls == calls
+
+
+async def test_two_people_asking_for_the_same_new_paper_make_one_claude_call(
+    bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    fake_claude.gate.clear()  # Claude "thinks" until both have asked
+    first = fake_tg.message(ALICE, ALICE, "/paper 2601.00001")
+    await fake_tg.wait_for(lambda: any("생성 중" in s.text for s in fake_tg.to(ALICE)))
+    second = fake_tg.message(BOB, BOB, "/paper 2601.00001")
+    await fake_tg.wait_for(lambda: any("생성 중" in s.text for s in fake_tg.to(BOB)))
+    fake_claude.gate.set()
+    await fake_tg.handled_update(first)
+    await fake_tg.handled_update(second)
+    assert fake_claude.calls == 1
+    for user in (ALICE, BOB):
+        assert "한국어 제목: Only on Hugging Face" in parse_telegram_html(
+            fake_tg.messages[(user, fake_tg.to(user)[0].message_id)].text
+        )
+    today = bot.clock().astimezone(bot.settings.tz).date()
+    assert await bot.store.take_paper_allowance(BOB, today, limit=3) == 2  # Bob waited for Alice's: free
