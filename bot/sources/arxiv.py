@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
-import feedparser
 
 from bot.errors import SourceError
 from bot.models import Paper
@@ -49,6 +48,8 @@ class ArxivSource:
 
 
 def parse_feed(body: str, paper_id: str, *, where: str) -> Paper | Withdrawn | None:
+    import feedparser  # here, not at the top: a command that never asks arXiv does not pay its import
+
     feed = feedparser.parse(body)
     if feed.bozo and not feed.entries:
         raise ArxivError(f"{where}: not an Atom feed ({feed.get('bozo_exception')})")
