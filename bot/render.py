@@ -6,7 +6,7 @@ import json
 
 from bot.layout import AI_NOTICE, PENDING_KO, render_view, translated
 from bot.models import Digest, Paper, Status, Translation, View
-from bot.tghtml import TELEGRAM_LIMIT, esc, plain_text, shorten, telegram_length
+from bot.tghtml import TELEGRAM_LIMIT, esc, plain_text, shorten, telegram_length, utf16_length
 from bot.week import IsoWeek
 
 __all__ = ["PENDING_KO", "TELEGRAM_LIMIT", "esc", "plain_text", "telegram_length"]
@@ -87,43 +87,16 @@ def render_telegram(digest: Digest, *, bot_username: str | None = None, view: Vi
     return render_view(digest, view or View(count=len(digest.items)), bot_username=bot_username)
 
 
-def render_paper(paper: Paper, translation: Translation | None, week: IsoWeek) -> str:
-    """One paper in full (the deep link `/start p_<id>`): Korean summary and the whole Korean abstract,
-    within one message whatever it is given (titles and summary shortened first, then the abstract)."""
-    meta = (
-        f"▲ {paper.upvotes} · {week} · "
-        f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
-    )
-    title = esc(shorten(paper.title, 300))
-    if translation is None:
-        head = f"<b>{title}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n"
-        body = f"<b>Abstract</b>\n<blockquote expandable>{{}}</blockquote>\n\n{AI_NOTICE}"
-        text = paper.abstract
-    else:
-        head = (
-            f"<b>{esc(shorten(translation.title_ko, 300))}</b>\n<i>{title}</i>\n{meta}\n\n"
-            f"<b>요약</b>\n{esc(shorten(translation.summary_ko, 1000))}\n\n"
-        )
-        body = f"<b>초록 번역</b>\n{{}}\n\n{AI_NOTICE}"
-        text = translation.abstract_ko
-    budget = TELEGRAM_LIMIT - telegram_length(head + body.format(""))
-    return head + body.format(esc(shorten(text, budget)))
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _split(text: str, first: int, rest: int) -> list[str]:
     """`text` in pieces of at most `first` (then `rest`) UTF-16 units, cut after a sentence or a space."""
     pieces: list[str] = []
     while text:
         budget = first if not pieces else rest
-        if _utf16(text) <= budget:
+        if utf16_length(text) <= budget:
             pieces.append(text)
             break
         cut = budget
-        while _utf16(text[:cut]) > budget:
+        while utf16_length(text[:cut]) > budget:
             cut -= 1
         window = text[:cut]
         at = max(window.rfind(". "), window.rfind("다. "), window.rfind("\n"))
@@ -133,14 +106,19 @@ def _split(text: str, first: int, rest: int) -> list[str]:
     return pieces
 
 
+def _paper_meta(paper: Paper, week: IsoWeek | None) -> str:
+    """Upvotes and week (when it was on Hugging Face's lists), then the HF and arXiv links."""
+    facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
+    facts += [str(week)] if week else []
+    links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
+    return " · ".join([*facts, links])
+
+
 def render_paper_parts(paper: Paper, translation: Translation | None, week: IsoWeek | None) -> list[str]:
     """One paper in full (/paper): Korean title, summary and the whole Korean abstract, over as many
     messages as it needs; upvotes and week when it was on Hugging Face's lists; HF and arXiv links.
     Untranslated (pending): the English abstract, marked as pending."""
-    facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
-    facts += [str(week)] if week else []
-    links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
-    meta = " · ".join([*facts, links])
+    meta = _paper_meta(paper, week)
     if translation is None:
         head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n<b>Abstract</b>\n"
         body, tail = paper.abstract, ""
@@ -161,10 +139,7 @@ def render_paper_parts(paper: Paper, translation: Translation | None, week: IsoW
 def render_paper_card(paper: Paper, translation: Translation | None, week: IsoWeek | None) -> str:
     """One paper in one short message (shared inline): titles, facts, links, and the Korean summary —
     or, untranslated, the English abstract shortened (the button under it opens the translation)."""
-    facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
-    facts += [str(week)] if week else []
-    links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
-    meta = " · ".join([*facts, links])
+    meta = _paper_meta(paper, week)
     if translation is None:
         return f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n{esc(shorten(paper.abstract, 700))}"
     return (

@@ -22,9 +22,14 @@ def plain_text(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
+def utf16_length(text: str) -> int:
+    """UTF-16 code units: what Telegram counts its limits in."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def telegram_length(html_text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units of the text once tags and entities are parsed."""
-    return len(plain_text(html_text).encode("utf-16-le")) // 2
+    return utf16_length(plain_text(html_text))
 
 
 def shorten(text: str, limit: int) -> str:

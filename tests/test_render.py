@@ -11,7 +11,7 @@ from bot.render import (
     TELEGRAM_LIMIT,
     digest_to_dict,
     render_json,
-    render_paper,
+    render_paper_parts,
     render_telegram,
     render_text,
     telegram_length,
@@ -207,8 +207,8 @@ def test_whatever_a_translation_holds_every_message_fits() -> None:
     paper = Paper(id="2509.00001", title="A title " * 500, abstract="An abstract. " * 2000, upvotes=1)
     huge = Translation(title_ko="아주 긴 제목 " * 800, summary_ko="매우 긴 요약. " * 800, abstract_ko="초록 " * 5000)
     for translation in (huge, None):
-        text = render_paper(paper, translation, IsoWeek(2025, 38))
-        assert utf16_length(parse_telegram_html(text)) <= 4096
+        for text in render_paper_parts(paper, translation, IsoWeek(2025, 38)):
+            assert utf16_length(parse_telegram_html(text)) <= 4096
     items = [DigestItem(rank=i, paper=paper, translation=huge, status=Status.TRANSLATED) for i in range(1, 11)]
     parts = render_telegram(digest(*items), bot_username="bot")
     assert all(utf16_length(parse_telegram_html(part)) <= 4096 for part in parts)
