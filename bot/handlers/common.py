@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.deliver import Broadcaster
 from bot.digest import DigestService
 from bot.ondemand import OnDemand
+from bot.render import esc
 from bot.search import ArchiveIndex
 from bot.store import Store
 from bot.subscriptions import Subscriptions
@@ -27,6 +28,12 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 DEPS = "deps"
+ECHOED = 40  # characters of someone's input an answer quotes back
+
+
+def echoed(text: str) -> str:
+    """Someone's input as an answer quotes it: shortened and escaped."""
+    return esc(text if len(text) <= ECHOED else text[: ECHOED - 1] + "…")
 
 
 @dataclass

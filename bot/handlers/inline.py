@@ -23,7 +23,7 @@ from bot.digest import DigestService
 from bot.errors import WeekError
 from bot.handlers.common import Context, Deps, deps
 from bot.models import Digest, Form, Paper, Translation, View
-from bot.paperid import deep_link_id, parse_paper_id
+from bot.paperid import parse_paper_id
 from bot.render import render_paper_card, render_telegram
 from bot.search import MAX_QUERY, ArchiveIndex
 from bot.tghtml import paper_deep_link, shorten
@@ -79,9 +79,7 @@ async def _paper(d: Deps, paper_id: str, username: str) -> list[InlineQueryResul
     archived = await d.store.get_paper(paper_id)
     paper, week = archived if archived else (await d.store.get_found_paper(paper_id), None)
     if paper is None:  # never looked up: the bot finds (and translates) it when opened
-        button = InlineKeyboardButton(
-            texts.BUTTON_TRANSLATE, url=f"https://t.me/{username}?start=p_{deep_link_id(paper_id)}"
-        )
+        button = InlineKeyboardButton(texts.BUTTON_TRANSLATE, url=paper_deep_link(username, paper_id))
         title = texts.INLINE_UNKNOWN_PAPER.format(paper=paper_id)
         return [_article("p", title, f"https://arxiv.org/abs/{paper_id}", f"https://arxiv.org/abs/{paper_id}", button)]
     tr = (await d.translator.cached([paper])).get(paper.id) if d.translator else None

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
 from bot.errors import SourceError, StoreError
-from bot.handlers.common import Context, deps, edit, reply
+from bot.handlers.common import Context, deps, echoed, edit, reply
 from bot.logs import redact
 from bot.ondemand import Found, Missing, Refused
 from bot.paperid import parse_paper_id
@@ -20,12 +20,6 @@ from bot.search import MAX_QUERY, Hit, search_with_titles
 from bot.tghtml import paper_deep_link
 
 log = logging.getLogger(__name__)
-
-ECHOED = 40
-
-
-def _echo(text: str) -> str:
-    return esc(text if len(text) <= ECHOED else text[: ECHOED - 1] + "…")
 
 
 async def show_any_paper(update: Update, context: Context, paper_id: str) -> None:
@@ -94,7 +88,7 @@ async def paper_command(update: Update, context: Context) -> None:
         return
     paper_id = parse_paper_id(text)
     if paper_id is None:
-        await reply(update, context, texts.PAPER_BAD_ID.format(text=_echo(text)))
+        await reply(update, context, texts.PAPER_BAD_ID.format(text=echoed(text)))
         return
     await show_any_paper(update, context, paper_id)
 
@@ -105,8 +99,8 @@ def search_answer(
     """The /search message: numbered results with their week and Korean title, and a button each."""
     shown = [*hits, *extra]
     if not shown:
-        return texts.SEARCH_NONE.format(query=_echo(query)), None
-    lines = [texts.SEARCH_HEAD.format(query=_echo(query), count=len(shown))]
+        return texts.SEARCH_NONE.format(query=echoed(query)), None
+    lines = [texts.SEARCH_HEAD.format(query=echoed(query), count=len(shown))]
     for i, hit in enumerate(shown, start=1):
         if i == len(hits) + 1:
             lines.append(f"\n<i>{texts.SEARCH_FROM_HF}</i>")

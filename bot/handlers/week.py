@@ -10,17 +10,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
-from bot.handlers.common import Context, Deps, answer_quietly, deps, edit, reply
+from bot.handlers.common import Context, Deps, answer_quietly, deps, echoed, edit, reply
 from bot.layout import depth
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest, View
-from bot.render import esc, render_telegram
+from bot.render import render_telegram
 from bot.week import FIRST_WEEK, IsoWeek, weeks_in_year
 
 log = logging.getLogger(__name__)
-
-
-ECHOED = 40  # characters of someone's input an answer quotes back
 
 
 def week_error(exc: WeekError, text: str) -> str:
@@ -28,7 +25,7 @@ def week_error(exc: WeekError, text: str) -> str:
     if exc.reason == "no_such_week" and exc.year is not None:
         return texts.NO_SUCH_WEEK.format(year=exc.year, weeks=weeks_in_year(exc.year))
     template = texts.BAD_DATE if exc.reason == "bad_date" else texts.NOT_A_WEEK
-    return template.format(text=esc(text if len(text) <= ECHOED else text[: ECHOED - 1] + "…"))
+    return template.format(text=echoed(text))
 
 
 def parse_week(d: Deps, text: str, *, future: bool = False) -> IsoWeek | str:
