@@ -3,6 +3,8 @@
 Keys (all under `<prefix>:`), by the module that owns them:
   base.py
     health                        written by /healthz's probe (a full or read-only Redis refuses it)
+    once:<what>                   marker that something happened lately: alert:<kind> (an admin was
+                                  alerted), budget:<date> (admins told), heal-gave-up:<week>
   papers.py
     snapshot:<week>               JSON Snapshot: a week's ranking (frozen once it passes the source gate)
     paper:<paper id>              JSON Paper and the week it was ranked in (deep links)
@@ -15,7 +17,6 @@ Keys (all under `<prefix>:`), by the module that owns them:
     ondemand:user:<id>:<date>     how many new on-demand translations the person had that day
     ondemand:day:<date>           hash of Claude token counts of on-demand translations that day (budget)
     ondemand:week:<week>          the same per week (/status)
-    once:<what>                   marker: e.g. budget:<date> (admins told), heal-gave-up:<week>
   chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
     chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)
@@ -38,7 +39,6 @@ Keys (all under `<prefix>:`), by the module that owns them:
     send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
                                   a flood wait (429) pushes send:all forward, so every process waits it out
     ratelimit:week:<user id>      sorted set of the user's recent builds of new weeks (sliding window)
-    once:alert:<kind>             an admin was alerted of this kind of problem recently
 
 Every Redis failure reaches callers as StoreError (bot/errors.py).
 """

@@ -55,6 +55,14 @@ class StoreBase:
     async def aclose(self) -> None:
         await self._redis.aclose()
 
+    async def first_time(self, what: str, *, ttl: timedelta) -> bool:
+        """True the first time `what` is asked within `ttl` (across every process), False after."""
+        return bool(await call(self._redis.set(self._key("once", what), "1", nx=True, ex=ttl)))
+
+    async def marked(self, what: str) -> bool:
+        """Was `first_time(what)` asked within its time?"""
+        return bool(await call(self._redis.exists(self._key("once", what))))
+
     async def _get(self, key: str) -> str | None:
         value: str | None = await call(self._redis.get(key))
         return value

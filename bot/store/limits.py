@@ -78,4 +78,4 @@ class LimitStore(StoreBase):
 
     async def alert_once(self, kind: str) -> bool:
         """True the first time in ALERT_EVERY for this kind of alert (across every process), False after."""
-        return bool(await call(self._redis.set(self._key("once", "alert", kind), "1", nx=True, ex=ALERT_EVERY)))
+        return await self.first_time(f"alert:{kind}", ttl=ALERT_EVERY)

@@ -174,11 +174,3 @@ class PaperStore(StoreBase):
         key = self._key("ondemand", "day", day.isoformat()) if day else self._key("ondemand", "week", str(week))
         raw: dict[str, str] = await call(self._redis.hgetall(key))
         return Usage(**{name: int(raw.get(name, 0)) for name in asdict(Usage())})
-
-    async def marked(self, what: str) -> bool:
-        """Was `first_time(what)` asked within its time?"""
-        return bool(await call(self._redis.exists(self._key("once", what))))
-
-    async def first_time(self, what: str, *, ttl: timedelta) -> bool:
-        """True the first time `what` is asked within `ttl` (across every process)."""
-        return bool(await call(self._redis.set(self._key("once", what), "1", nx=True, ex=ttl)))
