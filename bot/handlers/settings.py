@@ -170,14 +170,14 @@ async def settings_button(update: Update, context: Context) -> None:
         return
     d = deps(context)
     current = await d.subscriptions.settings(target.chat_id)
-    menus = {
-        "m": lambda: _menu(d, target),
-        "w": lambda: _static(when_menu(d.settings, target.chat_id, current)),
-        "t": lambda: _static(topics_menu(target.chat_id, current, target.channel)),
-    }
-    if press.action in menus and press.value is None:
+    if press.action in ("m", "w", "t") and press.value is None:  # a page of the menu: nothing changes
         await answer_quietly(query)
-        await edit(message, *await menus[press.action]())
+        if press.action == "w":
+            await edit(message, *when_menu(d.settings, target.chat_id, current))
+        elif press.action == "t":
+            await edit(message, *topics_menu(target.chat_id, current, target.channel))
+        else:
+            await edit(message, *await _menu(d, target))
         return
     if press.action == "d" and press.value is not None and press.value.isdigit() and int(press.value) <= 6:
         await answer_quietly(query)
@@ -197,10 +197,6 @@ async def settings_button(update: Update, context: Context) -> None:
         await edit(message, *topics_menu(target.chat_id, new, target.channel))
     else:
         await edit(message, *await _menu(d, target))
-
-
-async def _static(menu: tuple[str, InlineKeyboardMarkup]) -> tuple[str, InlineKeyboardMarkup]:
-    return menu
 
 
 HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
