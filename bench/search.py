@@ -1,5 +1,5 @@
 """Search benchmark: an archive of 104 weeks x 50 papers (synthesised from the real weeks in
-../shared/data/hf-weeks: their titles and abstracts, each used under new ids), half of them
+tests/data/hf-weeks: their titles and abstracts, each used under new ids), half of them
 translated (in the cache), in a Redis server of the benchmark's own.
 
     python -m bench.search [--weeks 104] [--queries 300]
@@ -37,7 +37,7 @@ from bot.render import render_paper_parts
 from bot.search import search_with_titles
 from bot.week import IsoWeek
 
-REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "hf-weeks"
+REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "hf-weeks"  # of ../shared/data
 QUERIES = ["agents", "diffusion", "reinforcement learning", "language model", "video generation", "reasoning",
            "benchmark", "multimodal", "확산", "에이전트", "방법", "robot", "RL", "scaling", "zzqx nothing"]  # fmt: skip
 
@@ -97,7 +97,7 @@ async def run(weeks: int, queries: int) -> None:
                         korean = Translation(
                             f"한국어 제목: {paper.title}", "이 논문은 새로운 방법을 제안한다.", "초록 번역."
                         )
-                        await app.store.save_translation(app.translator.cache_key(paper), korean)
+                        await app.store.save_translation(app.translator.key(paper), korean)
                 started = time.perf_counter()
                 await app.archive.ensure()
                 build_ms = (time.perf_counter() - started) * 1000

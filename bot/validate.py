@@ -1,6 +1,7 @@
-"""Is Claude's answer a usable translation? Pure checks, each failure a reason in English (the re-ask
-quotes it to Claude): a Messages response at all, not cut or refused, the JSON object asked for,
-Korean, of sensible length, every number of the abstract kept, and no link the paper never had."""
+"""Is Claude's answer a usable translation? Pure checks, each failure a reason code (counted) and a
+reason in English (the re-ask quotes it to Claude): a Messages response at all, not cut or refused, the
+JSON object asked for, Korean, of sensible length, every number of the abstract kept, and no link the
+paper never had; then faithfulness (bot/faithful.py): no name, number or script the paper lacks."""
 
 from __future__ import annotations
 
@@ -15,17 +16,24 @@ MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more
 MIN_LENGTH_RATIO = 0.25  # Korean is shorter than English, but not by four times: below that it is cut
 MAX_TITLE = 300  # characters of title_ko (any real title is far shorter), or twice the English title
 MAX_SUMMARY = 600  # characters of summary_ko: two or three sentences
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"[.!?。](?=\s)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # A number not glued to a preceding ASCII letter, digit or dot (so "Qwen2.5" is a name, not a number),
-# with its percent sign if it has one.
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(\s*(?:%|％|퍼센트))?")
+# with its percent sign if it has one (LaTeX's "\%" and the word "percent" too: real abstracts have both).
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(\s*(?:\\?%|％|퍼센트|percent\b))?")
 # A URL, or a bare domain name (labels of letters, digits and hyphens; a top-level part of letters).
 _LINK = re.compile(r"https?://[^\s<>\"')\]]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,24}\b(?:/[^\s<>\"')\]]*)?", re.IGNORECASE)
 
 
 class Rejected(Exception):
-    """An answer that is not a usable translation; the message says why."""
+    """An answer that is not a usable translation; `reason` is its kind (a metric label), the message
+    says exactly what was wrong."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class _Answer(BaseModel):
@@ -44,8 +52,7 @@ def missing_numbers(source: str, translation: str) -> list[str]:
 
 
 def hangul_share(text: str) -> float:
-    hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    hangul, latin = len(_HANGUL.findall(text)), len(_ASCII_LETTER.findall(text))
     return hangul / (hangul + latin) if hangul + latin else 0.0
 
 
@@ -67,12 +74,14 @@ def answer_text(message: object) -> str:
     """The text of a Messages response; Rejected when `message` is none (a proxy's page, `{}`) or it
     was cut short or refused."""
     if getattr(message, "type", None) != "message" or not isinstance(getattr(message, "content", None), list):
-        raise Rejected(f"the answer is not a Messages response ({type(message).__name__} without content)")
+        raise Rejected(
+            "not_a_message", f"the answer is not a Messages response ({type(message).__name__} without content)"
+        )
     stop = getattr(message, "stop_reason", None)
     if stop == "max_tokens":
-        raise Rejected("the answer was cut off at the token limit (truncated)")
+        raise Rejected("truncated", "the answer was cut off at the token limit (truncated)")
     if stop == "refusal":
-        raise Rejected("the model refused to answer")
+        raise Rejected("refused", "the model refused to answer")
     return text_of(message)
 
 
@@ -81,31 +90,38 @@ def validate(paper: Paper, message: object) -> Translation:
     try:
         answer = _Answer.model_validate_json(answer_text(message))
     except ValidationError as exc:
-        raise Rejected(f"the answer is not the required JSON object ({exc.error_count()} errors)") from exc
+        raise Rejected("not_json", f"the answer is not the required JSON object ({exc.error_count()} errors)") from exc
     for field in ("title_ko", "summary_ko", "abstract_ko"):
         if not getattr(answer, field):
-            raise Rejected(f"{field} is empty")
+            raise Rejected("empty", f"{field} is empty")
     for field in ("abstract_ko", "summary_ko"):
         share = hangul_share(getattr(answer, field))
         if share < MIN_HANGUL_SHARE:
-            raise Rejected(f"{field} is not Korean (Hangul is {share:.0%} of its letters)")
+            raise Rejected("not_korean", f"{field} is not Korean (Hangul is {share:.0%} of its letters)")
     if not any("\uac00" <= ch <= "\ud7a3" for ch in answer.title_ko):
-        raise Rejected("title_ko has no Korean in it")
+        raise Rejected("not_korean", "title_ko has no Korean in it")
     if len(answer.title_ko) > max(MAX_TITLE, 2 * len(paper.title)):
-        raise Rejected(f"title_ko has {len(answer.title_ko)} characters: translate the title only, as a title")
+        raise Rejected(
+            "length", f"title_ko has {len(answer.title_ko)} characters: translate the title only, as a title"
+        )
     if len(answer.summary_ko) > MAX_SUMMARY:
-        raise Rejected(f"summary_ko has {len(answer.summary_ko)} characters; at most {MAX_SUMMARY} (2-3 sentences)")
+        raise Rejected(
+            "length", f"summary_ko has {len(answer.summary_ko)} characters; at most {MAX_SUMMARY} (2-3 sentences)"
+        )
     sentences = len(_SENTENCE_END.findall(answer.summary_ko.strip() + " "))
     if not MIN_SUMMARY_SENTENCES <= sentences <= MAX_SUMMARY_SENTENCES:
-        raise Rejected(f"summary_ko has {sentences} sentences; it must have 2 or 3")
+        raise Rejected("sentences", f"summary_ko has {sentences} sentences; it must have 2 or 3")
     if len(answer.abstract_ko) < MIN_LENGTH_RATIO * len(paper.abstract):
         raise Rejected(
+            "incomplete",
             f"abstract_ko has {len(answer.abstract_ko)} characters for an abstract of {len(paper.abstract)}: "
-            "it is not a complete translation"
+            "it is not a complete translation",
         )
     if missing := missing_numbers(paper.abstract, answer.abstract_ko):
-        raise Rejected(f"abstract_ko lost numbers of the abstract: {', '.join(missing)}")
+        raise Rejected("numbers_lost", f"abstract_ko lost numbers of the abstract: {', '.join(missing)}")
     translated = f"{answer.title_ko}\n{answer.summary_ko}\n{answer.abstract_ko}"
     if links := foreign_links(f"{paper.title}\n{paper.abstract}", translated):
-        raise Rejected(f"the translation contains links the paper does not have: {', '.join(links[:3])}")
+        raise Rejected(
+            "foreign_link", f"the translation contains links the paper does not have: {', '.join(links[:3])}"
+        )
     return Translation(title_ko=answer.title_ko, summary_ko=answer.summary_ko, abstract_ko=answer.abstract_ko)

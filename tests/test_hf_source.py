@@ -27,7 +27,7 @@ def source(session: aiohttp.ClientSession, fake: FakeHF, attempts: int = 3) -> H
 
 async def test_real_week_is_ranked_by_upvotes(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
     papers = await source(session, fake_hf).fetch_week(W38)
-    expected = [p["id"] for p in json.loads((DATA / "2025-W38.json").read_text())["papers"]]
+    expected = [p["id"] for p in json.loads((DATA / "hf-weeks" / "2025-W38.json").read_text())["papers"]]
     assert [p.id for p in papers] == expected  # the fake served them shuffled
     assert papers[0].title == "Scaling Agents via Continual Pre-training"
     assert "\n" not in papers[0].abstract  # arXiv's hard breaks normalised

@@ -193,7 +193,7 @@ def test_english_digest_is_not_labelled_as_a_translation() -> None:
 
 
 def test_real_weeks_render_in_one_or_two_messages() -> None:
-    data = json.loads((DATA / "2025-W38.json").read_text())
+    data = json.loads((DATA / "hf-weeks" / "2025-W38.json").read_text())
     items = [
         translated(Paper(p["id"], p["title"], " ".join(p["abstract"].split()), 50), p["rank"]) for p in data["papers"]
     ]

@@ -3,8 +3,9 @@
 By default it answers each paper with a Korean translation that passes validation: Korean sentences
 that carry every number of the abstract. A script of behaviours can be queued (`overloaded`,
 `english`, `truncated`, `drop_number`, `long_summary`, `long_title`, `link`, `refusal`, `html`, `empty`,
-`status:<code>`), or one behaviour
-made permanent. It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
+`status:<code>`; unfaithful: `invented_name`, `changed_number`, `chinese`, `drift`, `no_glossary`), or one
+behaviour made permanent. A faithful answer keeps each sentence's names and numbers and follows the
+glossary of the system prompt; given an admin's instructions (추가 지시), its title says it was corrected. It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
 an output_config that is not a JSON schema.
 """
 
@@ -15,14 +16,18 @@ import itertools
 import json
 import re
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
 
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?\s*%?")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?(?:\s*\\?%|\s*percent\b)?")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?:[A-Za-z0-9._+-]*[A-Za-z0-9+])?")
+# How our system prompt lists the glossary: "- reinforcement learning → 강화학습 (처음 나올 때: 강화학습(…))"
+_GLOSSARY_LINE = re.compile(r"^- (.+?) → (.+?) \(처음 나올 때: (.+)\)$", re.MULTILINE)
 
 ERROR_TYPES = {
     429: "rate_limit_error",
@@ -32,21 +37,50 @@ ERROR_TYPES = {
 }
 
 
-FILLER = "원문이 말하는 방법과 결과를 그대로 전한다"
+FILLER = "내용을 빠짐없이 충실하게 한국어로 옮긴 번역 문장이다"
 
 
 def paper_from_prompt(text: str) -> tuple[str, str]:
     """The (title, abstract) our translator puts in its user message."""
-    head, _, abstract = text.partition("\n\n초록:\n")
+    head, _, rest = text.partition("\n\n초록:\n")
+    abstract, _, _ = rest.partition("\n\n추가 지시")
     return head.removeprefix("제목: "), abstract
 
 
-def korean_translation(title: str, abstract: str) -> dict[str, str]:
+def glossary_of(system: str) -> list[tuple[str, str, str]]:
+    """(English, Korean, first use) of each glossary term the system prompt lists."""
+    return [(m[1], m[2], m[3]) for m in _GLOSSARY_LINE.finditer(system)]
+
+
+def _name_like(token: str) -> bool:
+    letters = [c for c in token if c.isalpha()]
+    return bool(letters) and (
+        any(c.isdigit() for c in token) or any(c.isupper() for c in token[1:]) or (len(letters) > 1 and token.isupper())
+    )
+
+
+def korean_translation(title: str, abstract: str, glossary: Sequence[tuple[str, str, str]] = ()) -> dict[str, str]:
+    """A faithful translation as far as a fake can make one: each sentence of the abstract becomes a
+    Korean sentence that keeps that sentence's names and numbers, and uses the glossary's rendering of
+    every term it meets (the first time as 한국어(English))."""
     sentences = [s for s in _SENTENCE.split(abstract) if s.strip()]
+    used: set[str] = set()
     korean = []
-    for i, sentence in enumerate(sentences, start=1):
-        numbers = " ".join(m.strip() for m in _NUMBER.findall(sentence))
-        line = f"{i}번째 문장은 원문의 내용을 빠짐없이 충실하게 한국어로 옮긴 번역 문장으로, " + FILLER
+    for sentence in sentences:
+        names = [t for t in _TOKEN.findall(sentence) if _name_like(t)]
+        numbers = " ".join(re.sub(r"\s*(\\%|percent)", "%", m.strip()) for m in _NUMBER.findall(sentence))  # \% → %
+        terms = []
+        for english, rendering, first in glossary:
+            words = r"[\s-]*".join(re.escape(w) for w in re.split(r"[\s-]+", english))
+            if re.search(rf"(?<![A-Za-z0-9]){words}(?:e?s)?(?![A-Za-z0-9])", sentence, re.IGNORECASE):
+                terms.append(rendering if english in used else first)
+                used.add(english)
+        line = "원문의 이 문장은 "
+        line += f"{', '.join(dict.fromkeys(names))}을(를) 다루며 " if names else ""
+        line += f"{' '.join(terms)} 등의 용어로 " if terms else ""
+        line += FILLER
+        while len(line) < 0.4 * len(sentence):  # Korean runs to about half the English's length
+            line += ", " + FILLER
         korean.append(f"{line} (수치: {numbers})." if numbers else f"{line}.")
     return {
         "title_ko": f"한국어 제목: {title}",
@@ -120,8 +154,13 @@ class FakeClaude(FakeServer):
             return self._error(int(behaviour.split(":")[1]), "scripted failure")
 
         first_user = body["messages"][0]["content"]
-        title, abstract = paper_from_prompt(first_user if isinstance(first_user, str) else first_user[0]["text"])
-        answer = korean_translation(title, abstract)
+        user_text = first_user if isinstance(first_user, str) else first_user[0]["text"]
+        title, abstract = paper_from_prompt(user_text)
+        system = "\n".join(block.get("text", "") for block in body.get("system") or [] if isinstance(block, dict))
+        glossary = [] if behaviour == "no_glossary" else glossary_of(system)
+        answer = korean_translation(title, abstract, glossary)
+        if "\n\n추가 지시" in user_text:
+            answer["title_ko"] = f"교정된 한국어 제목: {title}"
         stop_reason = "end_turn"
         if behaviour == "english":
             answer = {"title_ko": title, "summary_ko": abstract[:200], "abstract_ko": abstract}
@@ -138,6 +177,18 @@ class FakeClaude(FakeServer):
             )
         elif behaviour == "refusal":
             stop_reason = "refusal"
+        elif behaviour == "invented_name":
+            answer["summary_ko"] = "이 논문은 GPT-7보다 나은 방법을 제안한다. 결과는 기존 방법보다 우수하다."
+        elif behaviour == "changed_number":
+            answer["summary_ko"] = "이 논문은 새로운 방법을 제안한다. 정확도가 97.3% 오른다."
+        elif behaviour == "chinese":
+            answer["abstract_ko"] = answer["abstract_ko"].replace("충실하게", "충실하게 模型을", 1)
+        elif behaviour == "drift":
+            english = _SENTENCE.split(abstract)
+            korean = answer["abstract_ko"].split(". ")
+            answer["abstract_ko"] = (
+                ". ".join(korean[: max(1, len(korean) // 2)]) + ". " + " ".join(english[len(english) // 2 :])
+            )
         text = json.dumps(answer, ensure_ascii=False)
         if behaviour == "truncated":
             text, stop_reason = text[: len(text) // 2], "max_tokens"

@@ -44,7 +44,7 @@ def item_2024(pid: str, title: str, abstract: str, upvotes: int) -> Item:
 
 def week_items(week: str, *, shape: str = "2026", shuffle_seed: int | None = 7) -> list[Item]:
     """A real week from tests/data as API items; upvotes fall with the page's rank; order shuffled."""
-    papers = json.loads((DATA / f"{week}.json").read_text())["papers"]
+    papers = json.loads((DATA / "hf-weeks" / f"{week}.json").read_text())["papers"]
     make = item_2026 if shape == "2026" else item_2024
     items = [make(p["id"], p["title"], p["abstract"], 300 - 20 * p["rank"]) for p in papers]
     if shuffle_seed is not None:
@@ -58,7 +58,8 @@ def twenty_papers() -> list[Item]:
         item_2026(
             f"2509.0{i:04d}",
             f"Paper {i} on scaling laws for very large multimodal models trained on web-scale data",
-            f"We study scaling {i}. It improves by {i}%.",
+            f"We study scaling law {i} for models trained on web data. It improves the score by {i}% over the "
+            "strongest baseline we know of.",
             500 - i,
         )
         for i in range(20)

@@ -1,0 +1,260 @@
+"""The faithfulness gate: nothing Claude writes reaches a reader unless every name and number it wrote
+is in the paper, and it is Korean throughout. Pure; tested by tables (tests/test_faithful.py).
+
+- Names: every Latin token in title_ko, summary_ko and abstract_ko that looks like a name (a digit
+  and a letter, an inner capital, or two or more capitals: `GPT-5`, `AgentFounder`, `BrowseComp-en`,
+  `Qwen3`, `HLE`) occurs in the English title or abstract (case-, hyphen- and plural-tolerant), or is
+  a word the glossary supplies (`LLM`, `CoT`). A number with a unit (`30B`, `2.5x`, `3D`) is a number.
+- Numbers: every number of the Korean text is a number of the source, by value: written in digits,
+  spelled (`ten` → 10, `twice` → 2, `September` → 9), or scaled (`1M` → `100만`).
+- One script: no letters of a script the source lacks (Chinese characters, kana, Cyrillic …).
+- No drift: no sentence of eight or more English words without a Hangul syllable in it.
+- A source worth summarising: an abstract under 100 characters, or a placeholder, is not sent to
+  Claude at all (`unsummarisable`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+from bot.glossary import Glossary
+from bot.models import Paper, Translation
+from bot.validate import Rejected, validate
+
+MIN_ABSTRACT = 100  # characters: below this there is nothing to summarise
+DRIFT_WORDS = 8  # English words in a sentence with no Hangul at all: the translation drifted
+FIELDS = ("title_ko", "summary_ko", "abstract_ko")
+
+_PLACEHOLDER = re.compile(
+    r"\W*(?:no abstract(?: available| provided)?|abstract (?:is )?not available|not available|n/?a|tbd|tba|"
+    r"coming soon|abstract|none|null|placeholder|the abstract will be (?:available|added) (?:soon|later))\W*",
+    re.IGNORECASE,
+)
+_WITHDRAWN = re.compile(
+    r"\W*(?:this (?:paper|article|submission|manuscript) (?:has been|was|is) withdrawn|withdrawn\b|paper withdrawn)",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?:[A-Za-z0-9._+-]*[A-Za-z0-9+])?")
+_UNIT_NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:x|[KMBTG]B?|[kmg]|ms|s|h|d|D|p|fps|Hz|B)", re.ASCII)
+# A number not glued to a letter, digit or dot before it ("Qwen2.5" is a name), thousands commas dropped.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)")
+_LEADING_DOT = re.compile(r"(?<![A-Za-z0-9.])\.(\d+)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_SCALED_EN = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|[KMBT])(?![A-Za-z])")
+_SCALED_KO = re.compile(r"(\d+(?:\.\d+)?)\s*(만|억|조)")
+_SCALES = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "b": 10**9, "billion": 10**9,
+           "t": 10**12, "trillion": 10**12, "만": 10**4, "억": 10**8, "조": 10**12}  # fmt: skip
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]  # fmt: skip
+_WORDS: dict[str, int] = {
+    **{w: i for i, w in enumerate(_UNITS)},
+    **{w: 20 + 10 * i for i, w in enumerate(_TENS)},
+    **{w: i + 1 for i, w in enumerate(_ORDINALS)},
+    **{w: i + 1 for i, w in enumerate(_MONTHS) if w != "may"},  # "may" is mostly the verb
+    "once": 1, "single": 1, "twice": 2, "double": 2, "doubles": 2, "doubled": 2, "doubling": 2, "both": 2,
+    "thrice": 3, "triple": 3, "triples": 3, "tripled": 3, "tripling": 3, "quadruple": 4, "half": 50,
+    "dozen": 12, "dozens": 12, "hundred": 100, "hundreds": 100, "thousand": 1000, "thousands": 1000,
+    "million": 10**6, "millions": 10**6, "billion": 10**9, "billions": 10**9,
+}  # fmt: skip
+_ENGLISH_WORD = re.compile(r"[a-z]+")
+_LETTER, _DIGIT, _UPPER = re.compile(r"[A-Za-z]"), re.compile(r"\d"), re.compile(r"[A-Z]")
+
+
+def unsummarisable(paper: Paper) -> str | None:
+    """Why the paper's abstract is not worth a summary (None when it is): nothing is asked of Claude."""
+    abstract = paper.abstract.strip()
+    if len(abstract) < MIN_ABSTRACT:
+        return f"the abstract has {len(abstract)} characters (under {MIN_ABSTRACT})"
+    if _PLACEHOLDER.fullmatch(abstract) or (_WITHDRAWN.match(abstract) and len(abstract) < 400):
+        return "the abstract is a placeholder"
+    return None
+
+
+def gate(paper: Paper, message: object, glossary: Glossary) -> Translation:
+    """Claude's answer as a translation that passed every check, or Rejected with the reason."""
+    translation = validate(paper, message)
+    check(paper, translation, glossary)
+    return translation
+
+
+def check(paper: Paper, translation: Translation, glossary: Glossary) -> None:
+    """Rejected when the translation names, numbers or writes what the paper does not."""
+    source = f"{paper.title}\n{paper.abstract}"
+    known, values, scripts = _Names(source), _source_values(source), _scripts(source)
+    for field in FIELDS:
+        text = getattr(translation, field)
+        if (name := _invented_name(text, known, glossary.names)) is not None:
+            raise Rejected(
+                "invented_name", f'{field} mentions "{name}", which the paper\'s title and abstract do not contain'
+            )
+        if (number := _invented_number(text, values)) is not None:
+            raise Rejected(
+                "changed_number",
+                f"{field} has the number {number}, which the paper's title and abstract do not contain "
+                "(keep every number exactly as the paper writes it)",
+            )
+        if (foreign := _foreign_script(text, scripts)) is not None:
+            script, sample = foreign
+            raise Rejected("foreign_script", f'{field} contains {script} characters ("{sample}"): write Korean only')
+        if field != "title_ko" and (sentence := _drift(text)) is not None:
+            raise Rejected("english_drift", f'{field} drifts into English: "{sentence[:80]}" is not translated')
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+
+def is_name(token: str) -> bool:
+    """A digit and a letter, or a capital after the first character (`GPT-5`, `AgentFounder`, `HLE`)."""
+    return _LETTER.search(token) is not None and (
+        _DIGIT.search(token) is not None or _UPPER.search(token, 1) is not None
+    )
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """A lower-case word as a name may be written: as is, without hyphens, singular."""
+    bare = word.replace("-", "").replace("_", "")
+    forms = [word, bare]
+    for form in (word, bare):
+        if form.endswith("s") and len(form) > 2:
+            forms.append(form[:-1])
+            if form.endswith("es") and len(form) > 3:
+                forms.append(form[:-2])
+    return tuple(forms)
+
+
+class _Names:
+    """The names of the source, and every form one may take in a translation: its tokens, their
+    hyphen-separated parts and runs of parts, adjacent tokens joined (`Gemini 2.5 Pro` → `gemini2.5pro`).
+    The common forms are a set; runs and joins are looked for only for a name the set lacks."""
+
+    def __init__(self, source: str) -> None:
+        self.tokens = [t.lower() for t in _TOKEN.findall(source)]
+        self.known: set[str] = set(self.tokens)
+        for token in self.tokens:
+            if "-" in token or "_" in token:
+                self.known.add(token.replace("-", "").replace("_", ""))
+                self.known.update(re.split(r"[-_]", token))
+
+    def __contains__(self, name: str) -> bool:
+        forms = _forms(name.lower())
+        if any(f in self.known or f + "s" in self.known or f + "es" in self.known for f in forms):
+            return True
+        bare = {f.replace("-", "") for f in forms}
+        for token in self.tokens:  # a run of a token's parts: "Qwen2.5-VL" of "Qwen2.5-VL-7B-Instruct"
+            if token.count("-") >= 2 and any(f in token.replace("-", "") for f in bare):
+                parts = token.split("-")
+                runs = {"".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+                if bare & runs:
+                    return True
+        return any(f in self.joined for f in bare)
+
+    @cached_property
+    def joined(self) -> set[str]:
+        """Two and three adjacent tokens run together, without hyphens."""
+        return {"".join(self.tokens[i : i + n]).replace("-", "") for n in (2, 3) for i in range(len(self.tokens))}
+
+
+def _invented_name(text: str, known: _Names, glossary_words: frozenset[str]) -> str | None:
+    for token in _TOKEN.findall(text):
+        if not is_name(token) or _UNIT_NUMBER.fullmatch(token):
+            continue
+        if token not in known and not any(f in glossary_words for f in _forms(token.lower())):
+            return str(token)
+    return None
+
+
+# --- numbers ---------------------------------------------------------------------------------------
+
+
+def _value(text: str) -> Decimal | None:
+    try:
+        return Decimal(text).normalize()
+    except InvalidOperation:
+        return None
+
+
+def _source_values(source: str) -> set[Decimal]:
+    """Every number the source states: in digits, spelled, or scaled (1M: 1 and 1,000,000)."""
+    text = _THOUSANDS.sub("", source)
+    values = {_value(m) for m in _NUMBER.findall(text)} | {_value("0." + m) for m in _LEADING_DOT.findall(text)}
+    for number, scale in _SCALED_EN.findall(text):
+        values.add(_value(str(Decimal(number) * _SCALES[scale.lower()])))
+    words = _ENGLISH_WORD.findall(text.lower())
+    for i, word in enumerate(words):
+        if word in _WORDS:
+            values.add(Decimal(_WORDS[word]))
+            if word in _TENS and i + 1 < len(words) and words[i + 1] in _UNITS[1:10]:  # twenty-five
+                values.add(Decimal(_WORDS[word] + _WORDS[words[i + 1]]))
+    return {v for v in values if v is not None}
+
+
+def _invented_number(text: str, values: set[Decimal]) -> str | None:
+    text = _THOUSANDS.sub("", text)
+    scaled = {m.start(1): m for m in _SCALED_KO.finditer(text)}
+    for match in _NUMBER.finditer(text):
+        value = _value(match.group(1))
+        if value is None or value in values:
+            continue
+        korean = scaled.get(match.start(1))
+        if korean is not None and Decimal(korean.group(1)) * _SCALES[korean.group(2)] in values:
+            continue
+        return match.group(1)
+    return None
+
+
+# --- scripts and drift -----------------------------------------------------------------------------
+
+_ALWAYS = ("MATHEMATICAL", "MICRO", "DOUBLE-STRUCK", "SCRIPT", "BLACK-LETTER", "PLANCK", "ANGSTROM", "OHM",
+           "KELVIN", "CIRCLED", "PARENTHESIZED", "SUPERSCRIPT", "SUBSCRIPT", "MODIFIER")  # fmt: skip
+
+
+def script_of(ch: str) -> str | None:
+    """The script of a letter ("hangul", "latin", "han", "kana", "cyrillic", …); None for symbols."""
+    code = ord(ch)
+    if 0xAC00 <= code <= 0xD7A3 or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
+    if ch.isascii() or 0xC0 <= code <= 0x24F or 0x1E00 <= code <= 0x1EFF:
+        return "latin"
+    name = unicodedata.name(ch, "")
+    if not name or name.startswith(_ALWAYS):
+        return None
+    if name.startswith("CJK") or "IDEOGRAPH" in name:
+        return "han"
+    if "HIRAGANA" in name or "KATAKANA" in name:
+        return "kana"
+    if name.startswith(("FULLWIDTH LATIN", "HALFWIDTH")):
+        return "latin" if "LATIN" in name else "kana"
+    return name.split()[0].lower()
+
+
+_OUTSIDE = re.compile(r"[^\x00-\x7F\uAC00-\uD7A3]")  # characters that are neither ASCII nor Hangul syllables
+
+
+def _scripts(text: str) -> set[str]:
+    return {s for ch in set(_OUTSIDE.findall(text)) if ch.isalpha() and (s := script_of(ch)) is not None}
+
+
+def _foreign_script(text: str, allowed: set[str]) -> tuple[str, str] | None:
+    for match in _OUTSIDE.finditer(text):
+        ch = match.group(0)
+        if ch.isalpha() and (script := script_of(ch)) not in (None, "hangul", "latin") and script not in allowed:
+            i = match.start()
+            return script, text[max(0, i - 4) : i + 5]
+    return None
+
+
+def _drift(text: str) -> str | None:
+    for sentence in _SENTENCE.split(text):
+        if len(_WORD.findall(sentence)) >= DRIFT_WORDS and not any("\uac00" <= c <= "\ud7a3" for c in sentence):
+            return sentence.strip()
+    return None
