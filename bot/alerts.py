@@ -7,14 +7,35 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from bot.config import Settings
 from bot.errors import StoreError
+from bot.logs import redact
 from bot.store import Store
 from bot.store.limits import ALERT_EVERY
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], Awaitable[None]]
+NOTICE_LIMIT = 4000  # characters of one notice to admins (Telegram's limit is 4096)
+
+
+def admin_notifier(bot: Any, settings: Settings) -> Notify:
+    """Tell every admin something in a private message (plain text, secrets masked, cut to fit one
+    message); a failure to tell is logged, never raised."""
+    from telegram.error import TelegramError
+
+    async def notify(text: str) -> None:
+        text = redact(text, settings.secrets())
+        text = text if len(text) <= NOTICE_LIMIT else text[: NOTICE_LIMIT - 1] + "…"
+        for admin in settings.admins:
+            try:
+                await bot.send_message(admin, text, parse_mode=None)
+            except TelegramError as exc:
+                log.warning("Could not tell admin %s: %s", admin, exc)
+
+    return notify
 
 
 class Alerts:
@@ -33,3 +54,7 @@ class Alerts:
         if first:
             self._told[kind] = time.monotonic()
             await self._notify(text)
+
+    async def tell(self, text: str) -> None:
+        """Tell the admins `text` now (the caller throttles it, if it must be)."""
+        await self._notify(text)

@@ -22,23 +22,26 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import __version__
+from bot.claude import Claude
 from bot.config import Settings, config_dir
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
 from bot.ondemand import OnDemand
+from bot.prompt import PromptConfig
 from bot.search import ArchiveIndex
 from bot.sources.arxiv import ArxivSource
 from bot.sources.hf import HFSource
 from bot.store import Store
 from bot.subscriptions import Subscriptions
-from bot.translate import PromptConfig, Translator
+from bot.translate import Translator
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
     from telegram.ext import Application
 
     from bot.alerts import Alerts
-    from bot.deliver import Broadcaster, Notify
+    from bot.deliver import Broadcaster
+    from bot.editor import Editor
     from bot.handlers.common import Deps
     from bot.health import TelegramHealth
     from bot.limiter import SendLimiter
@@ -50,7 +53,6 @@ CLAUDE_TIMEOUT = 180.0
 REDIS_CONNECTIONS = 32
 TELEGRAM_CONNECTIONS = 8
 CONCURRENT_UPDATES = 64
-NOTICE_LIMIT = 4000  # characters of one notice to admins (Telegram's limit is 4096)
 
 
 @dataclass
@@ -136,10 +138,11 @@ def _translator(settings: Settings, store: Store, clock: Clock) -> Translator:
             timeout=CLAUDE_TIMEOUT,
         )
 
-    return Translator(
-        claude, store, prompt, model=settings.model, concurrency=settings.translate_concurrency,
+    asker = Claude(
+        claude, store, model=settings.model, concurrency=settings.translate_concurrency,
         max_tokens=settings.translate_max_tokens, tz=settings.tz, clock=clock,
     )  # fmt: skip
+    return Translator(asker, store, prompt, tz=settings.tz, clock=clock)
 
 
 def _token(settings: Settings) -> str:
@@ -169,27 +172,8 @@ async def _start(settings: Settings, initialize: Callable[[], Awaitable[None]]) 
         raise TelegramStartError(f"Telegram answered badly at {settings.telegram_api_base_url}: {exc.message}") from exc
 
 
-def admin_notifier(bot: Any, settings: Settings) -> Notify:
-    """Tell every admin something in a private message (plain text, secrets masked, cut to fit one
-    message); a failure to tell is logged, never raised."""
-    from telegram.error import TelegramError
-
-    from bot.logs import redact
-
-    async def notify(text: str) -> None:
-        text = redact(text, settings.secrets())
-        text = text if len(text) <= NOTICE_LIMIT else text[: NOTICE_LIMIT - 1] + "…"
-        for admin in settings.admins:
-            try:
-                await bot.send_message(admin, text, parse_mode=None)
-            except TelegramError as exc:
-                log.warning("Could not tell admin %s: %s", admin, exc)
-
-    return notify
-
-
 def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None = None) -> Broadcaster:
-    from bot.alerts import Alerts
+    from bot.alerts import Alerts, admin_notifier
     from bot.deliver import Broadcaster
 
     notify = admin_notifier(bot, app.settings)
@@ -199,18 +183,30 @@ def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None 
     )  # fmt: skip
 
 
-def weekly_scheduler(app: App, bot: Any, limiter: SendLimiter, caster: Broadcaster) -> WeeklyScheduler:
+def weekly_scheduler(app: App, bot: Any, caster: Broadcaster, editor: Editor | None = None) -> WeeklyScheduler:
     """The scheduler of the slots, retries and healing (started by `running_bot`; `publish --due`
-    runs it once)."""
-    from bot.alerts import Alerts
+    runs it once). It wakes the `editor` (a job of its own), never edits in its tick."""
+    from bot.alerts import Alerts, admin_notifier
     from bot.heal import Healer
     from bot.schedule import WeeklyScheduler
 
     notify = admin_notifier(bot, app.settings)
-    healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
+    healer = Healer(app.store, app.digests, editor, clock=app.clock, notify=notify)
     return WeeklyScheduler(
-        caster, healer, app.store, app.settings, clock=app.clock, notify=notify, alerts=Alerts(app.store, notify)
-    )
+        caster, healer, app.store, app.settings, clock=app.clock, notify=notify, alerts=Alerts(app.store, notify),
+        editor=editor,
+    )  # fmt: skip
+
+
+def editor(app: App, bot: Any, limiter: SendLimiter) -> Editor:
+    """The one editor of sent messages (bot/editor.py)."""
+    from bot.editor import Editor
+
+    settings = app.settings
+    return Editor(
+        bot, app.store, app.digests, app.translator, limiter, tz=settings.tz, clock=app.clock,
+        lock_seconds=settings.publish_lock_seconds,
+    )  # fmt: skip
 
 
 @asynccontextmanager
@@ -244,7 +240,7 @@ def build_application(
     from telegram.constants import ParseMode
     from telegram.ext import Application, Defaults
 
-    from bot.alerts import Alerts
+    from bot.alerts import Alerts, admin_notifier
     from bot.handlers import register
     from bot.handlers.common import Deps
     from bot.telegram_http import AiohttpRequest
@@ -267,6 +263,7 @@ def build_application(
     deps = Deps(
         app.settings, app.store, app.digests, app.translator, app.subscriptions,
         broadcaster(app, application.bot, limiter, alerts), alerts, app.clock, app.ondemand, app.archive,
+        editor(app, application.bot, limiter),
     )  # fmt: skip
     register(application, deps)
     return application, deps
@@ -309,8 +306,10 @@ async def running_bot(
             log.warning("Could not set the bot's command menu (%s); it answers commands all the same", exc)
         await application.start()
         stack.push_async_callback(application.stop)  # waits for the handlers still running
+        if deps.editor is not None:
+            stack.push_async_callback(deps.editor.stop)  # after the scheduler: nothing wakes it then
         if schedule:
-            scheduler = weekly_scheduler(app, bot, limiter, deps.broadcaster)
+            scheduler = weekly_scheduler(app, bot, deps.broadcaster, deps.editor)
             scheduler.start()
             stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit

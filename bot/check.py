@@ -13,9 +13,9 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings, config_dir
+from bot.prompt import PromptConfig
 from bot.slots import next_run
 from bot.telegram_http import AiohttpRequest
-from bot.translate import PromptConfig
 
 Result = tuple[bool, str, str]  # (ok, what, detail — for a failure, what to do)
 TIMEOUT = 15.0

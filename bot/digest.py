@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.errors import DigestError, EmptyWeekError, FutureWeekError, TooEarlyWeekError
+from bot.faithful import unsummarisable
 from bot.metrics import BUILD_SECONDS
 from bot.models import Digest, DigestItem, Paper, Snapshot, Status, Translation, week_page_url
 from bot.sources.hf import HFSource
@@ -126,7 +127,7 @@ class DigestService:
             return None
         papers = snapshot.papers[: key[1]]
         translations = await self._translator.cached(papers)
-        missing = [p for p in papers if p.id not in translations]
+        missing = [p for p in papers if p.id not in translations and not unsummarisable(p)]
         if missing and len(await self._translator.recently_failed(missing)) < len(missing):
             return None  # some were never tried (or not lately): a build is needed
         # Papers whose translation failed lately are shown as pending: the heal job or a later build
@@ -135,6 +136,15 @@ class DigestService:
         if not missing and week.is_completed(self._clock(), self._tz) and forgets == self._forgets:
             self._memo[key] = (time.monotonic() + MEMO_SECONDS, digest)
         return digest
+
+    async def current(self, week: IsoWeek, *, top_n: int) -> Digest | None:
+        """The week's digest as Redis holds it now, never asking Hugging Face or Claude (what is not
+        translated is pending): what the editor renders sent messages from. None without a snapshot."""
+        snapshot = await self._store.get_snapshot(week)
+        if snapshot is None or self._translator is None:
+            return None
+        papers = snapshot.papers[:top_n]
+        return _assemble(snapshot, papers, dict(await self._translator.cached(papers)), translate=True)
 
     def cancel_builds(self) -> None:
         """Cancel every build under way (shutdown: whoever waits for one gets CancelledError)."""
@@ -186,13 +196,21 @@ class DigestService:
         return _assemble(snapshot, papers, translations, translate=translate)
 
 
+def _status(paper: Paper, translation: Translation | None, translate: bool) -> Status:
+    if not translate:
+        return Status.UNTRANSLATED
+    if translation is not None:
+        return Status.TRANSLATED
+    return Status.NO_ABSTRACT if unsummarisable(paper) else Status.PENDING
+
+
 def _assemble(
     snapshot: Snapshot, papers: Sequence[Paper], translations: Mapping[str, Translation | None], *, translate: bool
 ) -> Digest:
     items = []
     for rank, paper in enumerate(papers, start=1):
         translation = translations.get(paper.id)
-        status = (Status.TRANSLATED if translation else Status.PENDING) if translate else Status.UNTRANSLATED
+        status = _status(paper, translation, translate)
         items.append(DigestItem(rank=rank, paper=paper, translation=translation, status=status))
     return Digest(
         week=snapshot.week,

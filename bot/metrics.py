@@ -19,3 +19,9 @@ BUILD_SECONDS = Histogram(
 SUBSCRIBERS = Gauge("hfweekly_active_subscribers", "Active subscriptions by chat kind", ["kind"])
 LAST_PUBLISH = Gauge("hfweekly_last_successful_publish_timestamp_seconds", "When the last complete publish ended")
 PENDING = Gauge("hfweekly_pending_translations", "Papers sent untranslated, still awaiting healing")
+VALIDATION_REJECTED = Counter(
+    "hfweekly_validation_rejected_total", "Claude answers the gate rejected, by reason", ["reason"]
+)
+GLOSSARY_MISSED = Counter("hfweekly_glossary_missed_total", "Glossary terms a translation did not follow (accepted)")
+EDITS = Counter("hfweekly_edits_total", "Sent messages the editor brought up to date, by result", ["result"])
+READER_REPORTS = Counter("hfweekly_reader_reports_total", "Readers' reports of wrong translations", ["reason"])

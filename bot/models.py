@@ -33,12 +33,16 @@ class Translation:
     title_ko: str
     summary_ko: str
     abstract_ko: str
+    model: str = ""  # the Claude model that wrote it ("" in translations cached before provenance was kept)
+    translated_at: datetime | None = None
+    corrected_at: datetime | None = None  # set by an admin's correction (/retranslate)
 
 
 class Status(StrEnum):
     TRANSLATED = "translated"
     PENDING = "pending"  # translation failed or not yet done
     UNTRANSLATED = "untranslated"  # translation not asked for (--no-translate)
+    NO_ABSTRACT = "no_abstract"  # an abstract too short or a placeholder: nothing to translate or summarise
 
 
 class ChatKind(StrEnum):
@@ -173,11 +177,34 @@ class Hold:
 
 @dataclass(frozen=True)
 class HealRecord:
-    """A sent week with pending translations: retranslated, then its messages edited in place."""
+    """A sent week with pending translations: retranslated; the editor brings its messages up to date."""
 
     since: datetime
     attempts: int = 0
     papers: int = 0
+    indexed: bool = False  # its messages are in the paper→message index (False: sent before there was one)
+
+
+class ReportReason(StrEnum):
+    """What a reader says is wrong with a translation (the four buttons)."""
+
+    MISTRANSLATION = "mis"  # 오역
+    TERM = "term"  # 용어
+    FACT = "fact"  # 사실과 다름
+    OTHER = "other"  # 기타
+
+
+@dataclass(frozen=True)
+class ReaderReport:
+    """A reader's report of a wrong translation: one open report per person and paper."""
+
+    paper_id: str
+    user_id: int
+    chat_id: int  # where the report was made (a private chat)
+    reason: ReportReason
+    at: datetime
+    week: str = ""  # the week the paper was ranked in, when it was
+    comment: str = ""
 
 
 def week_page_url(week: IsoWeek) -> str:

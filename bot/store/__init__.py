@@ -9,6 +9,7 @@ Keys (all under `<prefix>:`), by the module that owns them:
     snapshot:<week>               JSON Snapshot: a week's ranking (frozen once it passes the source gate)
     paper:<paper id>              JSON Paper and the week it was ranked in (deep links)
     tr:<paper id>:<content hash>:<model>:<prompt hash>   JSON Translation
+    tr:…:<instructions hash>      the same, translated with an admin's instructions (a correction)
     tr:…:failed                   marker: translating it failed recently
     usage:<week>                  hash of Claude token counts spent building that week's digest
     usage:spent:<week>            hash of Claude token counts spent during that week
@@ -35,6 +36,18 @@ Keys (all under `<prefix>:`), by the module that owns them:
     publish:retries               sorted set: week -> when its chats owed a retry are due (epoch s)
     heal                          hash week -> JSON HealRecord: sent weeks whose messages await healing
     lock:publish:<week>           the publish lock of a week (one sender at a time)
+  trust.py
+    glossary                      hash term -> "English=한국어" added in chat, or "" (a default removed)
+    instructions                  hash paper id -> JSON list of an admin's instructions (/retranslate)
+    gate:<week>                   hash reason -> answers the gate rejected that week
+    gate:<week>:glossary          hash term -> glossary misses accepted that week; …:recent the latest
+    reports:<paper id>            hash user id -> JSON ReaderReport (open reports)
+    reports:open                  sorted set paper id -> time of its latest open report
+    reports:day:<user>:<date>     how many reports the person made that day
+    reports:prompt:<chat>:<msg>   the paper a "add a comment" prompt is about (a reply to it finds it)
+  edits.py                        the paper→message index and the editor's queue (see the module)
+    shows:<paper id>, shown:<ref>, shown:<week>:layouts, msgref:<chat>, edit:dirty, edit:seq,
+    edit:progress, edit:stats, lock:editor
   limits.py
     send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
                                   a flood wait (429) pushes send:all forward, so every process waits it out
@@ -48,11 +61,14 @@ from __future__ import annotations
 from bot.errors import StoreError
 from bot.store.chats import ChatStore
 from bot.store.delivery import DeliveryStore, Layout, PublishLock
+from bot.store.edits import EditStats, EditStore
 from bot.store.limits import LimitStore
 from bot.store.papers import PaperStore
+from bot.store.trust import GateCounts, TrustStore
 
-__all__ = ["Layout", "PublishLock", "Store", "StoreError"]
+__all__ = ["EditStats", "GateCounts", "Layout", "PublishLock", "Store", "StoreError"]
 
 
-class Store(PaperStore, ChatStore, DeliveryStore, LimitStore):
-    """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, limits.py)."""
+class Store(PaperStore, ChatStore, DeliveryStore, LimitStore, TrustStore, EditStore):
+    """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, limits.py, trust.py,
+    edits.py)."""

@@ -41,6 +41,10 @@ class StoreBase:
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
 
+    def _shown(self, ref: str) -> str:
+        """The hash of the messages that show a ref (bot/store/edits.py; written by the broadcast too)."""
+        return self._key("shown", ref)
+
     async def ping(self) -> None:
         try:
             await self._redis.ping()
@@ -58,6 +62,10 @@ class StoreBase:
     async def first_time(self, what: str, *, ttl: timedelta) -> bool:
         """True the first time `what` is asked within `ttl` (across every process), False after."""
         return bool(await call(self._redis.set(self._key("once", what), "1", nx=True, ex=ttl)))
+
+    async def forget_once(self, what: str) -> None:
+        """`first_time(what)` is true again."""
+        await call(self._redis.delete(self._key("once", what)))
 
     async def marked(self, what: str) -> bool:
         """Was `first_time(what)` asked within its time?"""

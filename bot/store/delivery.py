@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,7 +60,19 @@ class PublishLock:
         try:
             await self._lock.release()
         except RedisError as exc:  # expired or Redis gone: nothing left to release
-            log.info("Publish lock already gone at release: %s", exc)
+            log.info("Lock %s already gone at release: %s", self._lock.name, exc)
+
+    async def keep(self, lost: asyncio.Event, *, every: timedelta, what: str) -> None:
+        """Renew the lock every `every` while the holder works (run it as a task); when it is lost
+        (expired, taken, Redis down) `lost` is set and this ends: the holder must start nothing new."""
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            try:
+                await self.renew()
+            except StoreError as exc:
+                log.error("Lost the lock of %s (%s): starting nothing new", what, exc)
+                lost.set()
+                return
 
 
 class DeliveryStore(StoreBase):
@@ -73,9 +86,21 @@ class DeliveryStore(StoreBase):
                 entries[entry.chat_id] = entry
         return entries
 
-    async def save_ledger_entry(self, week: IsoWeek, entry: LedgerEntry) -> None:
-        """One HSET: on the hot path of a broadcast (twice per message). `keep_ledger` sets the TTL."""
-        await call(self._redis.hset(self._key("ledger", str(week)), str(entry.chat_id), _ENTRY.dump_json(entry)))
+    async def save_ledger_entry(
+        self, week: IsoWeek, entry: LedgerEntry, shown: tuple[str, str, str] | None = None
+    ) -> None:
+        """One HSET: on the hot path of a broadcast (twice per message). `keep_ledger` sets the TTL.
+        `shown`: (ref, "chat:message", text hash) of the message just sent, indexed in the same round
+        trip (bot/store/edits.py)."""
+        ledger, value = self._key("ledger", str(week)), _ENTRY.dump_json(entry)
+        if shown is None:
+            await call(self._redis.hset(ledger, str(entry.chat_id), value))
+            return
+        ref, member, digest = shown
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(ledger, str(entry.chat_id), value)
+            pipe.hset(self._shown(ref), member, digest)
+            await call(pipe.execute())
 
     async def keep_ledger(self, week: IsoWeek) -> None:
         """(Re)start the ledger's TTL: called once per publish run."""

@@ -84,8 +84,13 @@ class PaperStore(StoreBase):
 
     # --- translation cache -----------------------------------------------------------------------
 
-    def translation_key(self, paper_id: str, content_hash: str, model: str, prompt_hash: str) -> str:
-        return self._key("tr", paper_id, content_hash, model, prompt_hash)
+    def translation_key(
+        self, paper_id: str, content_hash: str, model: str, prompt_hash: str, instructions_hash: str = ""
+    ) -> str:
+        """A translation's cache key: the paper, its title and abstract, the model, the prompt, and the
+        admins' instructions for the paper, if any (bot/store/trust.py)."""
+        parts = (paper_id, content_hash, model, prompt_hash, *([instructions_hash] if instructions_hash else []))
+        return self._key("tr", *parts)
 
     async def get_translations(self, keys: list[str]) -> list[Translation | None]:
         if not keys:
@@ -108,11 +113,6 @@ class PaperStore(StoreBase):
             return set()
         found = await call(self._redis.mget([f"{key}:failed" for key in keys]))
         return {key for key, value in zip(keys, found, strict=True) if value is not None}
-
-    async def delete_translations(self, paper_id: str) -> int:
-        """Drop every cached translation of a paper (any model, prompt or abstract version)."""
-        keys = await self._scan(self._key("tr", paper_id, "*"))
-        return int(await call(self._redis.delete(*keys))) if keys else 0
 
     async def count_translations(self) -> int:
         return sum(not key.endswith(":failed") for key in await self._scan(self._key("tr", "*")))

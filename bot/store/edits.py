@@ -1,0 +1,203 @@
+"""The paper→message index and the editor's queue (bot/editor.py).
+
+    shows:<paper id>        set of refs (bot/refs.py) of the messages that show the paper
+    shown:<ref>             hash "chat:message" -> hash of the text that message shows now ("_": TTL marker)
+    shown:<week>:layouts    hash layout key -> JSON Layout of the digests sent in answer to /week
+    msgref:<chat>           hash message id -> ref, for messages a button can turn into another week's
+    edit:dirty              sorted set ref -> change number: refs whose messages may show an old text
+    edit:seq                the change counter
+    edit:progress           hash ref -> messages already brought up to date in its current pass
+    edit:stats              hash edited / gone / failed: counts since the start
+    lock:editor             one editor at a time across processes
+
+A paper's text changes (translated at last, or corrected): its refs go into `edit:dirty` under a new
+change number. The editor renders each dirty ref once, edits the messages whose hash differs and
+records the new hash as each edit lands, so a killed editor resumes where it stopped. A ref leaves the
+queue only if no change came meanwhile (compare-and-remove on its change number, under WATCH: no Lua,
+so the in-process store of `hfweekly digest` without Redis works too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import TypeAdapter
+from redis.exceptions import RedisError, WatchError
+
+from bot.errors import StoreError
+from bot.refs import Ref
+from bot.store.base import StoreBase, call
+from bot.store.delivery import Layout, PublishLock
+from bot.week import IsoWeek
+
+INDEX_TTL = timedelta(days=400)  # as long as the ledger: a message older than that is not edited any more
+TTL_FIELD = "_"
+
+_LAYOUT = TypeAdapter(Layout)
+
+
+@dataclass(frozen=True)
+class EditStats:
+    dirty: int  # refs waiting
+    pending: int  # messages under them not yet brought up to date (at most)
+    edited: int
+    gone: int  # deleted, or the bot was removed: dropped from the index
+    failed: int  # Telegram failed: tried again by a later pass
+
+
+class EditStore(StoreBase):
+    # --- writing the index as messages are sent ------------------------------------------------
+
+    async def index_refs(self, papers_by_ref: Mapping[Ref, Iterable[str]]) -> None:
+        """Each ref shows these papers (called once per ref: when a layout is first rendered in a run)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ref, papers in papers_by_ref.items():
+                shown = self._shown(str(ref))
+                pipe.hsetnx(shown, TTL_FIELD, "1")
+                pipe.expire(shown, INDEX_TTL)
+                for paper in papers:
+                    pipe.sadd(self._key("shows", paper), str(ref))
+                    pipe.expire(self._key("shows", paper), INDEX_TTL)
+            await call(pipe.execute())
+
+    async def index_messages(
+        self, chat_id: int, messages: Sequence[tuple[Ref, int, str]], papers_by_ref: Mapping[Ref, Iterable[str]]
+    ) -> None:
+        """Messages sent in a reply (ref, message id, text hash), and what each ref shows. A message that
+        showed something else before (a ◀ ▶ button turned it into another week) leaves its old ref."""
+        where = self._key("msgref", str(chat_id))
+        ids = [str(message_id) for _, message_id, _ in messages]
+        old: list[str | None] = await call(self._redis.hmget(where, ids)) if ids else []
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for (ref, message_id, digest), before in zip(messages, old, strict=True):
+                member = f"{chat_id}:{message_id}"
+                if before is not None and before != str(ref):
+                    pipe.hdel(self._shown(before), member)
+                pipe.hset(self._shown(str(ref)), mapping={member: digest, TTL_FIELD: "1"})
+                pipe.expire(self._shown(str(ref)), INDEX_TTL)
+                pipe.hset(where, str(message_id), str(ref))
+            pipe.expire(where, INDEX_TTL)
+            for ref, papers in papers_by_ref.items():
+                for paper in papers:
+                    pipe.sadd(self._key("shows", paper), str(ref))
+                    pipe.expire(self._key("shows", paper), INDEX_TTL)
+            await call(pipe.execute())
+
+    async def keep_reply_layout(self, week: IsoWeek, key: str, layout: Layout) -> None:
+        name = self._key("shown", str(week), "layouts")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(name, key, _LAYOUT.dump_json(layout))
+            pipe.expire(name, INDEX_TTL)
+            await call(pipe.execute())
+
+    async def reply_layouts(self, week: IsoWeek) -> dict[str, Layout]:
+        raw: dict[str, str] = await call(self._redis.hgetall(self._key("shown", str(week), "layouts")))
+        return {
+            k: v for k, v in ((k, self._decode(_LAYOUT, v, f"reply layout {k} of {week}")) for k, v in raw.items()) if v
+        }
+
+    async def refs_showing(self, paper_id: str) -> set[str]:
+        found: set[str] = await call(self._redis.smembers(self._key("shows", paper_id)))
+        return found
+
+    # --- the editor's queue ------------------------------------------------------------------------
+
+    async def paper_changed(self, paper_id: str) -> int:
+        """The paper's text changed: every ref that shows it is due for editing. How many refs."""
+        refs = await self.refs_showing(paper_id)
+        await self.refs_changed(refs)
+        return len(refs)
+
+    async def refs_changed(self, refs: Iterable[str]) -> None:
+        """These refs are due for editing, under a new change number (their pass starts over)."""
+        refs = list(refs)
+        if not refs:
+            return
+        seq = int(await call(self._redis.incr(self._key("edit", "seq"))))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._key("edit", "dirty"), dict.fromkeys(refs, seq))
+            pipe.hdel(self._key("edit", "progress"), *refs)
+            await call(pipe.execute())
+
+    async def dirty_refs(self, limit: int = 100) -> list[tuple[str, int]]:
+        """The refs due for editing, oldest change first, with their change numbers."""
+        found: list[tuple[str, float]] = await call(
+            self._redis.zrange(self._key("edit", "dirty"), 0, limit - 1, withscores=True)
+        )
+        return [(ref, int(score)) for ref, score in found]
+
+    async def ref_done(self, ref: str, seq: int) -> bool:
+        """Take the ref off the queue unless a change came since `seq` (then it stays, for another pass):
+        compare-and-remove under WATCH."""
+        dirty = self._key("edit", "dirty")
+        for _ in range(10):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(dirty)
+                    score = await pipe.zscore(dirty, ref)
+                    if score is None or int(score) != seq:
+                        return False
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.zrem(dirty, ref)
+                    pipe.hdel(self._key("edit", "progress"), ref)
+                    await pipe.execute()
+                    return True
+                except WatchError:
+                    continue
+                except RedisError as exc:
+                    raise StoreError(f"Redis failed: {exc}") from exc
+        return False
+
+    async def ref_messages(self, ref: str) -> dict[str, str]:
+        """ "chat:message" -> the hash of the text it shows, of every message under the ref."""
+        found: dict[str, str] = await call(self._redis.hgetall(self._shown(ref)))
+        found.pop(TTL_FIELD, None)
+        return found
+
+    async def start_pass(self, ref: str, current: int) -> None:
+        """A pass over the ref's messages begins; `current` of them show the new text already."""
+        await call(self._redis.hset(self._key("edit", "progress"), ref, current))
+
+    async def index_sent(self, messages: Iterable[tuple[Ref, str]]) -> None:
+        """Index messages sent before there was an index (ref, "chat:message"), with no text known:
+        the editor's next pass over their refs edits each once (an unchanged one answers "not modified")."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ref, member in messages:
+                pipe.hset(self._shown(str(ref)), member, "-")
+            await call(pipe.execute())
+
+    async def message_edited(self, ref: str, member: str, digest: str, *, counted: bool = True) -> None:
+        """The message shows `digest`'s text now (`counted`: an edit landed; else it showed it already)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self._shown(ref), member, digest)
+            pipe.hincrby(self._key("edit", "progress"), ref, 1)
+            if counted:
+                pipe.hincrby(self._key("edit", "stats"), "edited", 1)
+            await call(pipe.execute())
+
+    async def message_gone(self, ref: str, member: str) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hdel(self._shown(ref), member)
+            pipe.hincrby(self._key("edit", "stats"), "gone", 1)
+            await call(pipe.execute())
+
+    async def edit_failed(self) -> None:
+        await call(self._redis.hincrby(self._key("edit", "stats"), "failed", 1))
+
+    async def edit_stats(self) -> EditStats:
+        dirty = [ref for ref, _ in await self.dirty_refs(limit=10_000)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ref in dirty:
+                pipe.hlen(self._shown(ref))
+            pipe.hmget(self._key("edit", "progress"), dirty or ["-"])
+            pipe.hgetall(self._key("edit", "stats"))
+            *sizes, progress, stats = await call(pipe.execute())
+        pending = sum(max(0, size - 1 - int(done or 0)) for size, done in zip(sizes, progress, strict=False))
+        return EditStats(len(dirty), pending, *(int(stats.get(k, 0)) for k in ("edited", "gone", "failed")))
+
+    def editor_lock(self, *, timeout: timedelta) -> PublishLock:
+        return PublishLock(
+            self._redis.lock(self._key("lock", "editor"), timeout=timeout.total_seconds(), blocking=False)
+        )
