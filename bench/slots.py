@@ -148,7 +148,7 @@ async def ticks(world: World, by_slot: Counter[str]) -> list[str]:
     lines = []
     async with open_app(settings_of(world), clock=lambda: AT_SMALL) as app, telegram_bot(app) as (bot, limiter):
         caster = broadcaster(app, bot, limiter)
-        jobs = weekly_scheduler(app, bot, limiter, caster)
+        jobs = weekly_scheduler(app, bot, caster)
         await app.digests.build(WEEK, top_n=50)  # warm: the ticks measure the slots, not Claude
         for at in (AT_BIG, AT_SMALL):  # every other slot of the window has delivered its week already
             for week, slots in due(app.settings, at).items():

@@ -256,7 +256,7 @@ async def _publish_due(settings: Settings) -> int:
     async with open_app(settings) as app, telegram_bot(app) as (bot, limiter):
         caster = broadcaster(app, bot, limiter)
         _on_signals(caster.stop)
-        reports = await weekly_scheduler(app, bot, limiter, caster).run_due(utcnow())
+        reports = await weekly_scheduler(app, bot, caster).run_due(utcnow())
         for report in reports:
             print(report.line())
         if not reports:

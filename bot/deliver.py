@@ -35,8 +35,9 @@ from bot.ledger import LedgerEntry, Outcome, Report, Skip, begin, new_entry, rec
 from bot.limiter import Priority, SendLimiter
 from bot.metrics import MESSAGES
 from bot.models import ALL_SLOT_KEYS, ChatKind, Digest, HealRecord, View
+from bot.refs import Kind, Ref, member, text_hash
 from bot.sendpolicy import Bot, PlainResend, Recipient, send_part
-from bot.store import Layout, PublishLock, Store
+from bot.store import Layout, Store
 from bot.subscriptions import Subscriptions
 from bot.week import IsoWeek
 
@@ -80,20 +81,15 @@ class _Run:
             plan = plan_digest(self.digest, view, bot_username=username)
             layout = self.layouts[key] = await store.keep_layout(self.week, key, Layout(view, plan))
         self.report.renders += 1
-        return render_plan(self.digest, layout.view, layout.plan, bot_username=username)
+        messages = render_plan(self.digest, layout.view, layout.plan, bot_username=username)
+        by_rank = {item.rank: item.paper.id for item in self.digest.items}
+        await store.index_refs(  # the paper→message index: which papers each of these messages shows
+            {self.ref(key, i): [by_rank[r] for r in ranks if r in by_rank] for i, ranks in enumerate(layout.plan.parts)}
+        )
+        return messages
 
-
-async def _renew(lock: PublishLock, week: IsoWeek, lost: asyncio.Event, *, every: timedelta) -> None:
-    """Keep the publish lock while the run lasts; `lost` is set when it was lost (another process may
-    have taken over: start no new chat)."""
-    while True:
-        await asyncio.sleep(every.total_seconds())
-        try:
-            await lock.renew()
-        except StoreError as exc:  # Redis down, or the lock expired
-            log.error("Lost the publish lock of %s (%s): this run starts no new chat", week, exc)
-            lost.set()
-            return
+    def ref(self, key: str, part: int) -> Ref:
+        return Ref(Kind.DIGEST, str(self.week), key, part)
 
 
 class Broadcaster:
@@ -158,7 +154,7 @@ class Broadcaster:
             raise AlreadyPublishing(f"another process is publishing {week}")
         started, lost = time.monotonic(), asyncio.Event()
         report = Report(week=str(week), started=self._clock())
-        renewal = asyncio.create_task(_renew(lock, week, lost, every=timeout / 3))  # from now on: a
+        renewal = asyncio.create_task(lock.keep(lost, every=timeout / 3, what=f"publishing {week}"))  # now: a
         try:  # first build takes longer than the lock lasts
             audience = await self.audiences.find(week, slots)
             if not audience.recipients and not audience.unresolved:  # nobody to send to: no digest needed
@@ -240,7 +236,10 @@ class Broadcaster:
             await self._store.save_ledger_entry(run.week, entry)  # immediately before the request
             result = await send_part(self._bot, self._limiter, to, parts[part], run.week, self._plain_text_resend(run))
             entry = record(entry, part, result, self._clock())
-            await self._store.save_ledger_entry(run.week, entry)
+            shown = None
+            if result.message_id is not None:  # indexed in the same round trip: the editor can find it
+                shown = (str(run.ref(key, part)), member(to.chat_id, result.message_id), text_hash(parts[part]))
+            await self._store.save_ledger_entry(run.week, entry, shown)
             MESSAGES.labels(result.outcome.value).inc()
             if result.outcome is not Outcome.SENT:
                 break
@@ -312,7 +311,7 @@ class Broadcaster:
             and await self._store.heal_record(week) is None
             and not await self._store.marked(f"heal-gave-up:{week}")  # not started again once given up
         ):
-            await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending)))
+            await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending), indexed=True))
             await self._notify(texts.PENDING_SENT.format(week=week, count=len(digest.pending)))
         if report.given_up:
             listed = "\n".join(report.given_up[:20])

@@ -17,6 +17,8 @@ from bot.tghtml import TELEGRAM_LIMIT, esc, paper_deep_link, shorten, telegram_l
 from bot.topics import match_items
 
 PENDING_KO = "번역 준비 중"
+NO_ABSTRACT_KO = "초록이 없어 번역·요약하지 않았습니다"  # the source gave nothing to summarise
+CORRECTED_KO = "✏️ 번역 수정됨"  # an admin corrected the translation (bot/translate.py, /retranslate)
 AI_NOTICE = "🤖 Claude가 번역·요약한 AI 번역입니다. 정확한 내용은 원문을 확인해 주세요."
 ORIGINAL_NOTICE = "번역하지 않은 원문입니다."
 STARRED_SECTION = "<b>⭐ 관심 주제</b>"
@@ -102,6 +104,8 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
         title = title_cut(tr.title_ko if tr else paper.title)
         line = f'{item.rank}. <a href="{esc(paper.hf_url)}">{title}</a>'
         line += f" ⏳ {PENDING_KO}" if item.status is Status.PENDING else ""
+        line += " 📄 초록 없음" if item.status is Status.NO_ABSTRACT else ""
+        line += f" {CORRECTED_KO}" if tr is not None and tr.corrected_at is not None else ""
         line += f" {star}" if star else ""
         with_english = tr is not None and view.english and (limit is None or limit > 40)  # the last cuts drop it
         return line + (f"\n    <i>{title_cut(paper.title)}</i>" if with_english else "")
@@ -113,13 +117,18 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
     links = [f'<a href="{esc(paper.hf_url)}">HF</a>', f'<a href="{esc(paper.arxiv_url)}">arXiv</a>']
     if username and tr is not None:
         links.append(f'<a href="{esc(paper_deep_link(username, paper.id))}">전문 번역</a>')
-    meta = f"▲ {paper.upvotes} · " + " · ".join(links) + (f"\n{star}" if star else "")
+    corrected = [CORRECTED_KO] if tr is not None and tr.corrected_at is not None else []
+    meta = f"▲ {paper.upvotes} · " + " · ".join([*links, *corrected]) + (f"\n{star}" if star else "")
     if tr is not None:
         english = f"<i>{cut(paper.title, title_limit)}</i>\n" if view.english else ""
         text = f"<b>{item.rank}. {cut(tr.title_ko, title_limit)}</b>\n{english}{meta}\n{cut(tr.summary_ko, body_limit)}"
         if view.form is Form.FULL:
             text += f"\n\n<b>초록 번역</b>\n{cut(tr.abstract_ko, body_limit)}"
         return text
+    if item.status is Status.NO_ABSTRACT:
+        return (
+            f"<b>{item.rank}. {cut(paper.title, title_limit)}</b>\n{meta}\n📄 {NO_ABSTRACT_KO}. 원문을 확인해 주세요."
+        )
     marker = f"⏳ <b>{PENDING_KO}</b>\n" if item.status is Status.PENDING else ""
     quote = "blockquote" if view.form is Form.FULL else "blockquote expandable"
     return (

@@ -55,6 +55,7 @@ MAX_REPLY_ATTEMPTS = 5  # a reply answered 429 is sent again after each wait, th
 class Priority(IntEnum):
     REPLY = 0
     BROADCAST = 1
+    EDIT = 2  # the editor (bot/editor.py): behind replies and the broadcast
 
 
 class Paced:

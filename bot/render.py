@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, tzinfo
 
-from bot.layout import AI_NOTICE, PENDING_KO, render_view, translated
+from bot.faithful import unsummarisable
+from bot.layout import AI_NOTICE, CORRECTED_KO, NO_ABSTRACT_KO, PENDING_KO, render_view, translated
 from bot.models import Digest, Paper, Status, Translation, View
 from bot.tghtml import TELEGRAM_LIMIT, esc, plain_text, shorten, telegram_length, utf16_length
 from bot.week import IsoWeek
 
-__all__ = ["PENDING_KO", "TELEGRAM_LIMIT", "esc", "plain_text", "telegram_length"]
+__all__ = ["PENDING_KO", "TELEGRAM_LIMIT", "esc", "model_name", "plain_text", "provenance", "telegram_length"]
 
 PART_SEPARATOR = "=" * 5
 
 PENDING_TEXT = "(번역 준비 중입니다. 번역이 끝나면 이 자리에 한국어 초록이 실립니다.)"
 UNTRANSLATED_TEXT = "(번역하지 않았습니다: --no-translate)"
+NO_ABSTRACT_TEXT = f"({NO_ABSTRACT_KO}.)"
 
 
 # --- the old weekly file's layout ----------------------------------------------------------------
@@ -31,7 +35,9 @@ def render_text(digest: Digest) -> str:
         if item.translation is not None:
             korean = item.translation.abstract_ko
         else:
-            korean = PENDING_TEXT if item.status is Status.PENDING else UNTRANSLATED_TEXT
+            korean = {Status.PENDING: PENDING_TEXT, Status.NO_ABSTRACT: NO_ABSTRACT_TEXT}.get(
+                item.status, UNTRANSLATED_TEXT
+            )
         lines += [
             f"--- {item.rank}. {item.paper.title} ---",
             f"Link: {item.paper.hf_url}",
@@ -106,20 +112,83 @@ def _split(text: str, first: int, rest: int) -> list[str]:
     return pieces
 
 
-def _paper_meta(paper: Paper, week: IsoWeek | None) -> str:
+def _split_into(text: str, count: int, first: int, rest: int) -> list[str]:
+    """`text` in exactly `count` pieces within the budgets (a message already sent is edited, never
+    added): evened out by sentences when it needs fewer; the last cut short when it needs more."""
+    pieces = _split(text, first, rest)
+    if len(pieces) > count:
+        tail = " ".join(pieces[count - 1 :])
+        budget = first if count == 1 else rest
+        pieces = [*pieces[: count - 1], shorten(tail, max(1, budget - 2))]
+        while utf16_length(pieces[-1]) > budget:
+            pieces[-1] = shorten(pieces[-1], len(pieces[-1]) - 16)
+        return pieces
+    while len(pieces) < count:  # split the longest piece at its middle sentence
+        longest = max(range(len(pieces)), key=lambda i: len(pieces[i]))
+        sentences = re.split(r"(?<=[.!?])\s+", pieces[longest])
+        if len(sentences) > 1:
+            half = len(sentences) // 2
+            left, right = " ".join(sentences[:half]), " ".join(sentences[half:])
+        else:
+            middle = len(pieces[longest]) // 2
+            left, right = pieces[longest][:middle], pieces[longest][middle:]
+        pieces[longest : longest + 1] = [left.strip() or "…", right.strip() or "…"]
+    return pieces
+
+
+def _paper_meta(paper: Paper, week: IsoWeek | None, translation: Translation | None = None) -> str:
     """Upvotes and week (when it was on Hugging Face's lists), then the HF and arXiv links."""
     facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
     facts += [str(week)] if week else []
     links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
-    return " · ".join([*facts, links])
+    corrected = [CORRECTED_KO] if translation is not None and translation.corrected_at is not None else []
+    return " · ".join([*facts, links, *corrected])
 
 
-def render_paper_parts(paper: Paper, translation: Translation | None, week: IsoWeek | None) -> list[str]:
+def model_name(model: str) -> str:
+    """ "claude-sonnet-5-5" → "Claude Sonnet 5.5" (a date suffix dropped): who translated, for readers."""
+    words: list[str] = []
+    for part in model.split("-"):
+        if part.isdigit() and len(part) == 8:  # a snapshot date
+            continue
+        if part.isdigit() and words and words[-1][-1].isdigit():
+            words[-1] += f".{part}"
+        else:
+            words.append(part.capitalize() if not part.isdigit() else part)
+    return " ".join(words) or "Claude"
+
+
+def provenance(translation: Translation, tz: tzinfo = UTC) -> str:
+    """Who translated it and when (and when it was corrected): one line under the full translation."""
+
+    def day(at: datetime) -> str:
+        return at.astimezone(tz).date().isoformat()
+
+    line = model_name(translation.model or "claude")
+    if translation.translated_at is not None:
+        line += f" · {day(translation.translated_at)} 번역"
+    if translation.corrected_at is not None:
+        line += f" · {day(translation.corrected_at)} 수정"
+    return f"✍️ {esc(line)}"
+
+
+def render_paper_parts(
+    paper: Paper,
+    translation: Translation | None,
+    week: IsoWeek | None,
+    *,
+    tz: tzinfo = UTC,
+    parts: int | None = None,
+) -> list[str]:
     """One paper in full (/paper): Korean title, summary and the whole Korean abstract, over as many
-    messages as it needs; upvotes and week when it was on Hugging Face's lists; HF and arXiv links.
-    Untranslated (pending): the English abstract, marked as pending."""
-    meta = _paper_meta(paper, week)
-    if translation is None:
+    messages as it needs (exactly `parts` when given: a sent answer edited in place); upvotes and week
+    when it was on Hugging Face's lists; HF and arXiv links; who translated it and when. Untranslated
+    (pending): the English abstract, marked as pending; no abstract worth the name: a note."""
+    meta = _paper_meta(paper, week, translation)
+    if translation is None and unsummarisable(paper) is not None:
+        head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n📄 {NO_ABSTRACT_KO}. 원문을 확인해 주세요."
+        body, tail = "", ""
+    elif translation is None:
         head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n<b>Abstract</b>\n"
         body, tail = paper.abstract, ""
     else:
@@ -127,19 +196,22 @@ def render_paper_parts(paper: Paper, translation: Translation | None, week: IsoW
             f"<b>{esc(shorten(translation.title_ko, 300))}</b>\n<i>{esc(shorten(paper.title, 300))}</i>\n{meta}\n\n"
             f"<b>요약</b>\n{esc(shorten(translation.summary_ko, 1000))}\n\n<b>초록 번역</b>\n"
         )
-        body, tail = translation.abstract_ko, f"\n\n{AI_NOTICE}"
+        body, tail = translation.abstract_ko, f"\n\n{provenance(translation, tz)}\n{AI_NOTICE}"
     first = TELEGRAM_LIMIT - telegram_length(head) - telegram_length(tail) - 8
-    pieces = _split(body, first, TELEGRAM_LIMIT - telegram_length(tail) - 16)
-    parts = [esc(piece) for piece in pieces] or [""]
-    parts[0] = head + parts[0]
-    parts[-1] += tail
-    return parts
+    rest = TELEGRAM_LIMIT - telegram_length(tail) - 16
+    pieces = _split_into(body, parts, first, rest) if parts is not None and body else _split(body, first, rest)
+    texts = [esc(piece) for piece in pieces] or [""]
+    while parts is not None and len(texts) < parts:  # nothing left to show there (an abstract gone)
+        texts.append("…")
+    texts[0] = head + texts[0]
+    texts[-1] += tail
+    return texts
 
 
 def render_paper_card(paper: Paper, translation: Translation | None, week: IsoWeek | None) -> str:
     """One paper in one short message (shared inline): titles, facts, links, and the Korean summary —
     or, untranslated, the English abstract shortened (the button under it opens the translation)."""
-    meta = _paper_meta(paper, week)
+    meta = _paper_meta(paper, week, translation)
     if translation is None:
         return f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n{esc(shorten(paper.abstract, 700))}"
     return (

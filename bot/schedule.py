@@ -25,6 +25,7 @@ from bot import texts
 from bot.alerts import Alerts
 from bot.config import Settings
 from bot.deliver import Broadcaster, Clock, Notify
+from bot.editor import Editor
 from bot.errors import AlreadyPublishing, DigestError, EmptyWeekError, HeldError, SourceError, StoreError
 from bot.heal import Healer
 from bot.ledger import Report
@@ -51,8 +52,10 @@ class WeeklyScheduler:
         clock: Clock,
         notify: Notify,
         alerts: Alerts,
+        editor: Editor | None = None,
     ) -> None:
         self._alerts = alerts
+        self._editor = editor
         self._broadcaster = broadcaster
         self._healer = healer
         self._store = store
@@ -113,6 +116,8 @@ class WeeklyScheduler:
             if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
                 self._last_heal = now
                 await self._healer.heal()
+            if self._editor is not None:  # a job of its own: edits never delay a tick
+                self._editor.wake()
         except Exception as exc:  # Redis or a source down (or a bug): the next tick tries again
             if isinstance(exc, StoreError | DigestError):
                 log.warning("Scheduled work failed, will retry: %s", exc)

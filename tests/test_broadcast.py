@@ -12,10 +12,11 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 from telegram.ext import ExtBot
 
-from bot.alerts import Alerts
-from bot.app import App, admin_notifier, open_app
+from bot.alerts import Alerts, admin_notifier
+from bot.app import App, open_app
 from bot.config import Settings
 from bot.deliver import Broadcaster
+from bot.editor import Editor
 from bot.errors import AlreadyPublishing, HeldError
 from bot.heal import Healer
 from bot.ledger import IN_DOUBT, Report, State
@@ -96,9 +97,20 @@ async def publish(app: App, bot: Bot, clock: Clock, week: IsoWeek = W38, setting
     return await (await broadcaster(app, bot, clock, settings)).publish(week)
 
 
-def healer(app: App, bot: Bot, clock: Clock) -> Healer:
+def editor(app: App, bot: Bot, clock: Clock) -> Editor:
     limiter = SendLimiter(app.store, rate=0, group_per_minute=0)
-    return Healer(bot, app.store, app.digests, limiter, clock=clock, notify=admin_notifier(bot, app.settings))
+    return Editor(bot, app.store, app.digests, app.translator, limiter, tz=app.settings.tz, clock=clock)
+
+
+def healer(app: App, bot: Bot, clock: Clock, edits: Editor | None = None) -> Healer:
+    return Healer(app.store, app.digests, edits, clock=clock, notify=admin_notifier(bot, app.settings))
+
+
+async def heal(app: App, bot: Bot, clock: Clock) -> None:
+    """One heal, and the editor's pass that it starts (awaited)."""
+    edits = editor(app, bot, clock)
+    await healer(app, bot, clock, edits).heal()
+    await edits.idle()
 
 
 async def subscribe(app: App, chat_id: int, kind: ChatKind, thread: int | None = None) -> None:
@@ -433,17 +445,17 @@ async def test_pending_papers_are_healed_in_place(
     assert all("번역 준비 중" in parse_telegram_html(s.text) for s in sent)
     assert any("번역 대기 10편" in t for t in admin_texts(fake_tg))
 
-    await healer(app, tg_bot, clock).heal()  # Claude still down: nothing edited
+    await heal(app, tg_bot, clock)  # Claude still down: nothing edited
     assert not [s for s in fake_tg.sent if s.method == "editMessageText"]
 
     fake_claude.default = "good"
-    await healer(app, tg_bot, clock).heal()
+    await heal(app, tg_bot, clock)
     for chat in (ALICE, GROUP):
         current = [fake_tg.messages[(chat, s.message_id)] for s in fake_tg.to(chat) if s.method == "sendMessage"]
         assert all(m.method == "editMessageText" for m in current)
         text = "".join(parse_telegram_html(m.text) for m in current)
         assert "번역 준비 중" not in text and "한국어 제목: Scaling Agents via Continual Pre-training" in text
-    assert any("보낸 메시지" in t and "고쳤습니다" in t for t in admin_texts(fake_tg))
+    assert any("대기 중이던 번역을 마쳤습니다" in t for t in admin_texts(fake_tg))
     assert await app.store.heal_records() == {}
 
 
@@ -455,7 +467,7 @@ async def test_healing_gives_up_after_72_hours(
     caster = await broadcaster(app, tg_bot, clock)
     await caster.publish(W38)
     clock.now += timedelta(hours=73)
-    await healer(app, tg_bot, clock).heal()
+    await heal(app, tg_bot, clock)
     assert await app.store.heal_records() == {}
     assert any("72시간" in t for t in admin_texts(fake_tg))
 

@@ -18,8 +18,8 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from bot.alerts import Alerts
-from bot.app import admin_notifier, broadcaster, open_app, telegram_bot
+from bot.alerts import Alerts, admin_notifier
+from bot.app import broadcaster, open_app, telegram_bot
 from bot.config import Settings
 from bot.heal import Healer
 from bot.ledger import IN_DOUBT
@@ -364,7 +364,7 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
         async with open_app(configured, clock=lambda: monday_9) as app, telegram_bot(app) as (bot, limiter):
             await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
             notify = admin_notifier(bot, configured)
-            healer = Healer(bot, app.store, app.digests, limiter, clock=app.clock, notify=notify)
+            healer = Healer(app.store, app.digests, None, clock=app.clock, notify=notify)
             jobs = WeeklyScheduler(
                 broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify,
                 alerts=Alerts(app.store, notify),

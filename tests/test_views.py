@@ -22,7 +22,7 @@ from tests.test_broadcast import (  # noqa: F401  (fixtures)
     broadcaster,
     clock,
     digest_parts,
-    healer,
+    heal,
     publish,
     scheduler,
     subscribe,
@@ -84,7 +84,7 @@ async def test_every_setting_changes_what_arrives(
     [one] = digest_parts(fake_tg, brief)  # brief: numbered titles with links, one message
     assert "▲" not in parse_telegram_html(one) and "20. " in parse_telegram_html(one) and one.count("<a href") == 21
     full_text = text_of(fake_tg, full)
-    assert full_text.count("초록 번역") == 10 and "1번째 문장은" in full_text
+    assert full_text.count("초록 번역") == 10 and "원문의 이 문장은" in full_text
     assert len(digest_parts(fake_tg, full)) > len(digest_parts(fake_tg, default))
     assert all(telegram_length(t) <= 4096 for t in digest_parts(fake_tg, full))
     assert "<i>" in digest_parts(fake_tg, default)[0] and "<i>" not in "".join(digest_parts(fake_tg, korean_only))
@@ -222,7 +222,7 @@ async def test_healing_edits_each_chat_in_its_own_layout(
     before = {c: len(digest_parts(fake_tg, c)) for c in (summary, brief, full)}
     await app.subscriptions.change_settings(summary, ChatSettings(form=Form.FULL))  # after it was sent
     fake_claude.default = "good"
-    await healer(app, tg_bot, clock).heal()
+    await heal(app, tg_bot, clock)
     for c in (summary, brief, full):
         now = [fake_tg.messages[(c, s.message_id)] for s in fake_tg.to(c) if s.method == "sendMessage"]
         assert len(now) == before[c] and all(m.method == "editMessageText" for m in now)

@@ -107,6 +107,10 @@ class FakeTelegram(FakeServer):
         self.flood_limit: int | None = None  # messages per second over all chats, as Telegram enforces
         self.too_many: int = 0  # 429 answers given because of flood_limit
         self.delay = 0.0  # seconds every sendMessage takes before it is delivered
+        self.edit_delay = 0.0  # seconds every editMessageText takes before it is applied
+        # After this many edits, further ones wait (before they are applied) until `edits_go` is set.
+        self.hold_edits_after: int | None = None
+        self.edits_go = asyncio.Event()
         self.validate_html = True  # False only in benchmarks that measure the sender, not this fake
         self._recent: deque[float] = deque()
         self.webhook: dict[str, str] | None = None  # set by setWebhook: updates are then POSTed there
@@ -202,8 +206,10 @@ class FakeTelegram(FakeServer):
         *,
         thread_id: int | None = None,
         sender_chat_id: int | None = None,
+        reply_to: Sent | None = None,
     ) -> int:
-        """A user (or, with sender_chat_id, a chat: an anonymous admin) writes `text` in `chat_id`."""
+        """A user (or, with sender_chat_id, a chat: an anonymous admin) writes `text` in `chat_id`
+        (`reply_to`: as a reply to that message of the bot's)."""
         if chat_id not in self.chats:
             self.add_chat(chat_id, "private" if chat_id > 0 else "group")
         msg: dict[str, Any] = {
@@ -222,6 +228,16 @@ class FakeTelegram(FakeServer):
         if thread_id is not None:
             msg["message_thread_id"] = thread_id
             msg["is_topic_message"] = True
+        if reply_to is not None:
+            msg["reply_to_message"] = {
+                "message_id": reply_to.message_id,
+                "date": int(time.time()),
+                "chat": self.chats[reply_to.chat_id],
+                "from": self.user(BOT_ID),
+                "text": parse_telegram_html(reply_to.text)
+                if reply_to.params.get("parse_mode") == "HTML"
+                else reply_to.text,
+            }
         return self.push({"message": msg})
 
     def press(self, user_id: int, message: Sent, data: str) -> int:
@@ -255,6 +271,9 @@ class FakeTelegram(FakeServer):
         )
 
     # --- reading what the bot did ------------------------------------------------------------------
+
+    def edits_applied(self) -> int:
+        return sum(s.method == "editMessageText" for s in self.sent)
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
@@ -430,6 +449,10 @@ class FakeTelegram(FakeServer):
         return self._message_result(sent)
 
     async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.edit_delay:
+            await asyncio.sleep(self.edit_delay)
+        if self.hold_edits_after is not None and self.edits_applied() >= self.hold_edits_after:
+            await self.edits_go.wait()
         chat_id = self._chat(params)
         self._flood_check()
         message_id = int(params["message_id"])
@@ -507,7 +530,7 @@ class FakeTelegram(FakeServer):
         if sent.params.get("parse_mode") == "HTML":  # as Telegram answers: the shown text and its entities
             with contextlib.suppress(TelegramHTMLError):  # not validated (a sender's benchmark): as it came
                 result["text"], result["entities"] = parse_telegram_html(sent.text), telegram_entities(sent.text)
-        if "reply_markup" in sent.params:
+        if "inline_keyboard" in (sent.params.get("reply_markup") or {}):  # Telegram echoes inline keyboards only
             result["reply_markup"] = sent.params["reply_markup"]
         if "message_thread_id" in sent.params:
             result["message_thread_id"] = int(sent.params["message_thread_id"])

@@ -1,0 +1,282 @@
+"""The editor: the one place that edits what was sent. When a paper's text changes — a pending paper
+translated at last (healing), or an admin's correction — every message already sent that shows the
+paper is brought up to date: the weekly digest in every chat (in the layout it was sent), digests sent
+in answer to /week, and paper answers (with their placeholders).
+
+- Only the messages that show the changed paper: the paper→message index (bot/store/edits.py), kept
+  as messages are sent. Each ref is rendered once per pass; a message is edited only if the hash of
+  its text differs from the new text's.
+- Its own job (never the scheduler's tick: the tick only wakes it), one at a time across processes (a
+  Redis lock, renewed while it works), paced by the one send limiter behind replies and the broadcast.
+- Resumable: each message's new hash is recorded as its edit lands, so a killed editor resumes where
+  it stopped; the one edit in flight at a kill is sent again with the same text, which Telegram
+  refuses as "not modified" — no message shows a change twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.digest import DigestService
+from bot.errors import StoreError, WeekError
+from bot.keyboards import report_button, week_nav
+from bot.layout import render_plan
+from bot.limiter import PACED, Priority, SendLimiter, seconds
+from bot.metrics import EDITS
+from bot.refs import Kind, Ref, parse_member, text_hash
+from bot.render import render_paper_parts
+from bot.sendpolicy import NO_PREVIEW_JSON, Bot
+from bot.store import Store
+from bot.translate import Translator
+from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
+
+EDIT_MESSAGE = "editmessagetext"  # lower case: see SEND_MESSAGE in bot/sendpolicy.py
+BATCH = 100  # dirty refs read at a time
+
+
+class Edit(StrEnum):
+    EDITED = "edited"
+    SAME = "same"  # Telegram says it shows that text already
+    GONE = "gone"  # deleted, too old, the bot removed: dropped from the index
+    RETRY = "retry"  # Telegram could not be reached: a later pass tries again
+
+
+@dataclass
+class EditRun:
+    """What one pass did."""
+
+    refs: int = 0
+    edited: int = 0
+    same: int = 0
+    gone: int = 0
+    retry: int = 0
+    busy: bool = False  # another process holds the editor lock
+
+    def count(self, edit: Edit) -> None:
+        setattr(self, edit.value, getattr(self, edit.value) + 1)
+
+
+Rendered = tuple[str, dict[str, Any] | None]  # a message's text and its buttons
+
+
+class Editor:
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        digests: DigestService,
+        translator: Translator | None,
+        limiter: SendLimiter,
+        *,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime],
+        lock_seconds: float = 30.0,
+        concurrency: int = 16,
+    ) -> None:
+        self._bot, self._store, self._digests, self._translator = bot, store, digests, translator
+        self._limiter, self._tz, self._clock = limiter, tz, clock
+        self._lock_timeout = timedelta(seconds=lock_seconds)
+        self._concurrency = concurrency
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+        self._stopped = False
+
+    # --- the job -----------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Start a pass now, as a task of its own (or another after the one under way)."""
+        if self._stopped:
+            return
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._passes(), name="editor")
+
+    async def stop(self) -> None:
+        """Shutdown: the pass under way stops (its progress is kept)."""
+        self._stopped = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def idle(self) -> None:
+        """Wait for the passes under way to end (tests, benchmarks)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
+    async def _passes(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.run()
+            except StoreError as exc:  # Redis away: the scheduler wakes the editor again later
+                log.warning("The editor stopped: %s", exc)
+            except Exception:
+                log.exception("The editor failed")
+            if not self._again or self._stopped:
+                return
+
+    async def run(self) -> EditRun:
+        """One pass over every ref due for editing, holding the editor lock (busy when another
+        process holds it). A ref whose edits failed stays due, for a later pass."""
+        done = EditRun()
+        lock = self._store.editor_lock(timeout=self._lock_timeout)
+        if not await lock.acquire(0):
+            done.busy = True
+            return done
+        lost = asyncio.Event()
+        renewal = asyncio.create_task(lock.keep(lost, every=self._lock_timeout / 3, what="the editor"))
+        try:
+            renders = _Renders(
+                self._store, self._digests, self._translator, self._bot.username, self._tz, self._clock()
+            )
+            failed: set[str] = set()
+            while not lost.is_set():
+                batch = [(r, seq) for r, seq in await self._store.dirty_refs(BATCH) if r not in failed]
+                if not batch:
+                    break
+                for ref, seq in batch:
+                    if lost.is_set():
+                        break
+                    if not await self._ref(ref, seq, renders, done, lost):
+                        failed.add(ref)
+            if done.refs:
+                log.info("Editor: %d refs, %d messages edited, %d gone, %d to retry", done.refs, done.edited,
+                         done.gone, done.retry)  # fmt: skip
+            return done
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+            await lock.release()
+
+    async def _ref(self, ref: str, seq: int, renders: _Renders, done: EditRun, lost: asyncio.Event) -> bool:
+        """Bring every message under one ref up to date; False when some edit must be tried again."""
+        done.refs += 1
+        parsed = Ref.parse(ref)
+        rendered = await renders.get(parsed) if parsed is not None else None
+        if rendered is None:  # its layout or paper is gone: nothing to render the messages from
+            log.warning("Editor: cannot render %s; its messages stay as they are", ref)
+            await self._store.ref_done(ref, seq)
+            return True
+        text, markup = rendered
+        digest = text_hash(text)
+        messages = await self._store.ref_messages(ref)
+        todo: asyncio.Queue[str] = asyncio.Queue()
+        for key in sorted(m for m, shown in messages.items() if shown != digest):
+            todo.put_nowait(key)
+        await self._store.start_pass(ref, len(messages) - todo.qsize())
+        retry = False
+
+        async def worker() -> None:
+            nonlocal retry
+            while not todo.empty() and not lost.is_set():
+                key = todo.get_nowait()
+                target = parse_member(key)
+                edit = Edit.GONE if target is None else await self._edit(*target, text, markup)
+                done.count(edit)
+                EDITS.labels(edit.value).inc()
+                if edit in (Edit.EDITED, Edit.SAME):
+                    await self._store.message_edited(ref, key, digest, counted=edit is Edit.EDITED)
+                elif edit is Edit.GONE:
+                    await self._store.message_gone(ref, key)
+                else:
+                    retry = True
+                    await self._store.edit_failed()
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self._concurrency, todo.qsize())):
+                group.create_task(worker())
+        if retry or lost.is_set() or not todo.empty():
+            return False
+        await self._store.ref_done(ref, seq)
+        return True
+
+    async def _edit(self, chat_id: int, message_id: int, text: str, markup: dict[str, Any] | None) -> Edit:
+        params: dict[str, object] = {
+            "chat_id": chat_id, "message_id": message_id, "text": text, "parse_mode": "HTML",
+            "link_preview_options": NO_PREVIEW_JSON,
+        }  # fmt: skip
+        if markup is not None:  # an edit without its buttons would remove them
+            params["reply_markup"] = markup
+        while True:
+            await self._limiter.acquire(chat_id, Priority.EDIT)
+            try:
+                await self._bot.do_api_request(EDIT_MESSAGE, api_kwargs=params, rate_limit_args=PACED)
+                return Edit.EDITED
+            except RetryAfter as exc:  # every sender waits, then this edit goes again
+                await self._limiter.flood(seconds(exc.retry_after))
+            except (BadRequest, Forbidden, ChatMigrated) as exc:
+                if "not modified" in exc.message.lower():
+                    return Edit.SAME
+                log.info("Cannot edit message %s in chat %s: %s", message_id, chat_id, exc.message)
+                return Edit.GONE
+            except TelegramError as exc:
+                log.warning("Could not edit message %s in chat %s: %s", message_id, chat_id, exc)
+                return Edit.RETRY
+
+
+class _Renders:
+    """Each ref's text as it should read now, rendered from Redis (never Hugging Face or Claude); a
+    week's digest and layouts are read once per pass."""
+
+    def __init__(
+        self, store: Store, digests: DigestService, translator: Translator | None, username: str | None, tz: ZoneInfo,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        self._store, self._digests, self._translator = store, digests, translator
+        self._username, self._tz, self._now = username, tz, now
+        self._weeks: dict[tuple[Kind, str, str], list[str] | None] = {}
+
+    async def get(self, ref: Ref) -> Rendered | None:
+        if ref.kind is Kind.PAPER:
+            return await self._paper(ref)
+        key = (ref.kind, ref.subject, ref.layout)
+        if key not in self._weeks:
+            self._weeks[key] = await self._digest(ref)
+        texts = self._weeks[key]
+        if texts is None or ref.part >= len(texts):
+            return None
+        markup = None
+        if ref.kind is Kind.REPLY and ref.part == len(texts) - 1:  # the /week answer's ◀ ▶
+            week = IsoWeek.parse(ref.subject, now=self._now, tz=self._tz)
+            markup = week_nav(week, IsoWeek.last_completed(self._now, self._tz)).to_dict()
+        return texts[ref.part], markup
+
+    async def _digest(self, ref: Ref) -> list[str] | None:
+        try:
+            week = IsoWeek.parse(ref.subject, now=self._now, tz=self._tz)
+        except WeekError:
+            return None
+        kept = await (self._store.layouts(week) if ref.kind is Kind.DIGEST else self._store.reply_layouts(week))
+        layout = kept.get(ref.layout)
+        if layout is None:
+            return None
+        depth = max((rank for part in layout.plan.parts for rank in part), default=0)
+        digest = await self._digests.current(week, top_n=max(1, depth))
+        if digest is None:
+            return None
+        return render_plan(digest, layout.view, layout.plan, bot_username=self._username)
+
+    async def _paper(self, ref: Ref) -> Rendered | None:
+        archived = await self._store.get_paper(ref.subject)
+        paper, week = archived if archived else (await self._store.get_found_paper(ref.subject), None)
+        if paper is None or self._translator is None:
+            return None
+        translation = (await self._translator.cached([paper])).get(paper.id)
+        texts = render_paper_parts(paper, translation, week, tz=self._tz, parts=ref.parts)
+        markup = report_button(paper.id).to_dict() if ref.last and translation is not None else None
+        return texts[ref.part], markup
