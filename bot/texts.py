@@ -57,11 +57,16 @@ HELP = (
     "/search &lt;낱말&gt; — 지난 모든 주에서 찾기 (한국어·영어)\n"
     "다른 대화에서 <code>@봇이름 2025-W38</code>, <code>@봇이름 2509.13310</code>, <code>@봇이름 확산 모델</code> "
     "으로 논문을 바로 공유할 수 있어요.\n\n"
-    "다이제스트의 ‘전문 번역’ 링크를 누르면 논문 초록 전체의 한국어 번역을 볼 수 있습니다."
+    "다이제스트의 ‘전문 번역’ 링크를 누르면 논문 초록 전체의 한국어 번역을 볼 수 있습니다.\n\n"
+    "번역은 Claude가 하고, 원문에 없는 이름·숫자가 들어간 번역은 보내지 않습니다. 그래도 틀린 곳이 보이면 "
+    "논문 번역 아래 <b>🚩 번역 오류 신고</b>를 눌러 주세요. 고쳐지면 알려 드리고, 이미 보낸 메시지도 고칩니다."
 )
 ADMIN_HELP = (
     "\n\n<b>관리자</b>\n/status — 상태\n/preview [주] — 구독자가 받을 다이제스트 미리보기\n"
-    "/publish [주] — 지금 발행 (아직 받지 않은 대화에만)\n/retranslate &lt;논문 id&gt; — 다시 번역"
+    "/publish [주] — 지금 발행 (아직 받지 않은 대화에만)\n"
+    "/retranslate &lt;논문 id&gt; [지시] — 다시 번역하고 보낸 메시지까지 고치기\n"
+    "/reports — 독자의 번역 오류 신고 · /reports done &lt;id&gt; — 닫기\n"
+    "/glossary — 용어집 (add · remove)"
 )
 UNKNOWN = "알 수 없는 명령어입니다. /help 를 보내 보세요."
 PLAIN_TEXT = "명령어로 말씀해 주세요. 예: /week 2025-W38 — 전체 목록은 /help"
@@ -128,10 +133,6 @@ PUBLISH_DONE = (
 )
 PREVIEW_FAILED = "미리보기를 만들 수 없습니다: {reason}"
 PREVIEW_HEAD = "👀 {week} 미리보기 — 구독자에게는 아래 메시지가 갑니다. (대기 중 번역 {pending}편)"
-RETRANSLATE_USAGE = "사용법: /retranslate 2509.13310"
-RETRANSLATE_UNKNOWN = "논문 {paper}을(를) 찾지 못했습니다."
-RETRANSLATE_FAILED = "{paper} 번역에 실패했습니다 (이유는 로그에). 이전 번역 {dropped}개는 지웠습니다."
-RETRANSLATE_DONE = "✅ {paper}을(를) 다시 번역했습니다: {title}"
 ALERT = "⚠️ 처리 중 오류: {kind}\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
 JOB_FAILED = "⚠️ 정기 작업(발행·복구)이 실패했습니다. 1분 뒤 다시 시도합니다: {kind}\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
 
@@ -146,7 +147,7 @@ PLAIN_RESENT = "⚠️ {week}: 텔레그램이 HTML을 거부해 평문으로 �
 CHANNEL_UNREACHABLE = "⚠️ 설정된 채널 {chat}에 보낼 수 없습니다: {reason}"
 CHANNEL_UNKNOWN = "⚠️ 설정된 채널 {chat}을(를) 찾지 못해 건너뜁니다 (HFWEEKLY_CHANNELS를 확인하세요): {reason}"
 HEAL_GIVEN_UP = "⚠️ {week}: 72시간 동안 번역되지 않은 논문이 있어 자동 수정을 멈춥니다."
-HEALED = "✅ {week}: 대기 중이던 번역을 마쳤고, 보낸 메시지 {edited}개를 고쳤습니다."
+HEALED = "✅ {week}: 대기 중이던 번역을 마쳤습니다. 보낸 메시지는 편집기가 고칩니다 (진행은 /status)."
 
 # --- /status -----------------------------------------------------------------------------------------
 

@@ -388,8 +388,8 @@ async def test_preview_goes_to_the_admin_only(bot: App, fake_tg: FakeTelegram) -
 
 async def test_retranslate(bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
     await ask(fake_tg, ALICE, "/week 2025-W38")
-    [reply] = await ask(fake_tg, ADMIN, "/retranslate 2509.13310")
-    assert "다시 번역했습니다" in shown(reply)
+    sent = [s for s in await ask(fake_tg, ADMIN, "/retranslate 2509.13310") if s.chat_id == ADMIN]
+    assert "다시 번역하는 중" in shown(sent[0]) and "고쳤습니다" in shown(sent[-1])
     assert fake_claude.calls == 11
     [reply] = await ask(fake_tg, ADMIN, "/retranslate 1234.5678")
     assert "찾지 못했습니다" in shown(reply)

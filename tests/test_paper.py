@@ -24,8 +24,9 @@ from tests.test_bot import HANDLED_GROUP, ask
 
 W38 = IsoWeek(2025, 38)
 LONG_ABSTRACT = " ".join(
-    f"Sentence {i} describes the method in detail and improves the score by {i}%." for i in range(60)
+    f"Sentence {i} describes the method in detail and improves the score by {i}%." for i in range(100)
 )
+SHORT = "We explain the method step by step, and show on every benchmark we tried that it works as claimed"
 
 
 class Clock:
@@ -60,9 +61,11 @@ def clock() -> Clock:
 async def bot(
     settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF, fake_arxiv: FakeArxiv, clock: Clock
 ) -> AsyncIterator[App]:
-    fake_hf.papers["2601.00001"] = item_2026("2601.00001", "Only on Hugging Face", "We show that X beats Y by 5%.", 77)
+    fake_hf.papers["2601.00001"] = item_2026(
+        "2601.00001", "Only on Hugging Face", f"We show that X beats Y by 5%. {SHORT}.", 77
+    )
     fake_hf.papers["2601.00002"] = item_2026("2601.00002", "A long one", LONG_ABSTRACT, 3)
-    fake_arxiv.add("2509.99999", "Only on arXiv", "We prove a bound of 3 for the problem.")
+    fake_arxiv.add("2509.99999", "Only on arXiv", f"We prove a bound of 3 for the problem. {SHORT}.")
     fake_arxiv.add("2401.00002", "Gone", "This paper has been withdrawn by the author.", comment="withdrawn")
     async with running(settings, fake_tg, clock, paper_daily_limit=3) as app:
         yield app
@@ -125,7 +128,7 @@ async def test_a_long_abstract_is_split_over_messages(bot: App, fake_tg: FakeTel
     sent = await ask(fake_tg, ALICE, "/paper 2601.00002")
     parts = [s for s in sent if s.method == "sendMessage"]
     assert len(parts) >= 2
-    assert "59번째 문장은" in text(sent[1:])  # the whole abstract, to its last sentence
+    assert "(수치: 99 99%)" in text(sent[1:])  # the whole abstract, to its last sentence
 
 
 async def test_links_are_picked_up_in_private_chats_only(bot: App, fake_tg: FakeTelegram) -> None:
@@ -140,7 +143,7 @@ async def test_a_person_has_a_daily_allowance_of_new_translations(
     bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF, fake_claude: FakeClaude, clock: Clock
 ) -> None:
     for i in range(3, 8):
-        fake_hf.papers[f"2601.0000{i}"] = item_2026(f"2601.0000{i}", f"Paper {i}", f"It improves by {i}%.", i)
+        fake_hf.papers[f"2601.0000{i}"] = item_2026(f"2601.0000{i}", f"Paper {i}", f"It improves by {i}%. {SHORT}.", i)
     for i in range(3, 6):
         await ask(fake_tg, ALICE, f"/paper 2601.0000{i}")
     refused = await ask(fake_tg, ALICE, "/paper 2601.00006")
@@ -168,8 +171,8 @@ async def test_a_failed_translation_costs_the_person_nothing(
 async def test_the_daily_token_budget_stops_new_translations_not_the_digest(
     settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF, fake_claude: FakeClaude, clock: Clock
 ) -> None:
-    fake_hf.papers["2601.00001"] = item_2026("2601.00001", "Only on Hugging Face", "We show X by 5%.", 7)
-    fake_hf.papers["2601.00003"] = item_2026("2601.00003", "Another", "We show Z by 9%.", 7)
+    fake_hf.papers["2601.00001"] = item_2026("2601.00001", "Only on Hugging Face", f"We show X by 5%. {SHORT}.", 7)
+    fake_hf.papers["2601.00003"] = item_2026("2601.00003", "Another", f"We show Z by 9%. {SHORT}.", 7)
     async with running(settings, fake_tg, clock, on_demand_daily_tokens=1) as app:
         await ask(fake_tg, ALICE, "/paper 2601.00001")  # the first one spends the tiny budget
         refused = await ask(fake_tg, BOB, "/paper 2601.00003")

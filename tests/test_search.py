@@ -25,7 +25,7 @@ async def test_titles_first_then_upvotes_korean_too(app: App) -> None:
     await app.store.save_snapshot(snapshot(W1, in_abstract_popular, in_title), final=True)
     await app.store.save_snapshot(snapshot(W2, in_title_popular, curl), final=True)
     korean = Translation("영상을 위한 확산 모델", "확산 모델로 영상을 만든다.", "우리는 확산 모델을 제안한다.")
-    await app.store.save_translation(app.translator.cache_key(in_title), korean)
+    await app.store.save_translation(app.translator.key(in_title), korean)
 
     hits = await app.archive.search("diffusion")
     assert [h.paper.id for h in hits] == ["2509.00003", "2509.00002", "2509.00001"]

@@ -181,16 +181,24 @@ async def test_changed_prompt_retranslates(
         await app.digests.build(W38, top_n=2)
     assert fake_claude.calls == 2
 
-    glossary = tmp_path / "config" / "glossary.toml"
-    glossary.write_text(glossary.read_text() + '"scaling law" = "스케일링 법칙(scaling law)"\n')
+    glossary = tmp_path / "config" / "glossary.toml"  # a glossary change: new translations only
+    glossary.write_text(glossary.read_text() + '"scaling law" = "스케일링 법칙"\n')
     async with open_app(settings, clock=lambda: NOW) as app:
         await app.digests.build(W38, top_n=2)
-    assert fake_claude.calls == 4
-    assert "스케일링 법칙" in fake_claude.requests[-1]["system"][0]["text"]
+        assert fake_claude.calls == 2
+        await app.digests.build(W38, top_n=3)
+    assert fake_claude.calls == 3
+    assert "스케일링 법칙(scaling law)" in fake_claude.requests[-1]["system"][-1]["text"]
+
+    prompt = tmp_path / "config" / "prompt.md"
+    prompt.write_text(prompt.read_text() + "\n고유명사는 영어 그대로 둡니다.\n")
+    async with open_app(settings, clock=lambda: NOW) as app:
+        await app.digests.build(W38, top_n=2)
+    assert fake_claude.calls == 5  # the prompt is part of the key
 
     async with open_app(settings.model_copy(update={"model": "claude-opus-5"}), clock=lambda: NOW) as app:
         await app.digests.build(W38, top_n=2)
-    assert fake_claude.calls == 6  # the model is part of the key too
+    assert fake_claude.calls == 7  # the model is part of the key too
 
 
 async def test_changed_abstract_retranslates_that_paper_only(
@@ -205,11 +213,11 @@ async def test_changed_abstract_retranslates_that_paper_only(
 
 async def test_translator_direct_cache_hit(app: App, fake_claude: FakeClaude) -> None:
     assert app.translator is not None
-    paper = Paper(id="2509.00001", title="T", abstract="We gain 12.5% on 3 tasks.", upvotes=1)
+    paper = Paper(id="2509.00001", title="T", abstract="We gain 12.5% on 3 tasks. " * 5, upvotes=1)
     first = await app.translator.translate(paper, week=W38)
     assert first is not None
     assert await app.translator.cached([paper]) == {paper.id: first}
-    other = dataclasses.replace(paper, abstract="We gain 12.6% on 3 tasks.")
+    other = dataclasses.replace(paper, abstract="We gain 12.6% on 3 tasks. " * 5)
     assert await app.translator.cached([other]) == {}
 
 

@@ -12,7 +12,7 @@ from telegram import BotCommand
 from telegram.ext import Application
 
 from bot import texts
-from bot.handlers import admin, inline, paper, settings, start, subscribe, week
+from bot.handlers import admin, inline, paper, reports, settings, start, subscribe, trust, week
 from bot.handlers.common import DEPS, Deps
 from bot.handlers.errors import on_error
 
@@ -29,6 +29,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], deps: Deps)
         subscribe.HANDLERS,
         settings.HANDLERS,
         admin.HANDLERS,
+        trust.HANDLERS,
+        reports.HANDLERS,
         start.FALLBACKS,
     ):
         application.add_handlers(handlers)

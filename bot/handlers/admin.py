@@ -1,5 +1,5 @@
-"""Admin commands (HFWEEKLY_ADMINS): /status, /preview, /publish, /retranslate. To anyone else they
-are unknown commands."""
+"""Admin commands (HFWEEKLY_ADMINS): /status, /preview, /publish (corrections, reports and the glossary:
+bot/handlers/trust.py). To anyone else they are unknown commands."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
+from bot import texts_trust as tt
 from bot.errors import AlreadyPublishing, DigestError, HeldError
 from bot.handlers.common import Context, Deps, deps, edit, reply
 from bot.handlers.week import parse_week, send_digest
@@ -59,9 +60,28 @@ async def status(update: Update, context: Context) -> None:
     lines += ["", texts.STATUS_CACHE.format(count=await d.store.count_translations()),
               texts.STATUS_USAGE.format(week=this_week, u=usage),
               texts.STATUS_ON_DEMAND.format(u=await d.store.on_demand_usage(week=this_week)),
-              "", texts.STATUS_RUNS]  # fmt: skip
+              ""]  # fmt: skip
+    lines += await _trust(d, this_week)
+    lines += ["", texts.STATUS_RUNS]
     lines += await _runs(d)
     await reply(update, context, "\n".join(lines))
+
+
+async def _trust(d: Deps, week: IsoWeek) -> list[str]:
+    """The gate's week (rejections by reason, glossary misses), readers' open reports, the editor."""
+    gate = await d.store.gate_counts(week)
+    reasons = ", ".join(
+        f"{tt.GATE_REASONS.get(r, r)} {n}" for r, n in sorted(gate.rejected.items(), key=lambda x: -x[1])
+    )
+    lines = [tt.STATUS_GATE.format(
+        rejected=sum(gate.rejected.values()), reasons=f" ({reasons})" if reasons else "", missed=sum(gate.missed.values())
+    )]  # fmt: skip
+    if gate.recent:
+        lines.append(tt.STATUS_GATE_RECENT.format(items=esc(", ".join(gate.recent[:8]))))
+    reports = await d.store.open_reports()
+    lines.append(tt.STATUS_REPORTS.format(count=len(reports), papers=len({r.paper_id for r in reports})))
+    lines.append(tt.STATUS_EDITS.format(s=await d.store.edit_stats()))
+    return lines
 
 
 async def _runs(d: Deps) -> list[str]:
@@ -119,29 +139,7 @@ async def preview(update: Update, context: Context) -> None:
     await send_digest(update, context, digest)
 
 
-async def retranslate(update: Update, context: Context) -> None:
-    d = deps(context)
-    if not context.args:
-        await reply(update, context, texts.RETRANSLATE_USAGE)
-        return
-    paper_id = context.args[0].removeprefix("p_").replace("_", ".")
-    found = await d.store.get_paper(paper_id)
-    if found is None or d.translator is None:
-        await reply(update, context, texts.RETRANSLATE_UNKNOWN.format(paper=esc(paper_id[:64])))
-        return
-    paper, week = found
-    dropped = await d.store.delete_translations(paper.id)
-    d.digests.forget(week)
-    translation = await d.translator.translate(paper, week=week)
-    if translation is None:
-        await reply(update, context, texts.RETRANSLATE_FAILED.format(paper=esc(paper.id), dropped=dropped))
-    else:
-        await reply(
-            update, context, texts.RETRANSLATE_DONE.format(paper=esc(paper.id), title=esc(translation.title_ko))
-        )
-
-
 HANDLERS: list[BaseHandler] = [  # type: ignore[type-arg]
     CommandHandler(name, admins_only(callback))
-    for name, callback in (("status", status), ("preview", preview), ("publish", publish), ("retranslate", retranslate))
+    for name, callback in (("status", status), ("preview", preview), ("publish", publish))
 ]

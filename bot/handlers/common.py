@@ -4,7 +4,7 @@ replying in the chat (and forum topic) an update came from."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +16,10 @@ from bot.alerts import Alerts
 from bot.config import Settings
 from bot.deliver import Broadcaster
 from bot.digest import DigestService
+from bot.editor import Editor
+from bot.errors import StoreError
 from bot.ondemand import OnDemand
+from bot.refs import Ref, text_hash
 from bot.render import esc
 from bot.search import ArchiveIndex
 from bot.store import Store
@@ -50,6 +53,7 @@ class Deps:
     clock: Callable[[], datetime]
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
+    editor: Editor | None = None  # brings sent messages up to date when a paper's text changes
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 
@@ -87,6 +91,17 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None 
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+
+
+async def index_sent(
+    d: Deps, chat_id: int, sent: Sequence[tuple[Ref, Message, str]], papers: Mapping[Ref, list[str]]
+) -> None:
+    """Index messages just sent as (ref, message, its text), so that the editor finds them when a paper
+    they show changes. Best effort: the answer has reached the person, a failure is only logged."""
+    try:
+        await d.store.index_messages(chat_id, [(ref, m.message_id, text_hash(text)) for ref, m, text in sent], papers)
+    except StoreError as exc:
+        log.warning("Could not index the messages sent to chat %s: %s", chat_id, exc)
 
 
 async def answer_quietly(query: CallbackQuery, text: str | None = None) -> None:

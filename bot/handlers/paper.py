@@ -11,10 +11,13 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
 from bot.errors import SourceError, StoreError
-from bot.handlers.common import Context, deps, echoed, edit, reply
+from bot.faithful import unsummarisable
+from bot.handlers.common import Context, deps, echoed, edit, index_sent, reply
+from bot.keyboards import report_button
 from bot.logs import redact
 from bot.ondemand import Found, Missing, Refused
 from bot.paperid import parse_paper_id
+from bot.refs import paper_refs
 from bot.render import esc, render_paper_parts
 from bot.search import MAX_QUERY, Hit, search_with_titles
 from bot.tghtml import paper_deep_link
@@ -42,8 +45,9 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
         await reply(update, context, texts.PAPER_NOT_FOUND.format(paper=esc(paper_id)))
         return
     translation = await d.ondemand.cached(found.paper)
-    if translation is not None:
-        await _send(update, context, render_paper_parts(found.paper, translation, found.week))
+    if translation is not None or unsummarisable(found.paper) is not None:  # nothing to ask Claude
+        parts = render_paper_parts(found.paper, translation, found.week, tz=d.settings.tz)
+        await _send(update, context, parts, paper_id=found.paper.id, reportable=translation is not None)
         return
     user = update.effective_user
     chat = update.effective_chat
@@ -65,20 +69,39 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
         await edit(placeholder, texts.PAPER_BUDGET.format(link=link))
         return
     assert not isinstance(outcome, Refused)
-    parts = render_paper_parts(found.paper, outcome.translation, found.week)
+    parts = render_paper_parts(found.paper, outcome.translation, found.week, tz=d.settings.tz)
     note = texts.PAPER_REMAINING.format(remaining=outcome.remaining) if outcome.remaining is not None else ""
     if outcome.translation is None:
         note = texts.PAPER_FAILED.format(paper=esc(found.paper.id))
     parts[-1] += note
-    await _send(update, context, parts, placeholder)
+    await _send(
+        update, context, parts, placeholder, paper_id=found.paper.id, reportable=outcome.translation is not None
+    )
 
 
-async def _send(update: Update, context: Context, parts: list[str], placeholder: Message | None = None) -> None:
+async def _send(
+    update: Update,
+    context: Context,
+    parts: list[str],
+    placeholder: Message | None = None,
+    *,
+    paper_id: str,
+    reportable: bool,
+) -> None:
+    """A paper's answer (the first part into `placeholder`, when given), 🚩 under its last part when it
+    is a translation; indexed, so that a correction or a late translation edits it in place."""
+    sent = []
     for i, part in enumerate(parts):
+        markup = report_button(paper_id) if reportable and i == len(parts) - 1 else None
         if i == 0 and placeholder is not None:
-            await edit(placeholder, part)
+            await edit(placeholder, part, markup)
+            sent.append(placeholder)
         else:
-            await reply(update, context, part)
+            sent.append(await reply(update, context, part, markup))
+    chat = update.effective_chat
+    assert chat is not None
+    refs = paper_refs(paper_id, len(parts))
+    await index_sent(deps(context), chat.id, list(zip(refs, sent, parts, strict=True)), {r: [paper_id] for r in refs})
 
 
 async def paper_command(update: Update, context: Context) -> None:

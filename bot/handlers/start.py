@@ -10,6 +10,7 @@ from bot import texts
 from bot.errors import WeekError
 from bot.handlers.common import Context, deps, reply
 from bot.handlers.paper import show_any_paper
+from bot.handlers.reports import ask_reason
 from bot.handlers.week import show_week
 from bot.paperid import find_paper_link, from_deep_link, parse_paper_id
 from bot.subscriptions import Change
@@ -29,6 +30,12 @@ async def start(update: Update, context: Context) -> None:
         return
     if payload.startswith("w_"):  # a week: w_2025-W38
         await show_week(update, context, payload[2:])
+        return
+    if payload.startswith("r_") and chat.type == ChatType.PRIVATE:  # 🚩 pressed in a group: report here
+        paper_id = parse_paper_id(from_deep_link(payload[2:]))
+        await (
+            reply(update, context, texts.PAPER_UNKNOWN) if paper_id is None else ask_reason(update, context, paper_id)
+        )
         return
     text = texts.WELCOME
     if chat.type == ChatType.PRIVATE:  # someone who blocked the bot and came back is subscribed again

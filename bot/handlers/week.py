@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
-from bot.handlers.common import Context, Deps, answer_quietly, deps, echoed, edit, reply
-from bot.layout import depth
+from bot.handlers.common import Context, Deps, answer_quietly, deps, echoed, edit, index_sent, reply
+from bot.keyboards import week_nav
+from bot.layout import depth, plan_digest, render_plan
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest, View
-from bot.render import render_telegram
+from bot.refs import Kind, Ref
+from bot.store import Layout
 from bot.week import FIRST_WEEK, IsoWeek, weeks_in_year
 
 log = logging.getLogger(__name__)
@@ -44,14 +47,7 @@ def parse_week(d: Deps, text: str, *, future: bool = False) -> IsoWeek | str:
 
 
 def nav(d: Deps, week: IsoWeek) -> InlineKeyboardMarkup:
-    """◀ ▶ to the neighbouring weeks that have papers (none before FIRST_WEEK, none after the last
-    completed week)."""
-    row = []
-    if week > FIRST_WEEK:
-        row.append(InlineKeyboardButton(f"◀ {week.previous()}", callback_data=f"w:{week.previous()}"))
-    if week.next() <= d.last_week():
-        row.append(InlineKeyboardButton(f"{week.next()} ▶", callback_data=f"w:{week.next()}"))
-    return InlineKeyboardMarkup([row] if row else [])
+    return week_nav(week, d.last_week())
 
 
 async def show_week(update: Update, context: Context, text: str, *, placeholder: Message | None = None) -> None:
@@ -119,14 +115,34 @@ async def send_digest(
     view: View | None = None,
 ) -> None:
     """The digest's parts (in the chat's `view`); the first replaces `placeholder` when given; the
-    buttons go on the last."""
-    parts = render_telegram(digest, bot_username=context.bot.username, view=view)
+    buttons go on the last. With a `view` (an answer to /week), the messages are indexed under the
+    layout they were sent in, so that the editor brings them up to date when a paper in them changes."""
+    username = context.bot.username
+    shown = view or View(count=len(digest.items))
+    plan = plan_digest(digest, shown, bot_username=username)
+    parts = render_plan(digest, shown, plan, bot_username=username)
+    sent = []
     for i, part in enumerate(parts):
         buttons = markup if i == len(parts) - 1 else None
         if i == 0 and placeholder is not None:
             await edit(placeholder, part, buttons)
+            sent.append(placeholder)
         else:
-            await reply(update, context, part, buttons)
+            sent.append(await reply(update, context, part, buttons))
+    chat = update.effective_chat
+    if view is None or chat is None:
+        return
+    d = deps(context)
+    key = f"{view.key}@{hashlib.sha256(repr(plan).encode()).hexdigest()[:8]}"  # a view's layouts differ by week
+    by_rank = {item.rank: item.paper.id for item in digest.items}
+    refs = [Ref(Kind.REPLY, str(digest.week), key, i) for i in range(len(parts))]
+    try:
+        await d.store.keep_reply_layout(digest.week, key, Layout(view, plan))
+    except StoreError as exc:
+        log.warning("Could not keep the layout of a /week answer: %s", exc)
+        return
+    papers = {ref: [by_rank[r] for r in ranks if r in by_rank] for ref, ranks in zip(refs, plan.parts, strict=True)}
+    await index_sent(d, chat.id, list(zip(refs, sent, parts, strict=True)), papers)
 
 
 async def week_command(update: Update, context: Context) -> None:
