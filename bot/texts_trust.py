@@ -110,6 +110,8 @@ GATE_REASONS = {
     "sentences": "요약 문장 수",
     "incomplete": "번역 덜 됨",
     "foreign_link": "원문에 없는 링크",
+    "api_error": "Claude API 오류",
+    "no_abstract": "초록 없음",
 }
 STATUS_GATE = "<b>번역 검증</b>(이번 주): 거절 {rejected}{reasons} · 용어집 누락(받아들임) {missed}"
 STATUS_GATE_RECENT = "최근 용어집 누락: {items}"

@@ -50,7 +50,8 @@ def content_hash(paper: Paper) -> str:
 @dataclass(frozen=True)
 class Outcome:
     translation: Translation | None
-    reason: str = ""  # why there is none (the gate's last word, or an API error)
+    reason: str = ""  # why there is none (the gate's last word, or an API error), in English
+    kind: str = ""  # the gate's reason code (bot/validate.py, bot/faithful.py), "" for anything else
 
 
 class Translator:
@@ -159,7 +160,7 @@ class Translator:
         of its key); on success it replaces the paper's translation, marked corrected, and the
         instructions are kept for later translations of the paper. On failure nothing changes."""
         if (why := unsummarisable(paper)) is not None:
-            return Outcome(None, why)
+            return Outcome(None, why, "no_abstract")
         previous = (await self.cached([paper])).get(paper.id)
         outcome = await self._translate(paper, week, instructions, on_demand=False)
         if outcome.translation is None:
@@ -181,20 +182,20 @@ class Translator:
         glossary = await self.glossary()
         system = system_blocks(self._prompt, glossary)
         messages: list[MessageParam] = [{"role": "user", "content": user_text(paper, instructions)}]
-        reason = ""
+        reason, kind = "", ""
         for attempt in (1, 2):
             try:
                 message = await self._claude.ask(system, messages, week, on_demand=on_demand)
             except sdk.APIError as exc:
                 log.warning("Translation of %s failed: Claude API error: %s", paper.id, describe(exc))
                 TRANSLATIONS.labels("api_error").inc()
-                return Outcome(None, f"Claude API error: {describe(exc)}")
+                return Outcome(None, f"Claude API error: {describe(exc)}", "api_error")
             misses: list[Miss] = []
             try:
                 translation = gate(paper, message, glossary)
                 misses = glossary.misses(paper.abstract, translation.abstract_ko)
             except Rejected as exc:
-                reason = str(exc)
+                reason, kind = str(exc), exc.reason
                 await self._rejected(exc.reason)
                 log.info("Translation of %s rejected (attempt %d): %s", paper.id, attempt, reason)
             else:
@@ -211,7 +212,7 @@ class Translator:
             ]
             reason = reason if not misses else ""
         log.warning("Translation of %s failed after a re-ask: %s", paper.id, reason)
-        return Outcome(None, reason)
+        return Outcome(None, reason, kind)
 
     async def _rejected(self, reason: str) -> None:
         VALIDATION_REJECTED.labels(reason).inc()

@@ -245,11 +245,11 @@ async def test_a_correction_is_edited_into_every_message_that_shows_the_paper(
     assert deps.editor is not None
     await deps.editor.idle()
     done = shown([s for s in sent if s.chat_id == ADMIN][-1])
-    assert "고쳤습니다: 교정된 한국어 제목: Scaling Agents via Continual Pre-training" in done
+    assert "고쳤습니다: 교정된 한국어 제목(첫째): Scaling Agents via Continual Pre-training" in done
     assert "첫 문장의 주어를 모델로" in user_turns(fake_claude.requests[-1])[0]  # the instruction reached Claude
 
     changed = {key for key, text in before.items() if fake_tg.messages[key].text != text}  # edited in place
-    showing = {key for key in changed if "교정된 한국어 제목: Scaling Agents" in now_text(fake_tg, *key)}
+    showing = {key for key in changed if "교정된 한국어 제목(첫째): Scaling Agents" in now_text(fake_tg, *key)}
     broadcast = {chat: fake_tg.to(chat)[0].message_id for chat in (ALICE, BOB, GROUP)}  # each digest's first part
     assert {(chat, first) for chat, first in broadcast.items()} <= showing  # every view: summary, full, brief
     assert (BOB, week_reply[0].message_id) in showing  # the /week answer, its first part
@@ -324,3 +324,23 @@ async def test_admins_edit_the_glossary_in_chat(
     assert "tool use → 도구 사용" in system and "- token →" not in system
     digest = await app.digests.build(W38, top_n=1)
     assert digest.items[0].translation is not None and "도구 사용(tool use)" in digest.items[0].translation.abstract_ko
+
+
+async def test_a_message_a_button_turned_into_another_week_is_not_edited_back(
+    bot: tuple[App, Deps], fake_tg: FakeTelegram
+) -> None:
+    app, deps = bot
+    await app.subscriptions.change_settings(ALICE, ChatSettings(form=Form.FULL))  # a digest of several messages
+    sent = await ask(fake_tg, ALICE, "/week 2025-W38")
+    assert len({s.message_id for s in sent}) > 1
+    last = fake_tg.messages[(ALICE, sent[-1].message_id)]
+    assert "w:2025-W37" in last.button_data
+    await press(fake_tg, ALICE, last, "w:2025-W37")  # the message now shows 2025-W37
+    reused = fake_tg.messages[(ALICE, last.message_id)]
+    assert "2025-W37" in shown(reused)
+    await ask(fake_tg, ADMIN, f"/retranslate {TOP} 더 쉽게")
+    assert deps.editor is not None
+    await deps.editor.idle()
+    assert fake_tg.messages[(ALICE, last.message_id)].text == reused.text  # not turned back into 2025-W38
+    first = fake_tg.messages[(ALICE, sent[0].message_id)]
+    assert "교정된 한국어 제목(첫째)" in shown(first) and first.method == "editMessageText"

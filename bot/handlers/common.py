@@ -22,7 +22,7 @@ from bot.ondemand import OnDemand
 from bot.refs import Ref, text_hash
 from bot.render import esc
 from bot.search import ArchiveIndex
-from bot.store import Store
+from bot.store import Layout, Store
 from bot.subscriptions import Subscriptions
 from bot.translate import Translator
 from bot.week import IsoWeek
@@ -94,12 +94,22 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None 
 
 
 async def index_sent(
-    d: Deps, chat_id: int, sent: Sequence[tuple[Ref, Message, str]], papers: Mapping[Ref, list[str]]
+    d: Deps,
+    chat_id: int,
+    sent: Sequence[tuple[Ref, Message, str]],
+    papers: Mapping[Ref, list[str]],
+    *,
+    reused: Message | None = None,
+    layout: tuple[IsoWeek, str, Layout] | None = None,
 ) -> None:
     """Index messages just sent as (ref, message, its text), so that the editor finds them when a paper
-    they show changes. Best effort: the answer has reached the person, a failure is only logged."""
+    they show changes (`reused`: a message that showed something else before; `layout`: the one they
+    were laid out in). Best effort: the answer has reached the person, a failure is only logged."""
     try:
-        await d.store.index_messages(chat_id, [(ref, m.message_id, text_hash(text)) for ref, m, text in sent], papers)
+        await d.store.index_messages(
+            chat_id, [(ref, m.message_id, text_hash(text)) for ref, m, text in sent], papers,
+            reused=[reused.message_id] if reused is not None else (), layout=layout,
+        )  # fmt: skip
     except StoreError as exc:
         log.warning("Could not index the messages sent to chat %s: %s", chat_id, exc)
 

@@ -86,7 +86,9 @@ async def retranslate(update: Update, context: Context) -> None:
     week = found.week or IsoWeek.current(d.clock(), d.settings.tz)
     outcome = await d.translator.correct(found.paper, week, instructions)
     if outcome.translation is None:
-        await edit(placeholder, tt.RETRANSLATE_FAILED.format(paper=esc(paper_id), reason=esc(outcome.reason[:500])))
+        label = tt.GATE_REASONS.get(outcome.kind, "")
+        reason = f"{label} — {outcome.reason}" if label else outcome.reason
+        await edit(placeholder, tt.RETRANSLATE_FAILED.format(paper=esc(paper_id), reason=esc(reason[:500])))
         return
     if found.week is not None:
         d.digests.forget(found.week)
@@ -94,7 +96,7 @@ async def retranslate(update: Update, context: Context) -> None:
     if d.editor is not None:
         d.editor.wake()
     title = outcome.translation.title_ko[:200]
-    closed, _ = await _close(d, context, paper_id, tt.REPORT_FIXED.format(paper=paper_id, title=title))
+    closed, _ = await _close(d, context, paper_id, tt.REPORT_FIXED.format(paper=paper_id, title=esc(title)))
     shown = "\n".join(f"• {esc(i)}" for i in instructions) or tt.NO_INSTRUCTIONS
     await edit(
         placeholder,

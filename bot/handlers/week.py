@@ -132,17 +132,14 @@ async def send_digest(
     chat = update.effective_chat
     if view is None or chat is None:
         return
-    d = deps(context)
     key = f"{view.key}@{hashlib.sha256(repr(plan).encode()).hexdigest()[:8]}"  # a view's layouts differ by week
     by_rank = {item.rank: item.paper.id for item in digest.items}
     refs = [Ref(Kind.REPLY, str(digest.week), key, i) for i in range(len(parts))]
-    try:
-        await d.store.keep_reply_layout(digest.week, key, Layout(view, plan))
-    except StoreError as exc:
-        log.warning("Could not keep the layout of a /week answer: %s", exc)
-        return
     papers = {ref: [by_rank[r] for r in ranks if r in by_rank] for ref, ranks in zip(refs, plan.parts, strict=True)}
-    await index_sent(d, chat.id, list(zip(refs, sent, parts, strict=True)), papers)
+    await index_sent(
+        deps(context), chat.id, list(zip(refs, sent, parts, strict=True)), papers,
+        reused=placeholder, layout=(digest.week, key, Layout(view, plan)),
+    )  # fmt: skip
 
 
 async def week_command(update: Update, context: Context) -> None:

@@ -63,16 +63,30 @@ class EditStore(StoreBase):
             await call(pipe.execute())
 
     async def index_messages(
-        self, chat_id: int, messages: Sequence[tuple[Ref, int, str]], papers_by_ref: Mapping[Ref, Iterable[str]]
+        self,
+        chat_id: int,
+        messages: Sequence[tuple[Ref, int, str]],
+        papers_by_ref: Mapping[Ref, Iterable[str]],
+        *,
+        reused: Iterable[int] = (),
+        layout: tuple[IsoWeek, str, Layout] | None = None,
     ) -> None:
-        """Messages sent in a reply (ref, message id, text hash), and what each ref shows. A message that
-        showed something else before (a ◀ ▶ button turned it into another week) leaves its old ref."""
+        """Messages sent in a reply (ref, message id, text hash), what each ref shows, and the layout
+        they were sent in (a /week answer's). A `reused` message (a ◀ ▶ button turned it into another
+        week) leaves the ref it was under. One round trip, two with `reused`."""
         where = self._key("msgref", str(chat_id))
-        ids = [str(message_id) for _, message_id, _ in messages]
-        old: list[str | None] = await call(self._redis.hmget(where, ids)) if ids else []
+        ids = [str(m) for m in reused]
+        found: list[str | None] = await call(self._redis.hmget(where, ids)) if ids else []
+        old = {int(m): ref for m, ref in zip(ids, found, strict=True) if ref is not None}
         async with self._redis.pipeline(transaction=True) as pipe:
-            for (ref, message_id, digest), before in zip(messages, old, strict=True):
+            if layout is not None:
+                week, key, kept = layout
+                name = self._key("shown", str(week), "layouts")
+                pipe.hsetnx(name, key, _LAYOUT.dump_json(kept))
+                pipe.expire(name, INDEX_TTL)
+            for ref, message_id, digest in messages:
                 member = f"{chat_id}:{message_id}"
+                before = old.get(message_id)
                 if before is not None and before != str(ref):
                     pipe.hdel(self._shown(before), member)
                 pipe.hset(self._shown(str(ref)), mapping={member: digest, TTL_FIELD: "1"})
@@ -83,13 +97,6 @@ class EditStore(StoreBase):
                 for paper in papers:
                     pipe.sadd(self._key("shows", paper), str(ref))
                     pipe.expire(self._key("shows", paper), INDEX_TTL)
-            await call(pipe.execute())
-
-    async def keep_reply_layout(self, week: IsoWeek, key: str, layout: Layout) -> None:
-        name = self._key("shown", str(week), "layouts")
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(name, key, _LAYOUT.dump_json(layout))
-            pipe.expire(name, INDEX_TTL)
             await call(pipe.execute())
 
     async def reply_layouts(self, week: IsoWeek) -> dict[str, Layout]:

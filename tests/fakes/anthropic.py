@@ -5,7 +5,8 @@ that carry every number of the abstract. A script of behaviours can be queued (`
 `english`, `truncated`, `drop_number`, `long_summary`, `long_title`, `link`, `refusal`, `html`, `empty`,
 `status:<code>`; unfaithful: `invented_name`, `changed_number`, `chinese`, `drift`, `no_glossary`), or one
 behaviour made permanent. A faithful answer keeps each sentence's names and numbers and follows the
-glossary of the system prompt; given an admin's instructions (추가 지시), its title says it was corrected. It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
+glossary of the system prompt; given an admin's instructions (추가 지시), its title says it was corrected
+(교정된 한국어 제목(첫째): …, 둘째 with two instructions …). It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
 an output_config that is not a JSON schema.
 """
 
@@ -38,6 +39,7 @@ ERROR_TYPES = {
 
 
 FILLER = "내용을 빠짐없이 충실하게 한국어로 옮긴 번역 문장이다"
+ORDINALS = ("첫째", "둘째", "셋째", "넷째", "다섯째")
 
 
 def paper_from_prompt(text: str) -> tuple[str, str]:
@@ -82,9 +84,18 @@ def korean_translation(title: str, abstract: str, glossary: Sequence[tuple[str, 
         while len(line) < 0.4 * len(sentence):  # Korean runs to about half the English's length
             line += ", " + FILLER
         korean.append(f"{line} (수치: {numbers})." if numbers else f"{line}.")
+    # The summary names what the paper proposes (the first distinctive name of its title or abstract:
+    # mixed case or a digit, not an acronym like LLMs) and its first result in per cent, as a real
+    # summary would.
+    candidates = _TOKEN.findall(title) + _TOKEN.findall(abstract)
+    named = next((t for t in candidates if _name_like(t) and len(t) > 3 and not t.rstrip("s").isupper()), None)
+    figures = [re.sub(r"\s*(\\%|percent)", "%", m.strip()) for m in _NUMBER.findall(abstract)]
+    figure = next((f for f in figures if f.endswith("%")), None)
+    what = f"{named}을(를)" if named else "새로운 방법을"
+    result = f"기존 방법보다 {figure} 만큼 우수하다." if figure else "기존 방법보다 우수하다."
     return {
         "title_ko": f"한국어 제목: {title}",
-        "summary_ko": "이 논문은 새로운 방법을 제안하고 여러 실험으로 그 효과를 보인다. 결과는 기존 방법보다 우수하다.",
+        "summary_ko": f"이 논문은 {what} 제안하고 여러 실험으로 그 효과를 보인다. 결과는 {result}",
         "abstract_ko": " ".join(korean),
     }
 
@@ -159,8 +170,9 @@ class FakeClaude(FakeServer):
         system = "\n".join(block.get("text", "") for block in body.get("system") or [] if isinstance(block, dict))
         glossary = [] if behaviour == "no_glossary" else glossary_of(system)
         answer = korean_translation(title, abstract, glossary)
-        if "\n\n추가 지시" in user_text:
-            answer["title_ko"] = f"교정된 한국어 제목: {title}"
+        if "\n\n추가 지시" in user_text:  # an admin's correction: the title says how many instructions it had
+            count = user_text.count("\n- ")  # in words: a digit the paper lacks would be an invented number
+            answer["title_ko"] = f"교정된 한국어 제목({ORDINALS[min(count, len(ORDINALS)) - 1]}): {title}"
         stop_reason = "end_turn"
         if behaviour == "english":
             answer = {"title_ko": title, "summary_ko": abstract[:200], "abstract_ko": abstract}
