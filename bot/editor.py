@@ -140,6 +140,7 @@ class Editor:
         lost = asyncio.Event()
         renewal = asyncio.create_task(lock.keep(lost, every=self._lock_timeout / 3, what="the editor"))
         try:
+            await self._store.promote_rechecks()
             renders = _Renders(
                 self._store, self._digests, self._translator, self._bot.username, self._tz, self._clock()
             )

@@ -238,5 +238,11 @@ def render_plan(digest: Digest, view: View, plan: Plan, *, bot_username: str | N
 
 def render_view(digest: Digest, view: View, *, bot_username: str | None = None) -> list[str]:
     """The digest as this view's Telegram HTML messages, each within Telegram's limit."""
+    return laid_out(digest, view, bot_username=bot_username)[1]
+
+
+def laid_out(digest: Digest, view: View, *, bot_username: str | None = None) -> tuple[Plan, list[str]]:
+    """The view's plan and its messages, laid out once."""
     layout = Layout(digest, view, bot_username)
-    return layout.render(layout.plan())
+    plan = layout.plan()
+    return plan, layout.render(plan)

@@ -6,6 +6,7 @@ never delays a due slot (its edits wait behind the broadcast in the one send lim
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from bot.app import App
 from bot.editor import Editor
 from bot.limiter import SendLimiter
 from bot.models import DEFAULT_SLOT, ChatKind, ChatSettings, Form, Subscription
+from bot.refs import Ref, text_hash
 from bot.schedule import WeeklyScheduler
 from tests.conftest import ALICE, BOB, GROUP
 from tests.fakes.anthropic import FakeClaude
@@ -190,3 +192,21 @@ async def test_a_week_sent_before_the_index_is_indexed_from_its_ledger_and_heale
         now = [fake_tg.messages[(chat, s.message_id)] for s in fake_tg.to(chat) if s.method == "sendMessage"]
         assert all(m.method == "editMessageText" for m in now)
         assert "번역 준비 중" not in "".join(m.text for m in now)
+
+
+async def test_a_changed_paper_is_looked_at_once_more_for_replies_sent_from_a_stale_memory(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    await subscribe(app, ALICE, ChatKind.PRIVATE)
+    await publish(app, tg_bot, clock)
+    await correct(app)
+    assert (await editor(app, tg_bot, clock).run()).edited == 1
+    # Another process, serving the week from its in-memory digest (up to 60 s old), sends the old text
+    # after the pass, and indexes it under the same ref.
+    ref = next(iter(await app.store.refs_showing(TOP)))
+    stale = await tg_bot.send_message(BOB, "the digest as it read before the correction")
+    await app.store.index_messages(BOB, [(Ref.parse(ref), stale.message_id, text_hash("old"))], {})  # type: ignore[list-item]
+    assert (await editor(app, tg_bot, clock).run()).edited == 0  # nothing is due now
+    assert await app.store.promote_rechecks(now=time.time() + 91) == 1  # the second look, 90 s on
+    assert (await editor(app, tg_bot, clock).run()).edited == 1
+    assert "교정된 한국어 제목" in fake_tg.messages[(BOB, stale.message_id)].text

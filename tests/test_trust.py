@@ -4,6 +4,7 @@ report wrong translations with buttons, and an admin's correction reaches every 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from bot.app import App, open_app, running_bot
 from bot.config import Settings
 from bot.handlers.common import DEPS, Deps
 from bot.models import ChatKind, ChatSettings, Form, Status, Subscription
+from bot.render import render_json, render_text
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, GROUP
 from tests.fakes.anthropic import FakeClaude
@@ -127,6 +129,9 @@ async def test_a_paper_without_an_abstract_is_not_sent_to_claude(
     fake_hf.weeks["2025-W37"] = items
     digest = await app.digests.build(IsoWeek(2025, 37))
     assert digest.items[0].status is Status.NO_ABSTRACT and fake_claude.calls == 9
+    [first] = json.loads(render_json(digest))["papers"][:1]
+    assert (first["status"], first["title_ko"], first["abstract_ko"]) == ("no_abstract", None, None)
+    assert "(초록이 없어 번역·요약하지 않았습니다.)" in render_text(digest)
     sent = await ask(fake_tg, ALICE, "/week 2025-W37")
     assert "초록이 없어 번역·요약하지 않았습니다" in "".join(shown(s) for s in sent)
     fake_hf.papers["2601.00009"] = item_2026("2601.00009", "Nothing to read", "N/A", 3)

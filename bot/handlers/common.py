@@ -101,14 +101,16 @@ async def index_sent(
     *,
     reused: Message | None = None,
     layout: tuple[IsoWeek, str, Layout] | None = None,
+    with_buttons: Message | None = None,
 ) -> None:
     """Index messages just sent as (ref, message, its text), so that the editor finds them when a paper
     they show changes (`reused`: a message that showed something else before; `layout`: the one they
-    were laid out in). Best effort: the answer has reached the person, a failure is only logged."""
+    were laid out in; `with_buttons`: the one a ◀ ▶ button may turn into another week). Best effort: the answer has reached the person, a failure is only logged."""
     try:
         await d.store.index_messages(
             chat_id, [(ref, m.message_id, text_hash(text)) for ref, m, text in sent], papers,
             reused=[reused.message_id] if reused is not None else (), layout=layout,
+            with_buttons=with_buttons.message_id if with_buttons is not None else None,
         )  # fmt: skip
     except StoreError as exc:
         log.warning("Could not index the messages sent to chat %s: %s", chat_id, exc)

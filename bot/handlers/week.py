@@ -13,7 +13,7 @@ from bot import texts
 from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
 from bot.handlers.common import Context, Deps, answer_quietly, deps, echoed, edit, index_sent, reply
 from bot.keyboards import week_nav
-from bot.layout import depth, plan_digest, render_plan
+from bot.layout import depth, laid_out
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest, View
 from bot.refs import Kind, Ref
@@ -119,8 +119,7 @@ async def send_digest(
     layout they were sent in, so that the editor brings them up to date when a paper in them changes."""
     username = context.bot.username
     shown = view or View(count=len(digest.items))
-    plan = plan_digest(digest, shown, bot_username=username)
-    parts = render_plan(digest, shown, plan, bot_username=username)
+    plan, parts = laid_out(digest, shown, bot_username=username)
     sent = []
     for i, part in enumerate(parts):
         buttons = markup if i == len(parts) - 1 else None
@@ -138,7 +137,7 @@ async def send_digest(
     papers = {ref: [by_rank[r] for r in ranks if r in by_rank] for ref, ranks in zip(refs, plan.parts, strict=True)}
     await index_sent(
         deps(context), chat.id, list(zip(refs, sent, parts, strict=True)), papers,
-        reused=placeholder, layout=(digest.week, key, Layout(view, plan)),
+        reused=placeholder, layout=(digest.week, key, Layout(view, plan)), with_buttons=sent[-1] if markup else None,
     )  # fmt: skip
 
 

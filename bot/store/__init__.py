@@ -46,8 +46,8 @@ Keys (all under `<prefix>:`), by the module that owns them:
     reports:day:<user>:<date>     how many reports the person made that day
     reports:prompt:<chat>:<msg>   the paper a "add a comment" prompt is about (a reply to it finds it)
   edits.py                        the paper→message index and the editor's queue (see the module)
-    shows:<paper id>, shown:<ref>, shown:<week>:layouts, msgref:<chat>, edit:dirty, edit:seq,
-    edit:progress, edit:stats, lock:editor
+    shows:<paper id>, shown:<ref>, shown:<week>:layouts, msgref:<chat>, edit:dirty, edit:later,
+    edit:seq, edit:progress, edit:stats, lock:editor
   limits.py
     send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
                                   a flood wait (429) pushes send:all forward, so every process waits it out

@@ -5,6 +5,7 @@
     shown:<week>:layouts    hash layout key -> JSON Layout of the digests sent in answer to /week
     msgref:<chat>           hash message id -> ref, for messages a button can turn into another week's
     edit:dirty              sorted set ref -> change number: refs whose messages may show an old text
+    edit:later              sorted set ref -> when to look at it once more (RECHECK after a change)
     edit:seq                the change counter
     edit:progress           hash ref -> messages already brought up to date in its current pass
     edit:stats              hash edited / gone / failed: counts since the start
@@ -19,11 +20,13 @@ so the in-process store of `hfweekly digest` without Redis works too).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from pydantic import TypeAdapter
+from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
 from bot.errors import StoreError
@@ -36,6 +39,10 @@ INDEX_TTL = timedelta(days=400)  # as long as the ledger: a message older than t
 TTL_FIELD = "_"
 
 _LAYOUT = TypeAdapter(Layout)
+# A second look at a changed paper's refs after this: longer than another process may serve a digest
+# from memory (bot/digest.py's MEMO_SECONDS, 60 s), so replies it sent meanwhile are caught.
+RECHECK = timedelta(seconds=90)
+KNOWN_REFS = 10_000  # refs this process has indexed what they show (forgotten past this many)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,10 @@ class EditStats:
 
 
 class EditStore(StoreBase):
+    def __init__(self, redis: Redis, prefix: str = "hfweekly") -> None:
+        super().__init__(redis, prefix)
+        self._known_refs: set[str] = set()  # what these refs show is in Redis already
+
     # --- writing the index as messages are sent ------------------------------------------------
 
     async def index_refs(self, papers_by_ref: Mapping[Ref, Iterable[str]]) -> None:
@@ -70,34 +81,43 @@ class EditStore(StoreBase):
         *,
         reused: Iterable[int] = (),
         layout: tuple[IsoWeek, str, Layout] | None = None,
+        with_buttons: int | None = None,
     ) -> None:
         """Messages sent in a reply (ref, message id, text hash), what each ref shows, and the layout
         they were sent in (a /week answer's). A `reused` message (a ◀ ▶ button turned it into another
-        week) leaves the ref it was under. One round trip, two with `reused`."""
+        week) leaves the ref it was under; the message `with_buttons` (that a button may turn) has its
+        ref noted for that. One round trip (two with `reused`); what a ref shows and its layout are
+        written once per process (they never change), so a reply writes a few commands."""
         where = self._key("msgref", str(chat_id))
         ids = [str(m) for m in reused]
         found: list[str | None] = await call(self._redis.hmget(where, ids)) if ids else []
         old = {int(m): ref for m, ref in zip(ids, found, strict=True) if ref is not None}
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if layout is not None:
+        fresh = {ref: papers for ref, papers in papers_by_ref.items() if str(ref) not in self._known_refs}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if layout is not None and fresh:
                 week, key, kept = layout
                 name = self._key("shown", str(week), "layouts")
                 pipe.hsetnx(name, key, _LAYOUT.dump_json(kept))
                 pipe.expire(name, INDEX_TTL)
+            for ref, papers in fresh.items():
+                pipe.hsetnx(self._shown(str(ref)), TTL_FIELD, "1")
+                pipe.expire(self._shown(str(ref)), INDEX_TTL)
+                for paper in papers:
+                    pipe.sadd(self._key("shows", paper), str(ref))
+                    pipe.expire(self._key("shows", paper), INDEX_TTL)
             for ref, message_id, digest in messages:
                 member = f"{chat_id}:{message_id}"
                 before = old.get(message_id)
                 if before is not None and before != str(ref):
                     pipe.hdel(self._shown(before), member)
-                pipe.hset(self._shown(str(ref)), mapping={member: digest, TTL_FIELD: "1"})
-                pipe.expire(self._shown(str(ref)), INDEX_TTL)
-                pipe.hset(where, str(message_id), str(ref))
-            pipe.expire(where, INDEX_TTL)
-            for ref, papers in papers_by_ref.items():
-                for paper in papers:
-                    pipe.sadd(self._key("shows", paper), str(ref))
-                    pipe.expire(self._key("shows", paper), INDEX_TTL)
+                pipe.hset(self._shown(str(ref)), member, digest)
+                if message_id == with_buttons:
+                    pipe.hset(where, str(message_id), str(ref))
+                    pipe.expire(where, INDEX_TTL)
             await call(pipe.execute())
+        if len(self._known_refs) > KNOWN_REFS:
+            self._known_refs.clear()
+        self._known_refs.update(str(ref) for ref in fresh)
 
     async def reply_layouts(self, week: IsoWeek) -> dict[str, Layout]:
         raw: dict[str, str] = await call(self._redis.hgetall(self._key("shown", str(week), "layouts")))
@@ -112,10 +132,24 @@ class EditStore(StoreBase):
     # --- the editor's queue ------------------------------------------------------------------------
 
     async def paper_changed(self, paper_id: str) -> int:
-        """The paper's text changed: every ref that shows it is due for editing. How many refs."""
+        """The paper's text changed: every ref that shows it is due for editing now, and once more
+        after RECHECK (a reply another process sent meanwhile from its in-memory digest may show the
+        old text; the second look edits only what differs). How many refs."""
         refs = await self.refs_showing(paper_id)
         await self.refs_changed(refs)
+        if refs:
+            later = self._key("edit", "later")
+            await call(self._redis.zadd(later, dict.fromkeys(refs, time.time() + RECHECK.total_seconds())))
         return len(refs)
+
+    async def promote_rechecks(self, now: float | None = None) -> int:
+        """The refs whose second look has come (by `now`, epoch seconds) are due for editing. How many."""
+        later = self._key("edit", "later")
+        due: list[str] = await call(self._redis.zrangebyscore(later, "-inf", time.time() if now is None else now))
+        if due:
+            await self.refs_changed(due)
+            await call(self._redis.zrem(later, *due))
+        return len(due)
 
     async def refs_changed(self, refs: Iterable[str]) -> None:
         """These refs are due for editing, under a new change number (their pass starts over)."""
