@@ -281,6 +281,11 @@ class Broadcaster:
 
     async def _finish(self, run: _Run, audience: Audience, slots: Sequence[str] | None) -> None:
         report, week = run.report, run.week
+        if report.messages:  # a paper translated or corrected during the run: its messages sent since
+            current = await self._digests.current(week, top_n=len(run.digest.items))  # show the old text
+            for old, now in zip(run.digest.items, current.items if current else (), strict=False):
+                if old.paper.id == now.paper.id and old.translation != now.translation:
+                    await self._store.paper_changed(now.paper.id)
         if not report.complete:
             why = "for shutdown" if self._shutdown else "(publish lock lost)"
             log.info("Stopped publishing %s %s; the next run sends the rest: %s", week, why, report.line())

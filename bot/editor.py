@@ -28,22 +28,22 @@ from zoneinfo import ZoneInfo
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.digest import DigestService
-from bot.errors import StoreError, WeekError
-from bot.keyboards import report_button, week_nav
-from bot.layout import render_plan
+from bot.errors import StoreError
 from bot.limiter import PACED, Priority, SendLimiter, seconds
 from bot.metrics import EDITS
 from bot.refs import Kind, Ref, parse_member, text_hash
-from bot.render import render_paper_parts
+from bot.rerender import Renders
 from bot.sendpolicy import NO_PREVIEW_JSON, Bot
 from bot.store import Store
 from bot.translate import Translator
-from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
 EDIT_MESSAGE = "editmessagetext"  # lower case: see SEND_MESSAGE in bot/sendpolicy.py
 BATCH = 100  # dirty refs read at a time
+# What Telegram answers when the message cannot be edited any more: dropped from the index.
+GONE = ("message to edit not found", "message_id_invalid", "message can't be edited", "chat not found",
+        "not enough rights", "have no rights", "chat_write_forbidden")  # fmt: skip
 
 
 class Edit(StrEnum):
@@ -66,9 +66,6 @@ class EditRun:
 
     def count(self, edit: Edit) -> None:
         setattr(self, edit.value, getattr(self, edit.value) + 1)
-
-
-Rendered = tuple[str, dict[str, Any] | None]  # a message's text and its buttons
 
 
 class Editor:
@@ -141,18 +138,24 @@ class Editor:
         renewal = asyncio.create_task(lock.keep(lost, every=self._lock_timeout / 3, what="the editor"))
         try:
             await self._store.promote_rechecks()
-            renders = _Renders(
-                self._store, self._digests, self._translator, self._bot.username, self._tz, self._clock()
-            )
-            failed: set[str] = set()
+            renders = Renders(self._store, self._digests, self._translator, self._bot.username, self._tz, self._clock())
+            failed: set[str] = set()  # refs to try again in a later pass (read past them meanwhile)
             while not lost.is_set():
-                batch = [(r, seq) for r, seq in await self._store.dirty_refs(BATCH) if r not in failed]
+                batch = [(r, seq) for r, seq in await self._store.dirty_refs(BATCH + len(failed)) if r not in failed]
                 if not batch:
                     break
+                renders.seen = max(renders.seen, *(seq for _, seq in batch))
                 for ref, seq in batch:
                     if lost.is_set():
                         break
-                    if not await self._ref(ref, seq, renders, done, lost):
+                    try:
+                        ok = await self._ref(ref, seq, renders, done, lost)
+                    except StoreError:
+                        raise
+                    except Exception:  # a bug with one ref must not stop the others
+                        log.exception("Editor: bringing %s up to date failed", ref)
+                        ok = False
+                    if not ok:
                         failed.add(ref)
             if done.refs:
                 log.info("Editor: %d refs, %d messages edited, %d gone, %d to retry", done.refs, done.edited,
@@ -164,11 +167,11 @@ class Editor:
                 await renewal
             await lock.release()
 
-    async def _ref(self, ref: str, seq: int, renders: _Renders, done: EditRun, lost: asyncio.Event) -> bool:
+    async def _ref(self, ref: str, seq: int, renders: Renders, done: EditRun, lost: asyncio.Event) -> bool:
         """Bring every message under one ref up to date; False when some edit must be tried again."""
         done.refs += 1
         parsed = Ref.parse(ref)
-        rendered = await renders.get(parsed) if parsed is not None else None
+        rendered = await renders.get(parsed, seq) if parsed is not None else None
         if rendered is None:  # its layout or paper is gone: nothing to render the messages from
             log.warning("Editor: cannot render %s; its messages stay as they are", ref)
             await self._store.ref_done(ref, seq)
@@ -181,26 +184,32 @@ class Editor:
             todo.put_nowait(key)
         await self._store.start_pass(ref, len(messages) - todo.qsize())
         retry = False
+        movable = parsed is not None and parsed.kind is Kind.REPLY  # a ◀ ▶ button may turn it into another week
 
         async def worker() -> None:
             nonlocal retry
             while not todo.empty() and not lost.is_set():
                 key = todo.get_nowait()
                 target = parse_member(key)
+                if movable and not await self._store.shows_message(ref, key):
+                    continue  # turned into another week meanwhile: no longer this ref's
                 edit = Edit.GONE if target is None else await self._edit(*target, text, markup)
                 done.count(edit)
                 EDITS.labels(edit.value).inc()
                 if edit in (Edit.EDITED, Edit.SAME):
-                    await self._store.message_edited(ref, key, digest, counted=edit is Edit.EDITED)
+                    await self._store.message_edited(ref, key, digest, counted=edit is Edit.EDITED, if_shown=movable)
                 elif edit is Edit.GONE:
                     await self._store.message_gone(ref, key)
                 else:
                     retry = True
                     await self._store.edit_failed()
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(self._concurrency, todo.qsize())):
-                group.create_task(worker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self._concurrency, todo.qsize())):
+                    group.create_task(worker())
+        except* StoreError as failures:  # Redis gone: the pass stops
+            raise failures.exceptions[0] from None
         if retry or lost.is_set() or not todo.empty():
             return False
         await self._store.ref_done(ref, seq)
@@ -220,64 +229,18 @@ class Editor:
                 return Edit.EDITED
             except RetryAfter as exc:  # every sender waits, then this edit goes again
                 await self._limiter.flood(seconds(exc.retry_after))
-            except (BadRequest, Forbidden, ChatMigrated) as exc:
-                if "not modified" in exc.message.lower():
-                    return Edit.SAME
+            except (Forbidden, ChatMigrated) as exc:  # blocked, kicked, or the group has a new id
                 log.info("Cannot edit message %s in chat %s: %s", message_id, chat_id, exc.message)
                 return Edit.GONE
+            except BadRequest as exc:
+                reason = exc.message.lower()
+                if "not modified" in reason:
+                    return Edit.SAME
+                if any(gone in reason for gone in GONE):
+                    log.info("Cannot edit message %s in chat %s: %s", message_id, chat_id, exc.message)
+                    return Edit.GONE
+                log.warning("Telegram refused to edit message %s in chat %s: %s", message_id, chat_id, exc.message)
+                return Edit.RETRY  # not the message's fault (our text?): kept, tried by a later pass
             except TelegramError as exc:
                 log.warning("Could not edit message %s in chat %s: %s", message_id, chat_id, exc)
                 return Edit.RETRY
-
-
-class _Renders:
-    """Each ref's text as it should read now, rendered from Redis (never Hugging Face or Claude); a
-    week's digest and layouts are read once per pass."""
-
-    def __init__(
-        self, store: Store, digests: DigestService, translator: Translator | None, username: str | None, tz: ZoneInfo,
-        now: datetime,
-    ) -> None:  # fmt: skip
-        self._store, self._digests, self._translator = store, digests, translator
-        self._username, self._tz, self._now = username, tz, now
-        self._weeks: dict[tuple[Kind, str, str], list[str] | None] = {}
-
-    async def get(self, ref: Ref) -> Rendered | None:
-        if ref.kind is Kind.PAPER:
-            return await self._paper(ref)
-        key = (ref.kind, ref.subject, ref.layout)
-        if key not in self._weeks:
-            self._weeks[key] = await self._digest(ref)
-        texts = self._weeks[key]
-        if texts is None or ref.part >= len(texts):
-            return None
-        markup = None
-        if ref.kind is Kind.REPLY and ref.part == len(texts) - 1:  # the /week answer's ◀ ▶
-            week = IsoWeek.parse(ref.subject, now=self._now, tz=self._tz)
-            markup = week_nav(week, IsoWeek.last_completed(self._now, self._tz)).to_dict()
-        return texts[ref.part], markup
-
-    async def _digest(self, ref: Ref) -> list[str] | None:
-        try:
-            week = IsoWeek.parse(ref.subject, now=self._now, tz=self._tz)
-        except WeekError:
-            return None
-        kept = await (self._store.layouts(week) if ref.kind is Kind.DIGEST else self._store.reply_layouts(week))
-        layout = kept.get(ref.layout)
-        if layout is None:
-            return None
-        depth = max((rank for part in layout.plan.parts for rank in part), default=0)
-        digest = await self._digests.current(week, top_n=max(1, depth))
-        if digest is None:
-            return None
-        return render_plan(digest, layout.view, layout.plan, bot_username=self._username)
-
-    async def _paper(self, ref: Ref) -> Rendered | None:
-        archived = await self._store.get_paper(ref.subject)
-        paper, week = archived if archived else (await self._store.get_found_paper(ref.subject), None)
-        if paper is None or self._translator is None:
-            return None
-        translation = (await self._translator.cached([paper])).get(paper.id)
-        texts = render_paper_parts(paper, translation, week, tz=self._tz, parts=ref.parts)
-        markup = report_button(paper.id).to_dict() if ref.last and translation is not None else None
-        return texts[ref.part], markup

@@ -5,9 +5,10 @@ is in the paper, and it is Korean throughout. Pure; tested by tables (tests/test
   and a letter, an inner capital, or two or more capitals: `GPT-5`, `AgentFounder`, `BrowseComp-en`,
   `Qwen3`, `HLE`) occurs in the English title or abstract (case-, hyphen- and plural-tolerant), or is
   a word the glossary supplies (`LLM`, `CoT`). A number with a unit (`30B`, `2.5x`, `3D`) is a number.
-- Numbers: every number of the Korean text is a number of the source, by value: written in digits,
-  spelled (`ten` → 10, `twice` → 2, `September` → 9), or scaled (`1M` → `100만`).
-- One script: no letters of a script the source lacks (Chinese characters, kana, Cyrillic …).
+- Numbers (bot/numbers.py): every number of the Korean text is a number of the source, by value:
+  written in digits, spelled (`ten` → 10, `twice` → 2, `September` → 9), or scaled (`1M` → `100만`).
+- One script: no letters of a script the source lacks (Chinese characters, kana, Cyrillic …); Greek
+  letters when the source names them (`$\\alpha$`, "alpha").
 - No drift: no sentence of eight or more English words without a Hangul syllable in it.
 - A source worth summarising: an abstract under 100 characters, or a placeholder, is not sent to
   Claude at all (`unsummarisable`).
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 from bot.glossary import Glossary
 from bot.models import Paper, Translation
+from bot.numbers import invented, stated
 from bot.validate import Rejected, validate
 
 MIN_ABSTRACT = 100  # characters: below this there is nothing to summarise
@@ -39,35 +40,16 @@ _WITHDRAWN = re.compile(
 )
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?:[A-Za-z0-9._+-]*[A-Za-z0-9+])?")
 _UNIT_NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:x|[KMBTG]B?|[kmg]|ms|s|h|d|D|p|fps|Hz|B)", re.ASCII)
-# A number not glued to a letter, digit or dot before it ("Qwen2.5" is a name), thousands commas dropped.
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)")
-_LEADING_DOT = re.compile(r"(?<![A-Za-z0-9.])\.(\d+)")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_SCALED_EN = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|[KMBT])(?![A-Za-z])")
-_SCALED_KO = re.compile(r"(\d+(?:\.\d+)?)\s*(만|억|조)")
-_SCALES = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "b": 10**9, "billion": 10**9,
-           "t": 10**12, "trillion": 10**12, "만": 10**4, "억": 10**8, "조": 10**12}  # fmt: skip
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december"]  # fmt: skip
-_WORDS: dict[str, int] = {
-    **{w: i for i, w in enumerate(_UNITS)},
-    **{w: 20 + 10 * i for i, w in enumerate(_TENS)},
-    **{w: i + 1 for i, w in enumerate(_ORDINALS)},
-    **{w: i + 1 for i, w in enumerate(_MONTHS) if w != "may"},  # "may" is mostly the verb
-    "once": 1, "single": 1, "twice": 2, "double": 2, "doubles": 2, "doubled": 2, "doubling": 2, "both": 2,
-    "thrice": 3, "triple": 3, "triples": 3, "tripled": 3, "tripling": 3, "quadruple": 4, "half": 50,
-    "dozen": 12, "dozens": 12, "hundred": 100, "hundreds": 100, "thousand": 1000, "thousands": 1000,
-    "million": 10**6, "millions": 10**6, "billion": 10**9, "billions": 10**9,
-}  # fmt: skip
-_ENGLISH_WORD = re.compile(r"[a-z]+")
 _LETTER, _DIGIT, _UPPER = re.compile(r"[A-Za-z]"), re.compile(r"\d"), re.compile(r"[A-Z]")
+# Greek letters the source names (LaTeX or words): a Korean translation may write them as letters.
+_GREEK_NAMES = re.compile(
+    r"(?<![A-Za-z])\\?(?:alpha|beta|gamma|delta|epsilon|zeta|theta|iota|kappa|lambda|sigma|upsilon|omega|"
+    r"varepsilon|vartheta|varphi|phi|psi|tau|rho|mu|nu|xi|chi|eta|pi)(?![A-Za-z])",
+    re.IGNORECASE,
+)
 
 
 def unsummarisable(paper: Paper) -> str | None:
@@ -90,14 +72,14 @@ def gate(paper: Paper, message: object, glossary: Glossary) -> Translation:
 def check(paper: Paper, translation: Translation, glossary: Glossary) -> None:
     """Rejected when the translation names, numbers or writes what the paper does not."""
     source = f"{paper.title}\n{paper.abstract}"
-    known, values, scripts = _Names(source), _source_values(source), _scripts(source)
+    known, values, scripts = _Names(source), stated(source), _scripts(source)
     for field in FIELDS:
         text = getattr(translation, field)
         if (name := _invented_name(text, known, glossary.names)) is not None:
             raise Rejected(
                 "invented_name", f'{field} mentions "{name}", which the paper\'s title and abstract do not contain'
             )
-        if (number := _invented_number(text, values)) is not None:
+        if (number := invented(values, text)) is not None:
             raise Rejected(
                 "changed_number",
                 f"{field} has the number {number}, which the paper's title and abstract do not contain "
@@ -138,7 +120,8 @@ class _Names:
     The common forms are a set; runs and joins are looked for only for a name the set lacks."""
 
     def __init__(self, source: str) -> None:
-        self.tokens = [t.lower() for t in _TOKEN.findall(source)]
+        self.written = _TOKEN.findall(source)
+        self.tokens = [t.lower() for t in self.written]
         self.known: set[str] = set(self.tokens)
         for token in self.tokens:
             if "-" in token or "_" in token:
@@ -160,8 +143,10 @@ class _Names:
 
     @cached_property
     def joined(self) -> set[str]:
-        """Two and three adjacent tokens run together, without hyphens."""
-        return {"".join(self.tokens[i : i + n]).replace("-", "") for n in (2, 3) for i in range(len(self.tokens))}
+        """Two and three adjacent tokens run together, without hyphens, from a token that could begin a
+        name (a capital or a digit first: `Gemini 2.5 Pro`, not `the model is`)."""
+        starts = [i for i, t in enumerate(self.written) if t[0].isupper() or t[0].isdigit()]
+        return {"".join(self.tokens[i : i + n]).replace("-", "") for n in (2, 3) for i in starts}
 
 
 def _invented_name(text: str, known: _Names, glossary_words: frozenset[str]) -> str | None:
@@ -170,45 +155,6 @@ def _invented_name(text: str, known: _Names, glossary_words: frozenset[str]) -> 
             continue
         if token not in known and not any(f in glossary_words for f in _forms(token.lower())):
             return str(token)
-    return None
-
-
-# --- numbers ---------------------------------------------------------------------------------------
-
-
-def _value(text: str) -> Decimal | None:
-    try:
-        return Decimal(text).normalize()
-    except InvalidOperation:
-        return None
-
-
-def _source_values(source: str) -> set[Decimal]:
-    """Every number the source states: in digits, spelled, or scaled (1M: 1 and 1,000,000)."""
-    text = _THOUSANDS.sub("", source)
-    values = {_value(m) for m in _NUMBER.findall(text)} | {_value("0." + m) for m in _LEADING_DOT.findall(text)}
-    for number, scale in _SCALED_EN.findall(text):
-        values.add(_value(str(Decimal(number) * _SCALES[scale.lower()])))
-    words = _ENGLISH_WORD.findall(text.lower())
-    for i, word in enumerate(words):
-        if word in _WORDS:
-            values.add(Decimal(_WORDS[word]))
-            if word in _TENS and i + 1 < len(words) and words[i + 1] in _UNITS[1:10]:  # twenty-five
-                values.add(Decimal(_WORDS[word] + _WORDS[words[i + 1]]))
-    return {v for v in values if v is not None}
-
-
-def _invented_number(text: str, values: set[Decimal]) -> str | None:
-    text = _THOUSANDS.sub("", text)
-    scaled = {m.start(1): m for m in _SCALED_KO.finditer(text)}
-    for match in _NUMBER.finditer(text):
-        value = _value(match.group(1))
-        if value is None or value in values:
-            continue
-        korean = scaled.get(match.start(1))
-        if korean is not None and Decimal(korean.group(1)) * _SCALES[korean.group(2)] in values:
-            continue
-        return match.group(1)
     return None
 
 
@@ -241,7 +187,8 @@ _OUTSIDE = re.compile(r"[^\x00-\x7F\uAC00-\uD7A3]")  # characters that are neith
 
 
 def _scripts(text: str) -> set[str]:
-    return {s for ch in set(_OUTSIDE.findall(text)) if ch.isalpha() and (s := script_of(ch)) is not None}
+    found = {s for ch in set(_OUTSIDE.findall(text)) if ch.isalpha() and (s := script_of(ch)) is not None}
+    return found | ({"greek"} if _GREEK_NAMES.search(text) else set())
 
 
 def _foreign_script(text: str, allowed: set[str]) -> tuple[str, str] | None:

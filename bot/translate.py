@@ -167,12 +167,17 @@ class Translator:
             return outcome
         first = previous.translated_at if previous is not None else None
         corrected = replace(outcome.translation, translated_at=first or self._clock(), corrected_at=self._clock())
-        await self._save(self.key(paper, instructions), paper, corrected)
-        await self._store.set_instructions(paper.id, instructions)
+        await self._save(self.key(paper, instructions), paper, corrected, instructions=instructions)
         return Outcome(corrected)
 
-    async def _save(self, key: str, paper: Paper, translation: Translation) -> None:
+    async def _save(
+        self, key: str, paper: Paper, translation: Translation, *, instructions: Sequence[str] | None = None
+    ) -> None:
+        """Cache the translation (and, for a correction, the instructions its key names: before anyone
+        is told, so that every process reads the new one), then queue the messages that show it."""
         await self._store.save_translation(key, translation)
+        if instructions is not None:
+            await self._store.set_instructions(paper.id, instructions)
         TRANSLATIONS.labels("translated").inc()
         await self._store.paper_changed(paper.id)  # messages showing it are brought up to date
 
@@ -183,6 +188,7 @@ class Translator:
         system = system_blocks(self._prompt, glossary)
         messages: list[MessageParam] = [{"role": "user", "content": user_text(paper, instructions)}]
         reason, kind = "", ""
+        kept: tuple[Translation, list[Miss]] | None = None  # passed the gate, but missed the glossary
         for attempt in (1, 2):
             try:
                 message = await self._claude.ask(system, messages, week, on_demand=on_demand)
@@ -200,9 +206,8 @@ class Translator:
                 log.info("Translation of %s rejected (attempt %d): %s", paper.id, attempt, reason)
             else:
                 if not misses or attempt == 2:
-                    if misses:
-                        await self._missed(paper, misses)
-                    return Outcome(replace(translation, model=self.model, translated_at=self._clock()))
+                    return await self._accepted(paper, translation, misses)
+                kept = (translation, misses)
                 log.info("Translation of %s missed the glossary: %s", paper.id, [m.term.english for m in misses])
             previous = text_of(message) or "{}"
             messages = [
@@ -211,8 +216,15 @@ class Translator:
                 {"role": "user", "content": reask(reason if not misses else None, misses)},
             ]
             reason = reason if not misses else ""
+        if kept is not None:  # the re-ask for style went wrong: the first answer was sound
+            return await self._accepted(paper, *kept)
         log.warning("Translation of %s failed after a re-ask: %s", paper.id, reason)
         return Outcome(None, reason, kind)
+
+    async def _accepted(self, paper: Paper, translation: Translation, misses: Sequence[Miss]) -> Outcome:
+        if misses:
+            await self._missed(paper, misses)
+        return Outcome(replace(translation, model=self.model, translated_at=self._clock()))
 
     async def _rejected(self, reason: str) -> None:
         VALIDATION_REJECTED.labels(reason).inc()

@@ -10,6 +10,7 @@ import re
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.models import Paper, Translation
+from bot.numbers import missing, numbers
 
 MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
 MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
@@ -19,10 +20,6 @@ MAX_SUMMARY = 600  # characters of summary_ko: two or three sentences
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"[.!?。](?=\s)")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-# A number not glued to a preceding ASCII letter, digit or dot (so "Qwen2.5" is a name, not a number),
-# with its percent sign if it has one (LaTeX's "\%" and the word "percent" too: real abstracts have both).
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(\s*(?:\\?%|％|퍼센트|percent\b))?")
 # A URL, or a bare domain name (labels of letters, digits and hyphens; a top-level part of letters).
 _LINK = re.compile(r"https?://[^\s<>\"')\]]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,24}\b(?:/[^\s<>\"')\]]*)?", re.IGNORECASE)
 
@@ -44,11 +41,14 @@ class _Answer(BaseModel):
 
 
 def numbers_in(text: str) -> set[str]:
-    return {m[1] + ("%" if m[2] else "") for m in _NUMBER.finditer(_THOUSANDS.sub("", text))}
+    """The numbers of an English text as written, a percentage with its sign (bot/numbers.py)."""
+    return {str(n) for n in numbers(text, korean=False)}
 
 
 def missing_numbers(source: str, translation: str) -> list[str]:
-    return sorted(numbers_in(source) - numbers_in(translation))
+    """The numbers of the source the Korean lost, by value (bot/numbers.py: percentages stay so; 1M may
+    be 100만)."""
+    return missing(source, translation)
 
 
 def hangul_share(text: str) -> float:

@@ -210,3 +210,18 @@ async def test_a_changed_paper_is_looked_at_once_more_for_replies_sent_from_a_st
     assert await app.store.promote_rechecks(now=time.time() + 91) == 1  # the second look, 90 s on
     assert (await editor(app, tg_bot, clock).run()).edited == 1
     assert "교정된 한국어 제목" in fake_tg.messages[(BOB, stale.message_id)].text
+
+
+async def test_a_correction_made_during_a_broadcast_reaches_the_messages_sent_after_it(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    chats = await many(app, fake_tg, 80_000, 60)
+    fake_tg.delay = 0.01  # a broadcast that takes a while
+    sending = asyncio.create_task(publish(app, tg_bot, clock))
+    await fake_tg.wait_for(lambda: len(fake_tg.sent) >= 20)
+    await correct(app)  # the run goes on with the digest it built
+    assert (await editor(app, tg_bot, clock).run()).edited >= 20  # a pass while the broadcast goes on
+    await sending
+    await editor(app, tg_bot, clock).run()  # the run queued the paper again as it ended
+    for chat in chats:
+        assert "교정된 한국어 제목" in fake_tg.messages[(chat, fake_tg.to(chat)[0].message_id)].text

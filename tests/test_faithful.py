@@ -15,7 +15,7 @@ from bot.config import DEFAULT_CONFIG_DIR
 from bot.faithful import check, gate, is_name, unsummarisable
 from bot.glossary import Glossary
 from bot.models import Paper, Translation
-from bot.validate import Rejected
+from bot.validate import Rejected, missing_numbers
 from tests.fakes.anthropic import glossary_of, korean_translation
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -140,6 +140,13 @@ def test_every_crafted_bad_answer_is_rejected_naming_what_is_wrong(
         ("It is 3x faster with 4K context.", "4K 문맥에서 3x 빠르다."),  # numbers with units
         ("The loss is at most .5 here.", "손실은 여기서 최대 0.5이다."),  # a leading dot
         ("Greek α and β weights.", "그리스 문자 α와 β 가중치."),  # a script the source has
+        ("We set $\\alpha=0.5$ and beta to 2.", "α=0.5, β는 2로 둔다."),  # letters the source names
+        ("It improves by 5.3 percentage points.", "5.3%p 향상된다."),
+        ("It gains +14.5pp on average.", "평균 +14.5%p 오른다."),
+        ("Gains of 20%-30% and 5-10%.", "20~30%, 5–10%의 향상."),  # ranges
+        ("A 150M-parameter model.", "1억 5천만 개 파라미터의 모델."),  # Korean units, compound
+        ("Scaled to 1.5B tokens.", "15억 토큰으로 확장한다."),
+        ("It is 4.5\\% better.", "4.5% 더 낫다."),  # LaTeX's \%
     ],
 )
 def test_faithful_variations_are_not_flagged(english: str, korean: str) -> None:
@@ -166,6 +173,24 @@ def test_unfaithful_variations_are_flagged(english: str, korean: str, reason: st
     with pytest.raises(Rejected) as caught:
         check(paper, Translation("논문 제목", korean, korean), GLOSSARY)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("english", "korean", "lost"),
+    [
+        ("39.9% on A and 43.3% on B", "A에서 39.9%, B에서 43.3%", []),
+        ("39.9% on A", "A에서 39.9", ["39.9%"]),  # a percentage stays one
+        ("We train on 1M images.", "100만 장의 이미지로 학습한다.", []),  # 1M as Korean units
+        ("We train on 1M images.", "10만 장의 이미지로 학습한다.", ["1"]),
+        ("It improves by 5.3 percentage points.", "5.3%p 향상된다.", []),
+        ("Gains of 23-54%.", "23~54%의 향상.", []),
+        ("Gains of 23-54%.", "23, 54%의 향상.", []),  # a range's start may be written plain
+        ("It is 4.5\\% better.", "4.5% 더 낫다.", []),
+        ("It is 4.5\\% better.", "4.6% 더 낫다.", ["4.5%"]),
+    ],
+)
+def test_every_number_of_the_abstract_is_kept(english: str, korean: str, lost: list[str]) -> None:
+    assert missing_numbers(english, korean) == lost
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,12 @@ report wrong translations with buttons, and an admin's correction reaches every 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from pydantic import SecretStr
@@ -17,8 +18,10 @@ from telegram.ext import TypeHandler
 
 from bot.app import App, open_app, running_bot
 from bot.config import Settings
+from bot.editor import Editor
 from bot.handlers.common import DEPS, Deps
-from bot.models import ChatKind, ChatSettings, Form, Status, Subscription
+from bot.limiter import SendLimiter
+from bot.models import ChatKind, ChatSettings, Form, ReaderReport, ReportReason, Status, Subscription
 from bot.render import render_json, render_text
 from bot.week import IsoWeek
 from tests.conftest import ADMIN, ALICE, BOB, GROUP
@@ -33,8 +36,14 @@ TOP = "2509.13310"  # rank 1 of 2025-W38: Scaling Agents via Continual Pre-train
 OTHER = "2509.12201"  # rank 2
 
 
+class Running(NamedTuple):
+    app: App
+    deps: Deps
+    telegram: Any  # the Application's bot (python-telegram-bot's ExtBot)
+
+
 @asynccontextmanager
-async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object) -> AsyncIterator[tuple[App, Deps]]:
+async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object) -> AsyncIterator[Running]:
     configured = settings.model_copy(
         update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": f"{fake_tg.url}/bot",
                 "admins": [ADMIN], **overrides}
@@ -47,11 +56,11 @@ async def running(settings: Settings, fake_tg: FakeTelegram, **overrides: object
         bot.application.add_handler(TypeHandler(Update, handled), group=HANDLED_GROUP)
         deps = bot.application.bot_data[DEPS]
         assert isinstance(deps, Deps)
-        yield app, deps
+        yield Running(app, deps, bot.application.bot)
 
 
 @pytest.fixture
-async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> AsyncIterator[tuple[App, Deps]]:
+async def bot(settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF) -> AsyncIterator[Running]:
     async with running(settings, fake_tg, report_daily_limit=3) as running_app:
         yield running_app
 
@@ -76,9 +85,9 @@ def to_admin(fake: FakeTelegram) -> list[str]:
 
 
 async def test_an_invented_name_is_asked_again_naming_it_and_counted(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
-    app, _ = bot
+    app = bot.app
     fake_claude.script.extend(["invented_name"])
     digest = await app.digests.build(W38, top_n=1)
     [item] = digest.items
@@ -93,9 +102,9 @@ async def test_an_invented_name_is_asked_again_naming_it_and_counted(
 
 @pytest.mark.parametrize("behaviour", ["chinese", "changed_number", "drift", "invented_name"])
 async def test_an_answer_unfaithful_twice_stays_pending_and_is_never_shown(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude, behaviour: str
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude, behaviour: str
 ) -> None:
-    app, _ = bot
+    app = bot.app
     fake_claude.script.extend([behaviour, behaviour])
     digest = await app.digests.build(W38, top_n=1)
     assert [i.status for i in digest.items] == [Status.PENDING]
@@ -105,9 +114,9 @@ async def test_an_answer_unfaithful_twice_stays_pending_and_is_never_shown(
 
 
 async def test_a_glossary_miss_is_asked_again_then_accepted_and_listed(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
-    app, _ = bot
+    app = bot.app
     fake_claude.script.extend(["no_glossary", "no_glossary"])
     digest = await app.digests.build(W38, top_n=1)
     assert digest.items[0].status is Status.TRANSLATED  # style, not fact: accepted after one re-ask
@@ -121,9 +130,9 @@ async def test_a_glossary_miss_is_asked_again_then_accepted_and_listed(
 
 
 async def test_a_paper_without_an_abstract_is_not_sent_to_claude(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude, fake_hf: FakeHF
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude, fake_hf: FakeHF
 ) -> None:
-    app, _ = bot
+    app = bot.app
     items = week_items("2025-W37")
     items[0]["paper"].update(summary="Abstract.", upvotes=10_000)
     fake_hf.weeks["2025-W37"] = items
@@ -153,10 +162,8 @@ async def report(fake: FakeTelegram, user: int, reason: str, paper: str = TOP) -
     return await press(fake, user, question[-1], f"rr:{reason}:{paper}")
 
 
-async def test_a_reader_reports_a_translation_with_buttons_and_a_comment(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram
-) -> None:
-    app, _ = bot
+async def test_a_reader_reports_a_translation_with_buttons_and_a_comment(bot: Running, fake_tg: FakeTelegram) -> None:
+    app = bot.app
     await app.digests.build(W38)
     after = await report(fake_tg, ALICE, "mis")
     assert any("신고가 접수되었습니다" in (a.get("text") or "") for a in fake_tg.callback_answers)
@@ -192,9 +199,9 @@ async def test_a_reader_reports_a_translation_with_buttons_and_a_comment(
 
 
 async def test_reports_have_a_daily_limit_and_untranslated_papers_cannot_be_reported(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
-    app, _ = bot
+    app = bot.app
     digest = await app.digests.build(W38)
     papers = [item.paper.id for item in digest.items]
     for paper in papers[:3]:
@@ -210,10 +217,8 @@ async def test_reports_have_a_daily_limit_and_untranslated_papers_cannot_be_repo
     assert all(not s.button_data for s in sent)
 
 
-async def test_a_report_from_a_group_continues_in_the_private_chat(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram
-) -> None:
-    app, _ = bot
+async def test_a_report_from_a_group_continues_in_the_private_chat(bot: Running, fake_tg: FakeTelegram) -> None:
+    app = bot.app
     await app.digests.build(W38)
     flag = (await ask(fake_tg, ALICE, f"/paper {TOP}", chat=GROUP))[-1]
     assert flag.chat_id == GROUP and flag.button_data == [f"rp:{TOP}"]
@@ -233,9 +238,9 @@ async def subscribe(app: App, chat: int, kind: ChatKind, settings: ChatSettings)
 
 
 async def test_a_correction_is_edited_into_every_message_that_shows_the_paper(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
-    app, deps = bot
+    app, deps = bot.app, bot.deps
     await subscribe(app, ALICE, ChatKind.PRIVATE, ChatSettings())
     await subscribe(app, BOB, ChatKind.PRIVATE, ChatSettings(form=Form.FULL))
     await subscribe(app, GROUP, ChatKind.GROUP, ChatSettings(form=Form.BRIEF, count=5))
@@ -280,9 +285,9 @@ async def test_a_correction_is_edited_into_every_message_that_shows_the_paper(
 
 
 async def test_a_failed_correction_keeps_the_translation_there_was(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
-    app, _deps = bot
+    app = bot.app
     await app.digests.build(W38)
     answer = await ask(fake_tg, ALICE, f"/paper {TOP}")
     fake_claude.default = "overloaded"
@@ -294,8 +299,8 @@ async def test_a_failed_correction_keeps_the_translation_there_was(
     assert "논문 id나 링크가 아닙니다" in shown(bad)
 
 
-async def test_the_full_translation_names_its_maker_and_date(bot: tuple[App, Deps], fake_tg: FakeTelegram) -> None:
-    app, _ = bot
+async def test_the_full_translation_names_its_maker_and_date(bot: Running, fake_tg: FakeTelegram) -> None:
+    app = bot.app
     await app.digests.build(W38)
     answer = "".join(shown(s) for s in await ask(fake_tg, ALICE, f"/paper {TOP}"))
     assert "✍️ Claude Sonnet 5.5 · 2025-09-24 번역" in answer and "수정" not in answer
@@ -304,10 +309,8 @@ async def test_the_full_translation_names_its_maker_and_date(bot: tuple[App, Dep
 # --- the glossary in chat ----------------------------------------------------------------------------------
 
 
-async def test_admins_edit_the_glossary_in_chat(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram, fake_claude: FakeClaude
-) -> None:
-    app, _ = bot
+async def test_admins_edit_the_glossary_in_chat(bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude) -> None:
+    app = bot.app
     [listing] = await ask(fake_tg, ADMIN, "/glossary")
     assert "reinforcement learning → 강화학습(reinforcement learning, RL)" in shown(listing)
     [added] = await ask(fake_tg, ADMIN, "/glossary add tool use = 도구 사용")
@@ -332,9 +335,9 @@ async def test_admins_edit_the_glossary_in_chat(
 
 
 async def test_a_message_a_button_turned_into_another_week_is_not_edited_back(
-    bot: tuple[App, Deps], fake_tg: FakeTelegram
+    bot: Running, fake_tg: FakeTelegram
 ) -> None:
-    app, deps = bot
+    app, deps = bot.app, bot.deps
     await app.subscriptions.change_settings(ALICE, ChatSettings(form=Form.FULL))  # a digest of several messages
     sent = await ask(fake_tg, ALICE, "/week 2025-W38")
     assert len({s.message_id for s in sent}) > 1
@@ -349,3 +352,62 @@ async def test_a_message_a_button_turned_into_another_week_is_not_edited_back(
     assert fake_tg.messages[(ALICE, last.message_id)].text == reused.text  # not turned back into 2025-W38
     first = fake_tg.messages[(ALICE, sent[0].message_id)]
     assert "교정된 한국어 제목(첫째)" in shown(first) and first.method == "editMessageText"
+
+
+async def test_a_message_turned_into_another_week_during_a_pass_is_left_alone(
+    bot: Running, fake_tg: FakeTelegram, fake_claude: FakeClaude
+) -> None:
+    app = bot.app
+    await app.digests.build(W38)
+    alice = (await ask(fake_tg, ALICE, "/week 2025-W38"))[-1]
+    bob = (await ask(fake_tg, BOB, "/week 2025-W38"))[-1]  # the same view: both under one ref
+    assert app.translator is not None
+    found = await app.store.get_paper(TOP)
+    assert found is not None and (await app.translator.correct(found[0], W38, ["더 쉽게"])).translation
+    editor = Editor(  # one message at a time
+        bot.telegram, app.store, app.digests, app.translator, SendLimiter(app.store, rate=0, group_per_minute=0),
+        tz=app.settings.tz, clock=lambda: NOW, concurrency=1,
+    )  # fmt: skip
+    fake_tg.hold_edits_in = {ALICE}  # ALICE's message first (the members go in order): held at "Telegram"
+    passing = asyncio.create_task(editor.run())
+    await fake_tg.wait_for(lambda: fake_tg.in_flight >= 1)
+    await press(fake_tg, BOB, fake_tg.messages[(BOB, bob.message_id)], "w:2025-W37")  # meanwhile BOB goes back
+    fake_tg.edits_go.set()
+    await passing
+    assert "2025-W37" in shown(fake_tg.messages[(BOB, bob.message_id)])  # not edited back into 2025-W38
+    assert "교정된 한국어 제목(첫째)" in shown(fake_tg.messages[(ALICE, alice.message_id)])
+    assert not await app.store.shows_message(
+        next(iter(await app.store.refs_showing(TOP) - {""})), f"{BOB}:{bob.message_id}"
+    )
+
+
+async def test_a_sound_answer_is_kept_when_the_glossary_re_ask_goes_wrong(
+    bot: Running, fake_claude: FakeClaude
+) -> None:
+    app = bot.app
+    fake_claude.script.extend(["no_glossary", "invented_name"])
+    digest = await app.digests.build(W38, top_n=1)
+    [item] = digest.items
+    assert item.status is Status.TRANSLATED and item.translation is not None  # the first answer
+    assert "GPT-7" not in item.translation.summary_ko and fake_claude.calls == 2
+
+
+async def test_a_long_list_of_reports_fits_one_message(bot: Running, fake_tg: FakeTelegram) -> None:
+    app = bot.app
+    digest = await app.digests.build(W38)
+    for user in range(20):
+        for item in digest.items:
+            report = ReaderReport(
+                item.paper.id, 5000 + user, 5000 + user, ReportReason.OTHER, NOW, comment="가<b>" * 100
+            )
+            assert await app.store.add_report(report, daily_limit=100, day=NOW.date()) == "added"
+    [listing] = await ask(fake_tg, ADMIN, "/reports")
+    assert "열린 신고 200건" in shown(listing) and len(shown(listing)) < 4096 and "&lt;b&gt;" in listing.text
+
+
+async def test_a_running_week_is_not_indexed(bot: Running, fake_tg: FakeTelegram, fake_hf: FakeHF) -> None:
+    app = bot.app
+    fake_hf.weeks["2025-W39"] = week_items("2025-W39")
+    sent = await ask(fake_tg, ALICE, "/week 이번주")
+    assert "2025-W39" in shown(sent[-1])
+    assert await app.store.reply_layouts(IsoWeek(2025, 39)) == {}  # its ranking still moves

@@ -27,6 +27,7 @@ from bot.week import IsoWeek
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 15  # papers /reports lists in one message
+LIST_LIMIT = 3500  # characters of the list's HTML (Telegram's limit is 4096 of text, with the footer)
 
 
 def _argument(update: Update) -> str:
@@ -135,6 +136,7 @@ async def _list_reports(update: Update, context: Context, d: Deps) -> None:
     lines = [tt.REPORTS_HEAD.format(count=len(reports), papers=len(by_paper))]
     buttons = []
     for i, (paper_id, of_paper) in enumerate(list(by_paper.items())[:MAX_LISTED], start=1):
+        paper_start = len(lines)
         archived = await d.store.get_paper(paper_id)
         paper = archived[0] if archived else await d.store.get_found_paper(paper_id)
         translation = (await d.translator.cached([paper])).get(paper_id) if paper and d.translator else None
@@ -151,9 +153,12 @@ async def _list_reports(update: Update, context: Context, d: Deps) -> None:
             if r.comment
         ]
         buttons.append(InlineKeyboardButton(f"{i}. {paper_id}", url=paper_deep_link(context.bot.username, paper_id)))
+        if len("\n".join(lines)) > LIST_LIMIT:  # whole papers only: HTML cut in the middle is refused
+            del lines[paper_start:], buttons[-1:]
+            break
     lines.append(tt.REPORTS_FOOT)
     markup = InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
-    await reply(update, context, "\n".join(lines)[:4000], markup)
+    await reply(update, context, "\n".join(lines), markup)
 
 
 async def glossary_command(update: Update, context: Context) -> None:

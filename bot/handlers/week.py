@@ -88,7 +88,11 @@ async def _build(
     if not await d.store.take_week_build(user_id, limit=limit, window=timedelta(minutes=window)):
         await reply(update, context, texts.RATE_LIMITED.format(limit=limit, window=window))
         return None
-    if placeholder is not None:
+    if placeholder is not None:  # a ◀ ▶ button's message: no longer the week it was indexed under
+        try:
+            await d.store.forget_message(placeholder.chat_id, placeholder.message_id)
+        except StoreError as exc:
+            log.warning("Could not take message %s out of the index: %s", placeholder.message_id, exc)
         await edit(placeholder, texts.BUILDING.format(week=week))
     else:
         placeholder = await reply(update, context, texts.BUILDING.format(week=week))
@@ -128,15 +132,16 @@ async def send_digest(
             sent.append(placeholder)
         else:
             sent.append(await reply(update, context, part, buttons))
-    chat = update.effective_chat
-    if view is None or chat is None:
+    chat, d = update.effective_chat, deps(context)
+    frozen = digest.week.is_completed(d.clock(), d.settings.tz) and len(digest.items) >= d.settings.top_n
+    if view is None or chat is None or not frozen:  # a running week's ranking still moves: nothing to edit by
         return
     key = f"{view.key}@{hashlib.sha256(repr(plan).encode()).hexdigest()[:8]}"  # a view's layouts differ by week
     by_rank = {item.rank: item.paper.id for item in digest.items}
     refs = [Ref(Kind.REPLY, str(digest.week), key, i) for i in range(len(parts))]
     papers = {ref: [by_rank[r] for r in ranks if r in by_rank] for ref, ranks in zip(refs, plan.parts, strict=True)}
     await index_sent(
-        deps(context), chat.id, list(zip(refs, sent, parts, strict=True)), papers,
+        d, chat.id, list(zip(refs, sent, parts, strict=True)), papers,
         reused=placeholder, layout=(digest.week, key, Layout(view, plan)), with_buttons=sent[-1] if markup else None,
     )  # fmt: skip
 

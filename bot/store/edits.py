@@ -118,6 +118,8 @@ class EditStore(StoreBase):
         if len(self._known_refs) > KNOWN_REFS:
             self._known_refs.clear()
         self._known_refs.update(str(ref) for ref in fresh)
+        if fresh:  # the editor looks at a new ref once: its first reply may come from a digest up to a
+            await self.refs_changed(str(ref) for ref in fresh)  # minute old in another process's memory
 
     async def reply_layouts(self, week: IsoWeek) -> dict[str, Layout]:
         raw: dict[str, str] = await call(self._redis.hgetall(self._key("shown", str(week), "layouts")))
@@ -209,14 +211,46 @@ class EditStore(StoreBase):
                 pipe.hset(self._shown(str(ref)), member, "-")
             await call(pipe.execute())
 
-    async def message_edited(self, ref: str, member: str, digest: str, *, counted: bool = True) -> None:
-        """The message shows `digest`'s text now (`counted`: an edit landed; else it showed it already)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self._shown(ref), member, digest)
-            pipe.hincrby(self._key("edit", "progress"), ref, 1)
-            if counted:
-                pipe.hincrby(self._key("edit", "stats"), "edited", 1)
-            await call(pipe.execute())
+    async def shows_message(self, ref: str, member: str) -> bool:
+        """Is the message still under the ref (a ◀ ▶ button may have turned it into another week)?"""
+        return bool(await call(self._redis.hexists(self._shown(ref), member)))
+
+    async def message_edited(
+        self, ref: str, member: str, digest: str, *, counted: bool = True, if_shown: bool = False
+    ) -> None:
+        """The message shows `digest`'s text now (`counted`: an edit landed; else it showed it already).
+        `if_shown`: written only if the message is still under the ref (checked under WATCH), so that a
+        message a button moved to another ref meanwhile is not put back under this one."""
+        shown = self._shown(ref)
+        for _ in range(3):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    if if_shown:
+                        await pipe.watch(shown)
+                        if not await pipe.hexists(shown, member):
+                            return
+                        pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.hset(shown, member, digest)
+                    pipe.hincrby(self._key("edit", "progress"), ref, 1)
+                    if counted:
+                        pipe.hincrby(self._key("edit", "stats"), "edited", 1)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+                except RedisError as exc:
+                    raise StoreError(f"Redis failed: {exc}") from exc
+
+    async def forget_message(self, chat_id: int, message_id: int) -> None:
+        """The message no longer shows what it was indexed under (a ◀ ▶ button turned it into "생성 중…"
+        or an error): out of the index, so that no later change edits it back."""
+        where = self._key("msgref", str(chat_id))
+        ref = await call(self._redis.hget(where, str(message_id)))
+        if ref is not None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(self._shown(ref), f"{chat_id}:{message_id}")
+                pipe.hdel(where, str(message_id))
+                await call(pipe.execute())
 
     async def message_gone(self, ref: str, member: str) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -147,6 +147,8 @@ class TrustStore(StoreBase):
         found: list[ReaderReport] = []
         for paper in papers:
             raw: dict[str, str] = await call(self._redis.hgetall(self._key("reports", paper)))
+            if not raw:  # its reports expired (REPORT_TTL): no longer open
+                await call(self._redis.zrem(self._key("reports", "open"), paper))
             found += [r for v in raw.values() if (r := self._decode(_REPORT, v, f"report of {paper}")) is not None]
         return sorted(found, key=lambda r: r.at, reverse=True)
 

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from tests.fakes.server import FakeServer
 
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?(?:\s*\\?%|\s*percent\b)?")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?(?:\s*\\?%|\s*percentage[\s-]*points?\b|\s*percent\b|pp\b)?")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?:[A-Za-z0-9._+-]*[A-Za-z0-9+])?")
 # How our system prompt lists the glossary: "- reinforcement learning → 강화학습 (처음 나올 때: 강화학습(…))"
@@ -49,6 +49,12 @@ def paper_from_prompt(text: str) -> tuple[str, str]:
     return head.removeprefix("제목: "), abstract
 
 
+def _percent(number: str) -> str:
+    """A number as a Korean translation writes it: 4.5\\% → 4.5%, 5 percentage points (5pp) → 5%p."""
+    points = re.sub(r"\s*percentage[\s-]*points?|pp$", "%p", number)
+    return re.sub(r"\s*(\\%|percent)", "%", points)
+
+
 def glossary_of(system: str) -> list[tuple[str, str, str]]:
     """(English, Korean, first use) of each glossary term the system prompt lists."""
     return [(m[1], m[2], m[3]) for m in _GLOSSARY_LINE.finditer(system)]
@@ -70,7 +76,7 @@ def korean_translation(title: str, abstract: str, glossary: Sequence[tuple[str, 
     korean = []
     for sentence in sentences:
         names = [t for t in _TOKEN.findall(sentence) if _name_like(t)]
-        numbers = " ".join(re.sub(r"\s*(\\%|percent)", "%", m.strip()) for m in _NUMBER.findall(sentence))  # \% → %
+        numbers = " ".join(_percent(m.strip()) for m in _NUMBER.findall(sentence))  # \% → %
         terms = []
         for english, rendering, first in glossary:
             words = r"[\s-]*".join(re.escape(w) for w in re.split(r"[\s-]+", english))
@@ -89,7 +95,7 @@ def korean_translation(title: str, abstract: str, glossary: Sequence[tuple[str, 
     # summary would.
     candidates = _TOKEN.findall(title) + _TOKEN.findall(abstract)
     named = next((t for t in candidates if _name_like(t) and len(t) > 3 and not t.rstrip("s").isupper()), None)
-    figures = [re.sub(r"\s*(\\%|percent)", "%", m.strip()) for m in _NUMBER.findall(abstract)]
+    figures = [_percent(m.strip()) for m in _NUMBER.findall(abstract)]
     figure = next((f for f in figures if f.endswith("%")), None)
     what = f"{named}을(를)" if named else "새로운 방법을"
     result = f"기존 방법보다 {figure} 만큼 우수하다." if figure else "기존 방법보다 우수하다."

@@ -108,8 +108,10 @@ class FakeTelegram(FakeServer):
         self.too_many: int = 0  # 429 answers given because of flood_limit
         self.delay = 0.0  # seconds every sendMessage takes before it is delivered
         self.edit_delay = 0.0  # seconds every editMessageText takes before it is applied
-        # After this many edits, further ones wait (before they are applied) until `edits_go` is set.
+        # After this many edits (or: edits in these chats), further ones wait before they are applied,
+        # until `edits_go` is set.
         self.hold_edits_after: int | None = None
+        self.hold_edits_in: set[int] = set()
         self.edits_go = asyncio.Event()
         self.validate_html = True  # False only in benchmarks that measure the sender, not this fake
         self._recent: deque[float] = deque()
@@ -451,7 +453,8 @@ class FakeTelegram(FakeServer):
     async def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.edit_delay:
             await asyncio.sleep(self.edit_delay)
-        if self.hold_edits_after is not None and self.edits_applied() >= self.hold_edits_after:
+        held = params.get("chat_id") in self.hold_edits_in
+        if held or (self.hold_edits_after is not None and self.edits_applied() >= self.hold_edits_after):
             await self.edits_go.wait()
         chat_id = self._chat(params)
         self._flood_check()
