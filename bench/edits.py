@@ -23,7 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -51,6 +54,13 @@ def settings_of(world: World, *, rate: float) -> Settings:
         redis_url=world.redis_url, redis_prefix=world.prefix, send_rate=rate, group_rate_per_minute=0, http_port=0,
         log_level="WARNING",
     )  # fmt: skip
+
+
+@asynccontextmanager
+async def running(world: World, *, rate: float) -> AsyncIterator[tuple[App, Any, SendLimiter]]:
+    """The app, its bot and the one send limiter (at `rate` messages a second; 0: none)."""
+    async with open_app(settings_of(world, rate=rate), clock=lambda: NOW) as app, telegram_bot(app) as (bot, limiter):
+        yield app, bot, limiter
 
 
 async def populate(world: World, chats: int) -> None:
@@ -111,7 +121,7 @@ async def run(chats: int, only: set[str]) -> None:
         async with World(redis_url=url) as world:
             world.tg.validate_html = False
             await populate(world, chats)
-            async with open_app(settings_of(world, rate=0), clock=lambda: NOW) as app, telegram_bot(app) as (bot, lim):
+            async with running(world, rate=0) as (app, bot, lim):
                 started = time.monotonic()
                 report = await broadcaster(app, bot, lim).publish(WEEK, slots=[DEFAULT_SLOT])
                 print(f"Published {WEEK} to {report.chats:,} chats ({report.messages:,} messages, "
@@ -119,13 +129,7 @@ async def run(chats: int, only: set[str]) -> None:
                 memory = await index_memory(url, world.prefix)
             if "a" in only:
                 world.tg.validate_html, world.tg.flood_limit = True, 30
-                async with (
-                    open_app(settings_of(world, rate=29), clock=lambda: NOW) as app,
-                    telegram_bot(app) as (
-                        bot,
-                        limiter,
-                    ),
-                ):
+                async with running(world, rate=29) as (app, bot, limiter):
                     await correct(app, "첫 문장의 주어를 모델로")
                     done, rate, delay = await paced_pass(world, app, bot, limiter)
                 ok = rate >= 28 and world.tg.too_many == 0 and delay <= 2
@@ -138,13 +142,7 @@ async def run(chats: int, only: set[str]) -> None:
                       f"delay ≤ 2 s | {'pass' if ok else 'FAIL'} |\n")  # fmt: skip
             if "b" in only:
                 world.tg.validate_html, world.tg.flood_limit = False, None
-                async with (
-                    open_app(settings_of(world, rate=0), clock=lambda: NOW) as app,
-                    telegram_bot(app) as (
-                        bot,
-                        limiter,
-                    ),
-                ):
+                async with running(world, rate=0) as (app, bot, limiter):
                     await correct(app, "요약에 AgentFounder를 먼저")
                     editor = Editor(
                         bot, app.store, app.digests, app.translator, limiter, tz=app.settings.tz, clock=lambda: NOW

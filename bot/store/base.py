@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError, WatchError
 
 from bot.errors import StoreError
 
@@ -70,6 +71,34 @@ class StoreBase:
     async def marked(self, what: str) -> bool:
         """Was `first_time(what)` asked within its time?"""
         return bool(await call(self._redis.exists(self._key("once", what))))
+
+    async def _watching(
+        self, key: str, step: Callable[[Pipeline], Awaitable[T]], *, default: T, attempts: int = 10
+    ) -> T:
+        """Optimistic locking: `step` reads under WATCH `key`, then calls `pipe.multi()`, queues its writes
+        and executes them (or returns early); it runs again when another client wrote `key` meanwhile.
+        `default` after `attempts` such collisions."""
+        for _ in range(attempts):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    return await step(pipe)
+                except WatchError:
+                    continue
+                except RedisError as exc:
+                    raise StoreError(f"Redis failed: {exc}") from exc
+        return default
+
+    async def _count_up_to(self, key: str, limit: int, *, ttl: timedelta) -> int | None:
+        """Count one more in `key` (a daily counter): the count now, or None (nothing counted) past `limit`."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, ttl)
+            used, _ = await call(pipe.execute())
+        if used > limit:
+            await call(self._redis.decr(key))
+            return None
+        return int(used)
 
     async def _get(self, key: str) -> str | None:
         value: str | None = await call(self._redis.get(key))

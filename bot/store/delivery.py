@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from redis.exceptions import RedisError, WatchError
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
 
 from bot.errors import StoreError
 from bot.layout import Plan
@@ -169,21 +170,16 @@ class DeliveryStore(StoreBase):
         """Drop the week from the retries when no chat is owed it, checked under WATCH so that a chat
         owed it meanwhile (a slot moved: `owe_now`) keeps it due. True when dropped."""
         owed, retries = self._key("ledger", str(week), "owed"), self._key("publish", "retries")
-        for _ in range(10):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(owed)
-                    if await pipe.scard(owed):
-                        return False
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.zrem(retries, str(week))
-                    await pipe.execute()
-                    return True
-                except WatchError:
-                    continue
-                except RedisError as exc:
-                    raise StoreError(f"Redis failed: {exc}") from exc
-        return False
+
+        async def step(pipe: Pipeline) -> bool:
+            if await pipe.scard(owed):
+                return False
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.zrem(retries, str(week))
+            await pipe.execute()
+            return True
+
+        return await self._watching(owed, step, default=False)
 
     async def done_slots(self, week: IsoWeek) -> set[str]:
         found: set[str] = await call(self._redis.smembers(self._key("ledger", str(week), "slots")))

@@ -27,9 +27,8 @@ from datetime import timedelta
 
 from pydantic import TypeAdapter
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, WatchError
+from redis.asyncio.client import Pipeline
 
-from bot.errors import StoreError
 from bot.refs import Ref
 from bot.store.base import StoreBase, call
 from bot.store.delivery import Layout, PublishLock
@@ -175,23 +174,18 @@ class EditStore(StoreBase):
         """Take the ref off the queue unless a change came since `seq` (then it stays, for another pass):
         compare-and-remove under WATCH."""
         dirty = self._key("edit", "dirty")
-        for _ in range(10):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(dirty)
-                    score = await pipe.zscore(dirty, ref)
-                    if score is None or int(score) != seq:
-                        return False
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.zrem(dirty, ref)
-                    pipe.hdel(self._key("edit", "progress"), ref)
-                    await pipe.execute()
-                    return True
-                except WatchError:
-                    continue
-                except RedisError as exc:
-                    raise StoreError(f"Redis failed: {exc}") from exc
-        return False
+
+        async def step(pipe: Pipeline) -> bool:
+            score = await pipe.zscore(dirty, ref)
+            if score is None or int(score) != seq:
+                return False
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.zrem(dirty, ref)
+            pipe.hdel(self._key("edit", "progress"), ref)
+            await pipe.execute()
+            return True
+
+        return await self._watching(dirty, step, default=False)
 
     async def ref_messages(self, ref: str) -> dict[str, str]:
         """ "chat:message" -> the hash of the text it shows, of every message under the ref."""
@@ -219,27 +213,19 @@ class EditStore(StoreBase):
         self, ref: str, member: str, digest: str, *, counted: bool = True, if_shown: bool = False
     ) -> None:
         """The message shows `digest`'s text now (`counted`: an edit landed; else it showed it already).
-        `if_shown`: written only if the message is still under the ref (checked under WATCH), so that a
-        message a button moved to another ref meanwhile is not put back under this one."""
+        `if_shown`: written only if the message is still under the ref, so that a message a button moved
+        to another ref during the edit is not put back under this one. (Checked just before the write,
+        not under WATCH: the editor's workers write the same hash all the time, and a WATCH would keep
+        failing; what is left is a press landing within that one round trip.)"""
         shown = self._shown(ref)
-        for _ in range(3):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    if if_shown:
-                        await pipe.watch(shown)
-                        if not await pipe.hexists(shown, member):
-                            return
-                        pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.hset(shown, member, digest)
-                    pipe.hincrby(self._key("edit", "progress"), ref, 1)
-                    if counted:
-                        pipe.hincrby(self._key("edit", "stats"), "edited", 1)
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
-                except RedisError as exc:
-                    raise StoreError(f"Redis failed: {exc}") from exc
+        if if_shown and not await call(self._redis.hexists(shown, member)):
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(shown, member, digest)
+            pipe.hincrby(self._key("edit", "progress"), ref, 1)
+            if counted:
+                pipe.hincrby(self._key("edit", "stats"), "edited", 1)
+            await call(pipe.execute())
 
     async def forget_message(self, chat_id: int, message_id: int) -> None:
         """The message no longer shows what it was indexed under (a ◀ ▶ button turned it into "생성 중…"

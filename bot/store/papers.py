@@ -151,14 +151,8 @@ class PaperStore(StoreBase):
         """Count one new on-demand translation for the person today: how many they have left after it,
         or None (nothing counted) when they have none left."""
         key = self._key("ondemand", "user", str(user_id), day.isoformat())
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, timedelta(days=2))
-            used, _ = await call(pipe.execute())
-        if used > limit:
-            await call(self._redis.decr(key))
-            return None
-        return int(limit - used)
+        used = await self._count_up_to(key, limit, ttl=timedelta(days=2))
+        return None if used is None else limit - used
 
     async def give_back_paper_allowance(self, user_id: int, day: date) -> None:
         """A translation that failed costs the person nothing."""

@@ -111,12 +111,7 @@ class TrustStore(StoreBase):
         )
         if await call(self._redis.hexists(paper, str(report.user_id))):
             return "already"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(counter)
-            pipe.expire(counter, timedelta(days=2))
-            used, _ = await call(pipe.execute())
-        if used > daily_limit:
-            await call(self._redis.decr(counter))
+        if await self._count_up_to(counter, daily_limit, ttl=timedelta(days=2)) is None:
             return "limit"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hsetnx(paper, str(report.user_id), _REPORT.dump_json(report))
