@@ -30,7 +30,7 @@ from bot.audience import ALL, Audience, AudienceFinder
 from bot.config import Settings
 from bot.digest import DigestService
 from bot.errors import AlreadyPublishing, HeldError, StoreError
-from bot.layout import depth, plan_digest, render_plan
+from bot.layout import depth, papers_of, plan_digest, render_plan
 from bot.ledger import LedgerEntry, Outcome, Report, Skip, begin, new_entry, record, sending, sent_any
 from bot.limiter import Priority, SendLimiter
 from bot.metrics import MESSAGES
@@ -82,10 +82,8 @@ class _Run:
             layout = self.layouts[key] = await store.keep_layout(self.week, key, Layout(view, plan))
         self.report.renders += 1
         messages = render_plan(self.digest, layout.view, layout.plan, bot_username=username)
-        by_rank = {item.rank: item.paper.id for item in self.digest.items}
-        await store.index_refs(  # the paper→message index: which papers each of these messages shows
-            {self.ref(key, i): [by_rank[r] for r in ranks if r in by_rank] for i, ranks in enumerate(layout.plan.parts)}
-        )
+        shown = papers_of(self.digest, layout.plan)  # the paper→message index: what each message shows
+        await store.index_refs({self.ref(key, i): papers for i, papers in enumerate(shown)})
         return messages
 
     def ref(self, key: str, part: int) -> Ref:

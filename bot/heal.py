@@ -15,6 +15,7 @@ from bot import texts
 from bot.deliver import Clock, Notify
 from bot.digest import DigestService
 from bot.editor import Editor
+from bot.layout import papers_of
 from bot.refs import Kind, Ref, member
 from bot.store import Store
 from bot.week import IsoWeek
@@ -89,11 +90,10 @@ class Healer:
         digest = await self._digests.current(week, top_n=max(1, deepest))
         if digest is None:
             return 0
-        by_rank = {item.rank: item.paper.id for item in digest.items}
         refs = {
-            Ref(Kind.DIGEST, str(week), key, i): [by_rank[r] for r in ranks if r in by_rank]
+            Ref(Kind.DIGEST, str(week), key, i): papers
             for key, layout in layouts.items()
-            for i, ranks in enumerate(layout.plan.parts)
+            for i, papers in enumerate(papers_of(digest, layout.plan))
         }
         messages = [
             (Ref(Kind.DIGEST, str(week), entry.layout, i), member(entry.chat_id, message_id))

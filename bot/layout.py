@@ -228,6 +228,12 @@ class Layout:
         return texts
 
 
+def papers_of(digest: Digest, plan: Plan) -> list[list[str]]:
+    """The ids of the papers each message of a plan shows (what the editor's index is told)."""
+    by_rank = {item.rank: item.paper.id for item in digest.items}
+    return [[by_rank[rank] for rank in ranks if rank in by_rank] for ranks in plan.parts]
+
+
 def plan_digest(digest: Digest, view: View, *, bot_username: str | None = None) -> Plan:
     return Layout(digest, view, bot_username).plan()
 

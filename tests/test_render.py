@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from bot.render import (
     PENDING_KO,
     TELEGRAM_LIMIT,
     digest_to_dict,
+    plain_text,
     render_json,
     render_paper_parts,
     render_telegram,
@@ -224,3 +226,20 @@ def test_a_brief_digest_of_fifty_long_titled_papers_is_one_message() -> None:
     [message] = render_telegram(digest, view=View(form=Form.BRIEF, count=50, topics=("model",)))
     assert telegram_length(message) <= TELEGRAM_LIMIT
     assert "50. " in parse_telegram_html(message)
+
+
+def test_a_paper_answer_is_rendered_again_into_as_many_messages_as_were_sent() -> None:
+    """The editor cannot add or take away messages: a changed translation fills exactly the messages
+    the answer had, each within Telegram's limit, the provenance line on the last."""
+    paper = Paper(id="2509.00001", title="A title", abstract="An abstract. " * 40, upvotes=1)
+    long = Translation(
+        "긴 번역", "요약 문장이다. 두 번째 문장이다.", "번역 문장이다. " * 900, model="claude-sonnet-5-5"
+    )
+    short = Translation("짧은 번역", "요약 문장이다. 두 번째 문장이다.", "첫 문장이다. 두 번째 문장이다. 세 번째다.")
+    sent = render_paper_parts(paper, long, IsoWeek(2025, 38))
+    assert len(sent) >= 3
+    for translation in (long, short, replace(long, abstract_ko="문장이다. " * 5000)):
+        again = render_paper_parts(paper, translation, IsoWeek(2025, 38), parts=len(sent))
+        assert len(again) == len(sent)
+        assert all(telegram_length(part) <= TELEGRAM_LIMIT for part in again)
+        assert "✍️ Claude" in plain_text(again[-1])

@@ -105,7 +105,8 @@ async def index_sent(
 ) -> None:
     """Index messages just sent as (ref, message, its text), so that the editor finds them when a paper
     they show changes (`reused`: a message that showed something else before; `layout`: the one they
-    were laid out in; `with_buttons`: the one a ◀ ▶ button may turn into another week). Best effort: the answer has reached the person, a failure is only logged."""
+    were laid out in; `with_buttons`: the one a ◀ ▶ button may turn into another week). Best effort:
+    the answer has reached the person, a failure is only logged."""
     try:
         await d.store.index_messages(
             chat_id, [(ref, m.message_id, text_hash(text)) for ref, m, text in sent], papers,

@@ -13,7 +13,7 @@ from bot import texts
 from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
 from bot.handlers.common import Context, Deps, answer_quietly, deps, echoed, edit, index_sent, reply
 from bot.keyboards import week_nav
-from bot.layout import depth, laid_out
+from bot.layout import depth, laid_out, papers_of
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest, View
 from bot.refs import Kind, Ref
@@ -137,9 +137,8 @@ async def send_digest(
     if view is None or chat is None or not frozen:  # a running week's ranking still moves: nothing to edit by
         return
     key = f"{view.key}@{hashlib.sha256(repr(plan).encode()).hexdigest()[:8]}"  # a view's layouts differ by week
-    by_rank = {item.rank: item.paper.id for item in digest.items}
     refs = [Ref(Kind.REPLY, str(digest.week), key, i) for i in range(len(parts))]
-    papers = {ref: [by_rank[r] for r in ranks if r in by_rank] for ref, ranks in zip(refs, plan.parts, strict=True)}
+    papers = dict(zip(refs, papers_of(digest, plan), strict=True))
     await index_sent(
         d, chat.id, list(zip(refs, sent, parts, strict=True)), papers,
         reused=placeholder, layout=(digest.week, key, Layout(view, plan)), with_buttons=sent[-1] if markup else None,
