@@ -50,7 +50,7 @@ class Edit(StrEnum):
     EDITED = "edited"
     SAME = "same"  # Telegram says it shows that text already
     GONE = "gone"  # deleted, too old, the bot removed: dropped from the index
-    RETRY = "retry"  # Telegram could not be reached: a later pass tries again
+    RETRY = "retry"  # Telegram could not be reached, or refused for another reason: a later pass tries again
 
 
 @dataclass
