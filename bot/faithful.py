@@ -20,7 +20,7 @@ import re
 import unicodedata
 from functools import cached_property
 
-from bot.glossary import Glossary
+from bot.glossary import Glossary, is_name
 from bot.models import Paper, Translation
 from bot.numbers import invented, stated
 from bot.validate import Rejected, validate
@@ -43,7 +43,6 @@ _UNIT_NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:x|[KMBTG]B?|[kmg]|ms|s|h|d|D|p|fps
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
-_LETTER, _DIGIT, _UPPER = re.compile(r"[A-Za-z]"), re.compile(r"\d"), re.compile(r"[A-Z]")
 # Greek letters the source names (LaTeX or words): a Korean translation may write them as letters.
 _GREEK_NAMES = re.compile(
     r"(?<![A-Za-z])\\?(?:alpha|beta|gamma|delta|epsilon|zeta|theta|iota|kappa|lambda|sigma|upsilon|omega|"
@@ -93,13 +92,6 @@ def check(paper: Paper, translation: Translation, glossary: Glossary) -> None:
 
 
 # --- names -----------------------------------------------------------------------------------------
-
-
-def is_name(token: str) -> bool:
-    """A digit and a letter, or a capital after the first character (`GPT-5`, `AgentFounder`, `HLE`)."""
-    return _LETTER.search(token) is not None and (
-        _DIGIT.search(token) is not None or _UPPER.search(token, 1) is not None
-    )
 
 
 def _forms(word: str) -> tuple[str, ...]:

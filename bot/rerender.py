@@ -66,10 +66,10 @@ class Renders:
         return render_plan(digest, layout.view, layout.plan, bot_username=self._username)
 
     async def _paper(self, ref: Ref) -> Rendered | None:
-        archived = await self._store.get_paper(ref.subject)
-        paper, week = archived if archived else (await self._store.get_found_paper(ref.subject), None)
-        if paper is None or self._translator is None:
+        known = await self._store.known_paper(ref.subject)
+        if known is None or self._translator is None:
             return None
+        paper, week = known
         translation = (await self._translator.cached([paper])).get(paper.id)
         texts = render_paper_parts(paper, translation, week, tz=self._tz, parts=ref.parts)
         markup = report_button(paper.id).to_dict() if ref.last and translation is not None else None

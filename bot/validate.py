@@ -10,7 +10,7 @@ import re
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.models import Paper, Translation
-from bot.numbers import missing, numbers
+from bot.numbers import missing
 
 MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
 MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
@@ -38,11 +38,6 @@ class _Answer(BaseModel):
     title_ko: str
     summary_ko: str
     abstract_ko: str
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers of an English text as written, a percentage with its sign (bot/numbers.py)."""
-    return {str(n) for n in numbers(text, korean=False)}
 
 
 def missing_numbers(source: str, translation: str) -> list[str]:

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from bot.config import DEFAULT_CONFIG_DIR
-from bot.faithful import check, gate, is_name, unsummarisable
-from bot.glossary import Glossary
+from bot.faithful import check, gate, unsummarisable
+from bot.glossary import Glossary, is_name
 from bot.models import Paper, Translation
 from bot.validate import Rejected, missing_numbers
 from tests.fakes.anthropic import glossary_of, korean_translation

@@ -14,9 +14,10 @@ import pytest
 from bot.app import App, open_app
 from bot.config import DEFAULT_CONFIG_DIR, Settings
 from bot.models import Paper, Status
+from bot.numbers import numbers
 from bot.render import render_json, render_telegram, render_text
 from bot.store import StoreError
-from bot.validate import foreign_links, hangul_share, missing_numbers, numbers_in
+from bot.validate import foreign_links, hangul_share, missing_numbers
 from bot.week import IsoWeek
 from tests.conftest import NOW, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
@@ -239,7 +240,7 @@ def test_missing_numbers(source: str, translation: str, missing: list[str]) -> N
 
 
 def test_numbers_in_ignores_names() -> None:
-    assert numbers_in("Qwen2.5 beats Llama3 by 4.2%") == {"4.2%"}
+    assert {str(n) for n in numbers("Qwen2.5 beats Llama3 by 4.2%", korean=False)} == {"4.2%"}
 
 
 def test_hangul_share() -> None:

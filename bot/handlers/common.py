@@ -34,6 +34,13 @@ DEPS = "deps"
 ECHOED = 40  # characters of someone's input an answer quotes back
 
 
+def command_text(update: Update) -> str:
+    """Everything after the command, as typed (quotes and spacing kept)."""
+    message = update.effective_message
+    words = (message.text or "").split(maxsplit=1) if message else []
+    return words[1].strip() if len(words) > 1 else ""
+
+
 def echoed(text: str) -> str:
     """Someone's input as an answer quotes it: shortened and escaped."""
     return esc(text if len(text) <= ECHOED else text[: ECHOED - 1] + "…")

@@ -76,12 +76,12 @@ async def week_results(digests: DigestService, week: IsoWeek, username: str) -> 
 
 
 async def _paper(d: Deps, paper_id: str, username: str) -> list[InlineQueryResultArticle]:
-    archived = await d.store.get_paper(paper_id)
-    paper, week = archived if archived else (await d.store.get_found_paper(paper_id), None)
-    if paper is None:  # never looked up: the bot finds (and translates) it when opened
+    known = await d.store.known_paper(paper_id)
+    if known is None:  # never looked up: the bot finds (and translates) it when opened
         button = InlineKeyboardButton(texts.BUTTON_TRANSLATE, url=paper_deep_link(username, paper_id))
         title = texts.INLINE_UNKNOWN_PAPER.format(paper=paper_id)
         return [_article("p", title, f"https://arxiv.org/abs/{paper_id}", f"https://arxiv.org/abs/{paper_id}", button)]
+    paper, week = known
     tr = (await d.translator.cached([paper])).get(paper.id) if d.translator else None
     return [_paper_article("p", paper, tr, week, username)]
 

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import texts
 from bot.errors import SourceError, StoreError
 from bot.faithful import unsummarisable
-from bot.handlers.common import Context, deps, echoed, edit, index_sent, reply
+from bot.handlers.common import Context, command_text, deps, echoed, edit, index_sent, reply
 from bot.keyboards import report_button
 from bot.logs import redact
 from bot.ondemand import Found, Missing, Refused
@@ -154,9 +154,7 @@ async def find(context: Context, query: str) -> tuple[list[Hit], list[Hit]]:
 
 
 async def search_command(update: Update, context: Context) -> None:
-    message = update.effective_message
-    words = (message.text or "").split(maxsplit=1) if message else []
-    query = words[1].strip() if len(words) > 1 else ""
+    query = command_text(update)
     if not query:
         await reply(update, context, texts.SEARCH_USAGE)
         return

@@ -29,10 +29,10 @@ REASON_PREFIX = "rr:"  # rr:<reason>:<paper id>
 
 async def _translated(d: Deps, paper_id: str) -> tuple[Paper, IsoWeek | None, Translation | None] | None:
     """The paper (from the archive or found lately), its week, its translation; None when unknown."""
-    archived = await d.store.get_paper(paper_id)
-    paper, week = archived if archived else (await d.store.get_found_paper(paper_id), None)
-    if paper is None:
+    known = await d.store.known_paper(paper_id)
+    if known is None:
         return None
+    paper, week = known
     translation = (await d.translator.cached([paper])).get(paper.id) if d.translator else None
     return paper, week, translation
 

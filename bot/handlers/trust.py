@@ -16,7 +16,7 @@ from bot import texts_trust as tt
 from bot.errors import SourceError
 from bot.glossary import Term, entry_problem, override_value, parse_edit
 from bot.handlers.admin import admins_only
-from bot.handlers.common import Context, Deps, deps, echoed, edit, reply
+from bot.handlers.common import Context, Deps, command_text, deps, echoed, edit, reply
 from bot.models import ReaderReport
 from bot.ondemand import Found
 from bot.paperid import parse_paper_id
@@ -28,13 +28,6 @@ log = logging.getLogger(__name__)
 
 MAX_LISTED = 15  # papers /reports lists in one message
 LIST_LIMIT = 3500  # characters of the list's HTML (Telegram's limit is 4096 of text, with the footer)
-
-
-def _argument(update: Update) -> str:
-    """Everything after the command, as typed (quotes and spacing kept)."""
-    message = update.effective_message
-    words = (message.text or "").split(maxsplit=1) if message else []
-    return words[1].strip() if len(words) > 1 else ""
 
 
 async def _tell(context: Context, reports: list[ReaderReport], text: str) -> int:
@@ -57,7 +50,7 @@ async def _close(d: Deps, context: Context, paper_id: str, text: str) -> tuple[i
 
 
 async def retranslate(update: Update, context: Context) -> None:
-    d, text = deps(context), _argument(update)
+    d, text = deps(context), command_text(update)
     if not text:
         await reply(update, context, tt.RETRANSLATE_USAGE)
         return
@@ -108,7 +101,7 @@ async def retranslate(update: Update, context: Context) -> None:
 
 
 async def reports_command(update: Update, context: Context) -> None:
-    d, text = deps(context), _argument(update)
+    d, text = deps(context), command_text(update)
     verb, _, rest = text.partition(" ")
     if verb == "done":
         paper_id = parse_paper_id(rest.strip())
@@ -137,8 +130,8 @@ async def _list_reports(update: Update, context: Context, d: Deps) -> None:
     buttons = []
     for i, (paper_id, of_paper) in enumerate(list(by_paper.items())[:MAX_LISTED], start=1):
         paper_start = len(lines)
-        archived = await d.store.get_paper(paper_id)
-        paper = archived[0] if archived else await d.store.get_found_paper(paper_id)
+        known = await d.store.known_paper(paper_id)
+        paper = known[0] if known else None
         translation = (await d.translator.cached([paper])).get(paper_id) if paper and d.translator else None
         title = translation.title_ko if translation else (paper.title if paper else "")
         reasons = Counter(tt.REASONS[r.reason] for r in of_paper)
@@ -162,7 +155,7 @@ async def _list_reports(update: Update, context: Context, d: Deps) -> None:
 
 
 async def glossary_command(update: Update, context: Context) -> None:
-    d, text = deps(context), _argument(update)
+    d, text = deps(context), command_text(update)
     if d.translator is None:
         await reply(update, context, texts.UNKNOWN)
         return

@@ -63,14 +63,18 @@ class EditStore(StoreBase):
     async def index_refs(self, papers_by_ref: Mapping[Ref, Iterable[str]]) -> None:
         """Each ref shows these papers (called once per ref: when a layout is first rendered in a run)."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for ref, papers in papers_by_ref.items():
-                shown = self._shown(str(ref))
-                pipe.hsetnx(shown, TTL_FIELD, "1")
-                pipe.expire(shown, INDEX_TTL)
-                for paper in papers:
-                    pipe.sadd(self._key("shows", paper), str(ref))
-                    pipe.expire(self._key("shows", paper), INDEX_TTL)
+            self._queue_refs(pipe, papers_by_ref)
             await call(pipe.execute())
+
+    def _queue_refs(self, pipe: Pipeline, papers_by_ref: Mapping[Ref, Iterable[str]]) -> None:
+        """Queue "each ref shows these papers" (and the refs' TTLs) on a pipeline."""
+        for ref, papers in papers_by_ref.items():
+            shown = self._shown(str(ref))
+            pipe.hsetnx(shown, TTL_FIELD, "1")
+            pipe.expire(shown, INDEX_TTL)
+            for paper in papers:
+                pipe.sadd(self._key("shows", paper), str(ref))
+                pipe.expire(self._key("shows", paper), INDEX_TTL)
 
     async def index_messages(
         self,
@@ -98,12 +102,7 @@ class EditStore(StoreBase):
                 name = self._key("shown", str(week), "layouts")
                 pipe.hsetnx(name, key, _LAYOUT.dump_json(kept))
                 pipe.expire(name, INDEX_TTL)
-            for ref, papers in fresh.items():
-                pipe.hsetnx(self._shown(str(ref)), TTL_FIELD, "1")
-                pipe.expire(self._shown(str(ref)), INDEX_TTL)
-                for paper in papers:
-                    pipe.sadd(self._key("shows", paper), str(ref))
-                    pipe.expire(self._key("shows", paper), INDEX_TTL)
+            self._queue_refs(pipe, fresh)
             for ref, message_id, digest in messages:
                 member = f"{chat_id}:{message_id}"
                 before = old.get(message_id)

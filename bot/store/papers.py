@@ -82,6 +82,15 @@ class PaperStore(StoreBase):
         year, week = data.pop("week").split("-W")
         return Paper(**data), IsoWeek(int(year), int(week))
 
+    async def known_paper(self, paper_id: str) -> tuple[Paper, IsoWeek | None] | None:
+        """A paper the bot knows without asking anyone: from a week's ranking (with that week), else
+        among the papers found on demand lately."""
+        archived = await self.get_paper(paper_id)
+        if archived is not None:
+            return archived
+        found = await self.get_found_paper(paper_id)
+        return (found, None) if found is not None else None
+
     # --- translation cache -----------------------------------------------------------------------
 
     def translation_key(
