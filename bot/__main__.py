@@ -229,7 +229,7 @@ async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) 
         if args.dry_run:
             audience = await caster.audiences.find(week, ALL)
             digest = await caster.prepare(week, views=(to.view for to in audience.recipients))
-            ledger = await app.store.ledger_entries(week, [to.chat_id for to in audience.recipients])
+            ledger = (await app.store.ledger_entries(week, [to.chat_id for to in audience.recipients])).entries
             views = {to.view: len(render_telegram(digest, view=to.view)) for to in audience.recipients}
             print(f"{week}: {len(audience.recipients)} chats, {len(views)} views")
             for to in audience.recipients:

@@ -175,16 +175,27 @@ def record(entry: LedgerEntry, part: int, result: Result, now: datetime) -> Ledg
                        migrated_to=result.new_chat_id, last_error="", updated=now)  # fmt: skip
     # UNKNOWN keeps the part in doubt (a later run sends it again); FAILED: it was not sent.
     unknown = outcome is Outcome.UNKNOWN
-    parts = _with(entry.parts, part, IN_DOUBT if unknown else None)
+    return _failure(entry, _with(entry.parts, part, IN_DOUBT if unknown else None), unknown, result.error, now)
+
+
+def fail(entry: LedgerEntry, error: str, now: datetime) -> LedgerEntry:
+    """The entry of a chat whose handling broke (not a send Telegram answered: a bug, a render that
+    failed): owed a retry like a failed send. A part left in doubt stays in doubt (it may have gone)."""
+    return _failure(entry, entry.parts, IN_DOUBT in entry.parts, error, now)
+
+
+def _failure(
+    entry: LedgerEntry, parts: tuple[int | None, ...], unknown: bool, error: str, now: datetime
+) -> LedgerEntry:
     failures, doubts = entry.failures + 1, entry.doubts + unknown
     first = entry.first_failure or now
     changed = replace(entry, parts=parts, failures=failures, doubts=doubts, first_failure=first, updated=now)
     if doubts >= MAX_DOUBTS:
-        why = f"{result.error} (sent {doubts} times, never with a known outcome: it may have arrived)"
+        why = f"{error} (sent {doubts} times, never with a known outcome: it may have arrived)"
         return replace(changed, state=State.GAVE_UP, retry_at=None, last_error=why)
     if failures >= MIN_FAILURES and now - first >= GIVE_UP_AFTER:
-        return replace(changed, state=State.GAVE_UP, retry_at=None, last_error=result.error)
-    return replace(changed, state=State.FAILED, retry_at=now + backoff(failures), last_error=result.error)
+        return replace(changed, state=State.GAVE_UP, retry_at=None, last_error=error)
+    return replace(changed, state=State.FAILED, retry_at=now + backoff(failures), last_error=error)
 
 
 def backoff(failures: int) -> timedelta:
@@ -213,6 +224,7 @@ class Report:
     unknown: int = 0  # chats owed a retry: their send has an unknown outcome
     waiting: int = 0  # chats whose retry is not due yet
     unresolved: int = 0  # configured @channels that could not be looked up: tried again later
+    unreadable: int = 0  # chats skipped because their ledger entry cannot be read (never resent)
     inactive: int = 0
     migrated: int = 0
     gave_up: int = 0
@@ -272,6 +284,6 @@ class Report:
         return (
             f"{self.week}: {self.chats} chats, sent {self.sent}, already sent {self.already}, failed {self.failed}, "
             f"unknown {self.unknown}, waiting {self.waiting}, unresolved {self.unresolved}, inactive {self.inactive}, "
-            f"migrated {self.migrated}, gave up {self.gave_up}; {self.messages} messages in {self.seconds:.1f} s; "
+            f"migrated {self.migrated}, gave up {self.gave_up}, unreadable {self.unreadable}; {self.messages} messages in {self.seconds:.1f} s; "
             f"{self.pending_papers} papers pending translation; {self.renders} renders for {self.views} views"
         )

@@ -143,6 +143,10 @@ HOLD_GIVEN_UP = "❌ {week}: 12시간 동안 소스가 준비되지 않아 발�
 PENDING_SENT = "⏳ {week}: 번역 대기 {count}편을 원문으로 보냈습니다. 번역되면 보낸 메시지를 고칩니다."
 CHATS_GIVEN_UP = "❌ {week}: 몇 시간 동안 실패해 포기한 대화 {count}곳\n{chats}"
 RUN_OWED = "⚠️ 발행 결과 {line}\n다시 시도: {retry}\n오류: {errors}"
+LEDGER_UNREADABLE = (
+    "⚠️ {week}: 발송 기록을 읽을 수 없는 대화 {count}곳을 건너뛰었습니다 (다시 보내지 않음). "
+    "새 버전이 쓴 기록일 수 있습니다: 버전을 확인하세요.\n{chats}"
+)
 PLAIN_RESENT = "⚠️ {week}: 텔레그램이 HTML을 거부해 평문으로 다시 보냈습니다 ({chat}): {reason}"
 CHANNEL_UNREACHABLE = "⚠️ 설정된 채널 {chat}에 보낼 수 없습니다: {reason}"
 CHANNEL_UNKNOWN = "⚠️ 설정된 채널 {chat}을(를) 찾지 못해 건너뜁니다 (HFWEEKLY_CHANNELS를 확인하세요): {reason}"

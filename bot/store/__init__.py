@@ -35,7 +35,10 @@ Keys (all under `<prefix>:`), by the module that owns them:
     publish:hold:<week>           JSON Hold: a publish held by the source gate
     publish:retries               sorted set: week -> when its chats owed a retry are due (epoch s)
     heal                          hash week -> JSON HealRecord: sent weeks whose messages await healing
-    lock:publish:<week>           the publish lock of a week (one sender at a time)
+  runs.py
+    lock:publish:<week>           the publish lock of a week (one sender at a time); its value is the
+                                  holding run's token, which every ledger write of the run checks
+    ledger:<week>:owed:gen        counter bumped when a chat is owed the week at once (owe_now)
   trust.py
     glossary                      hash term -> "English=한국어" added in chat, or "" (a default removed)
     instructions                  hash paper id -> JSON list of an admin's instructions (/retranslate)
@@ -60,15 +63,16 @@ from __future__ import annotations
 
 from bot.errors import StoreError
 from bot.store.chats import ChatStore
-from bot.store.delivery import DeliveryStore, Layout, PublishLock
+from bot.store.delivery import DeliveryStore, Layout, LedgerRead
 from bot.store.edits import EditStats, EditStore
 from bot.store.limits import LimitStore
 from bot.store.papers import PaperStore
+from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
-__all__ = ["EditStats", "GateCounts", "Layout", "PublishLock", "Store", "StoreError"]
+__all__ = ["EditStats", "GateCounts", "Layout", "LedgerRead", "LockLost", "PublishLock", "Store", "StoreError"]
 
 
-class Store(PaperStore, ChatStore, DeliveryStore, LimitStore, TrustStore, EditStore):
-    """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, limits.py, trust.py,
-    edits.py)."""
+class Store(PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore):
+    """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, runs.py, limits.py,
+    trust.py, edits.py)."""

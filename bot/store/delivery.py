@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError
 
-from bot.errors import StoreError
 from bot.layout import Plan
 from bot.ledger import LedgerEntry, Report, State
 from bot.models import HealRecord, Hold, View
 from bot.store.base import StoreBase, call, log
 from bot.store.chats import chunks
+from bot.store.runs import LEDGER_TTL
 from bot.week import IsoWeek
 
-LEDGER_TTL = timedelta(days=400)
 HOLD_TTL = timedelta(days=30)
 
 _ENTRY = TypeAdapter(LedgerEntry)
@@ -42,38 +37,12 @@ class Layout:
 _LAYOUT = TypeAdapter(Layout)
 
 
-class PublishLock:
-    """redis-py's lock for one week's publish, every Redis failure turned into StoreError."""
+@dataclass
+class LedgerRead:
+    """Some chats' ledger entries, and the chats whose entry exists but cannot be read."""
 
-    def __init__(self, lock: Any) -> None:
-        self._lock = lock
-
-    async def acquire(self, wait: float) -> bool:
-        """True once held; False if another process holds it after `wait` seconds (0: at once)."""
-        held: bool = await call(self._lock.acquire(blocking=wait > 0, blocking_timeout=wait or None))
-        return held
-
-    async def renew(self) -> None:
-        """Restart the lock's time; StoreError when it was lost (expired, taken) or Redis fails."""
-        await call(self._lock.reacquire())
-
-    async def release(self) -> None:
-        try:
-            await self._lock.release()
-        except RedisError as exc:  # expired or Redis gone: nothing left to release
-            log.info("Lock %s already gone at release: %s", self._lock.name, exc)
-
-    async def keep(self, lost: asyncio.Event, *, every: timedelta, what: str) -> None:
-        """Renew the lock every `every` while the holder works (run it as a task); when it is lost
-        (expired, taken, Redis down) `lost` is set and this ends: the holder must start nothing new."""
-        while True:
-            await asyncio.sleep(every.total_seconds())
-            try:
-                await self.renew()
-            except StoreError as exc:
-                log.error("Lost the lock of %s (%s): starting nothing new", what, exc)
-                lost.set()
-                return
+    entries: dict[int, LedgerEntry] = field(default_factory=dict)
+    unreadable: set[int] = field(default_factory=set)
 
 
 class DeliveryStore(StoreBase):
@@ -87,22 +56,6 @@ class DeliveryStore(StoreBase):
                 entries[entry.chat_id] = entry
         return entries
 
-    async def save_ledger_entry(
-        self, week: IsoWeek, entry: LedgerEntry, shown: tuple[str, str, str] | None = None
-    ) -> None:
-        """One HSET: on the hot path of a broadcast (twice per message). `keep_ledger` sets the TTL.
-        `shown`: (ref, "chat:message", text hash) of the message just sent, indexed in the same round
-        trip (bot/store/edits.py)."""
-        ledger, value = self._key("ledger", str(week)), _ENTRY.dump_json(entry)
-        if shown is None:
-            await call(self._redis.hset(ledger, str(entry.chat_id), value))
-            return
-        ref, member, digest = shown
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hset(ledger, str(entry.chat_id), value)
-            pipe.hset(self._shown(ref), member, digest)
-            await call(pipe.execute())
-
     async def keep_ledger(self, week: IsoWeek) -> None:
         """(Re)start the ledger's TTL: called once per publish run."""
         key = self._key("ledger", str(week))
@@ -111,15 +64,21 @@ class DeliveryStore(StoreBase):
             pipe.expire(key, LEDGER_TTL)
             await call(pipe.execute())
 
-    async def ledger_entries(self, week: IsoWeek, ids: Sequence[int]) -> dict[int, LedgerEntry]:
-        """The entries of these chats (those that have one), read in chunks: a run reads only its chats."""
-        key, found = self._key("ledger", str(week)), {}
+    async def ledger_entries(self, week: IsoWeek, ids: Sequence[int]) -> LedgerRead:
+        """The entries of these chats (those that have one), read in chunks: a run reads only its chats.
+        An entry that cannot be read (written by a newer release, damaged) is reported, not dropped:
+        a chat whose entry is unreadable must not be taken for one that was never sent the week."""
+        key, read = self._key("ledger", str(week)), LedgerRead()
         for part in chunks(ids):
             raw: list[str | None] = await call(self._redis.hmget(key, [str(i) for i in part]))
             for chat_id, value in zip(part, raw, strict=True):
-                if value and (entry := _ledger_entry(chat_id, value)) is not None:
-                    found[chat_id] = entry
-        return found
+                if not value:
+                    continue
+                if (entry := _ledger_entry(chat_id, value)) is None:
+                    read.unreadable.add(chat_id)
+                else:
+                    read.entries[chat_id] = entry
+        return read
 
     async def layouts(self, week: IsoWeek) -> dict[str, Layout]:
         """How each view of the week was laid out when first sent: which papers in which message (and
@@ -148,38 +107,15 @@ class DeliveryStore(StoreBase):
         members: set[str] = await call(self._redis.smembers(self._key("ledger", str(week), "owed")))
         return sorted(int(m) for m in members)
 
-    async def set_owed(self, week: IsoWeek, owed: Sequence[int], paid: Sequence[int] = ()) -> None:
-        key = self._key("ledger", str(week), "owed")
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for part in chunks(owed):
-                pipe.sadd(key, *map(str, part))
-            for part in chunks(paid):
-                pipe.srem(key, *map(str, part))
-            pipe.expire(key, LEDGER_TTL)
-            await call(pipe.execute())
-
     async def owe_now(self, week: IsoWeek, chat_id: int, now: datetime) -> None:
         """A chat is owed the week at once (it moved to a slot that has delivered it already)."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.sadd(self._key("ledger", str(week), "owed"), str(chat_id))
             pipe.expire(self._key("ledger", str(week), "owed"), LEDGER_TTL)
             pipe.zadd(self._key("publish", "retries"), {str(week): now.timestamp()}, lt=True)  # adds, or makes sooner
+            pipe.incr(self._key("ledger", str(week), "owed", "gen"))  # a run going now keeps this sooner time
+            pipe.expire(self._key("ledger", str(week), "owed", "gen"), LEDGER_TTL)
             await call(pipe.execute())
-
-    async def end_retries_if_nothing_owed(self, week: IsoWeek) -> bool:
-        """Drop the week from the retries when no chat is owed it, checked under WATCH so that a chat
-        owed it meanwhile (a slot moved: `owe_now`) keeps it due. True when dropped."""
-        owed, retries = self._key("ledger", str(week), "owed"), self._key("publish", "retries")
-
-        async def step(pipe: Pipeline) -> bool:
-            if await pipe.scard(owed):
-                return False
-            pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.zrem(retries, str(week))
-            await pipe.execute()
-            return True
-
-        return await self._watching(owed, step, default=False)
 
     async def done_slots(self, week: IsoWeek) -> set[str]:
         found: set[str] = await call(self._redis.smembers(self._key("ledger", str(week), "slots")))
@@ -196,15 +132,6 @@ class DeliveryStore(StoreBase):
 
     # --- publish runs ----------------------------------------------------------------------------
 
-    async def save_report(self, report: Report, *, done: bool, as_last: bool = True) -> None:
-        """The latest run's report (with `as_last`); with `done`, also the week's completion marker."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if as_last:
-                pipe.set(self._key("publish", "last"), _REPORT.dump_json(report))
-            if done:
-                pipe.set(self._key("publish", "done", report.week), _REPORT.dump_json(report), ex=LEDGER_TTL)
-            await call(pipe.execute())
-
     async def last_report(self) -> Report | None:
         raw = await self._get(self._key("publish", "last"))
         return self._decode(_REPORT, raw, "last publish report") if raw else None
@@ -217,10 +144,6 @@ class DeliveryStore(StoreBase):
         """When the week's chats that are owed a retry are next due, if any are."""
         score = await call(self._redis.zscore(self._key("publish", "retries"), str(week)))
         return datetime.fromtimestamp(score, UTC) if score is not None else None
-
-    async def set_retry_at(self, week: IsoWeek, at: datetime | None) -> None:
-        key = self._key("publish", "retries")
-        await call(self._redis.zadd(key, {str(week): at.timestamp()}) if at else self._redis.zrem(key, str(week)))
 
     async def due_retries(self, now: datetime) -> list[IsoWeek]:
         """Every week with chats owed a retry that is due by `now` (any week, not only the latest)."""
@@ -255,15 +178,6 @@ class DeliveryStore(StoreBase):
         await call(
             self._redis.hset(key, str(week), _HEAL.dump_json(record)) if record else self._redis.hdel(key, str(week))
         )
-
-    def publish_lock(self, week: IsoWeek, *, timeout: timedelta) -> PublishLock:
-        """The week's publish lock; the holder must renew it before `timeout` passes."""
-        key = self._key("lock", "publish", str(week))
-        return PublishLock(self._redis.lock(key, timeout=timeout.total_seconds(), blocking=False))
-
-    async def expire_publish_lock(self, week: IsoWeek) -> None:
-        """Drop the week's publish lock as if it had expired (an operator clearing a stuck lock; tests)."""
-        await call(self._redis.delete(self._key("lock", "publish", str(week))))
 
 
 def _ledger_entry(chat_id: int, raw: str) -> LedgerEntry | None:

@@ -31,7 +31,8 @@ from redis.asyncio.client import Pipeline
 
 from bot.refs import Ref
 from bot.store.base import StoreBase, call
-from bot.store.delivery import Layout, PublishLock
+from bot.store.delivery import Layout
+from bot.store.runs import PublishLock
 from bot.week import IsoWeek
 
 INDEX_TTL = timedelta(days=400)  # as long as the ledger: a message older than that is not edited any more
