@@ -17,7 +17,7 @@ from bot.ledger import State
 from bot.models import ChatKind, ChatSettings, Form, Subscription
 from bot.store import Layout
 from tests.conftest import ADMIN, ALICE, BOB, GROUP
-from tests.fakes.hf import FakeHF, Item, item_2026
+from tests.fakes.hf import FakeHF, long_papers
 from tests.fakes.telegram import ApiError, FakeTelegram
 from tests.test_broadcast import (  # noqa: F401  (fixtures)
     W38,
@@ -40,14 +40,6 @@ async def full_form(app: App, chat_id: int, kind: ChatKind = ChatKind.PRIVATE, c
     await app.store.save_chats([(sub, ChatSettings(form=Form.FULL, count=count))])
 
 
-def long_abstracts() -> list[Item]:
-    sentence = "We study how {i} agents trained on web data plan over long horizons and report the results. "
-    return [
-        item_2026(f"2509.1{i:04d}", f"Long-horizon planning study {i}", sentence.format(i=i) * 14, 400 - i)
-        for i in range(20)
-    ]
-
-
 def sends_to(fake: FakeTelegram, chat: int) -> Counter[str]:
     return Counter(digest_parts(fake, chat))
 
@@ -60,7 +52,7 @@ async def test_a_run_that_lost_its_lock_sends_no_further_part_while_another_run_
 ) -> None:
     """The lock expires while a many-part chat is being sent, and a second run starts at that moment:
     each part reaches the chat once, but for the one that was in flight (sent again at most once)."""
-    fake_hf.weeks[str(W38)] = long_abstracts()
+    fake_hf.weeks[str(W38)] = long_papers()
     await full_form(app, ALICE, count=20)  # the full abstracts of twenty papers: many messages
     fake_tg.delay = 0.3  # every send takes a while: a part is in flight when the lock changes hands
     long_lock = app.settings.model_copy(update={"publish_lock_seconds": 600})  # it never expires by itself

@@ -66,6 +66,15 @@ def twenty_papers() -> list[Item]:
     ]
 
 
+def long_papers() -> list[Item]:
+    """Twenty papers with long abstracts: in the `full` form, seven messages or so per chat."""
+    sentence = "We study how {i} agents trained on web data plan over long horizons and report the results. "
+    return [
+        item_2026(f"2509.1{i:04d}", f"Long-horizon planning study {i}", sentence.format(i=i) * 14, 400 - i)
+        for i in range(20)
+    ]
+
+
 def week_page(items: list[Item]) -> str:
     """The week page as Hugging Face renders it: the items as escaped JSON in a data-props attribute."""
     props = html.escape(json.dumps({"dailyPapers": items, "dateString": "2025-W38"}), quote=True)
