@@ -68,3 +68,30 @@ async def test_settings_written_at_once_leave_the_chat_in_one_slot(app: App) -> 
     await asyncio.gather(*(app.store.save_settings(ALICE, ChatSettings(day=d, hour=9)) for d in range(7)))
     slots = [s for s in (f"{d}-09" for d in range(7)) if ALICE in await app.store.slot_chats(s)]
     assert slots == [(await app.store.get_settings(ALICE) or ChatSettings()).slot]
+
+
+async def test_a_burst_of_chats_subscribing_and_choosing_settings_all_succeed(app: App) -> None:
+    """200 chats subscribe and choose their settings at the same moment (each chat's two writes racing
+    too): every write succeeds (none waits on another chat's), and the index holds each subscribed,
+    active, unpaused chat in exactly the slot of its settings."""
+    import asyncio
+
+    chats = range(5000, 5200)
+
+    def chosen(chat_id: int) -> ChatSettings:
+        return ChatSettings(day=chat_id % 7, hour=chat_id % 24, paused=chat_id % 5 == 0)
+
+    await asyncio.gather(
+        *(app.subscriptions.subscribe(ChatInfo(c, ChatKind.PRIVATE, f"chat {c}")) for c in chats),
+        *(app.subscriptions.change_settings(c, chosen(c)) for c in chats),
+    )
+    await asyncio.gather(*(app.subscriptions.deactivate(c, "blocked") for c in chats if c % 3 == 0))
+
+    subs = await app.store.subscriptions_of(list(chats))
+    settings = await app.store.settings_of(list(chats))
+    assert sorted(subs) == list(chats) and settings == {c: chosen(c) for c in chats}
+    members = {slot: set(await app.store.slot_chats(slot)) for slot in {s.slot for s in settings.values()}}
+    for c in chats:
+        expected = None if c % 3 == 0 or chosen(c).paused else chosen(c).slot
+        assert [slot for slot, found in members.items() if c in found] == ([expected] if expected else []), c
+        assert await app.store.slot_of(c) == expected, c
