@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 from redis.asyncio import Redis
 
 from bot.app import App
-from bot.models import ChatKind, ChatSettings, Subscription
+from bot.models import ChatKind, ChatSettings, Form, Subscription
 from bot.store import Store
 from bot.subscriptions import ChatInfo
 from tests.conftest import ALICE, BOB, GROUP
@@ -95,3 +95,36 @@ async def test_a_burst_of_chats_subscribing_and_choosing_settings_all_succeed(ap
         expected = None if c % 3 == 0 or chosen(c).paused else chosen(c).slot
         assert [slot for slot, found in members.items() if c in found] == ([expected] if expected else []), c
         assert await app.store.slot_of(c) == expected, c
+
+
+async def test_changes_of_one_chat_at_once_all_stay(app: App) -> None:
+    """Changes of different settings and of the subscription, made at the same moment, are each applied
+    to what the others left: none is lost, and the index follows the last."""
+    import asyncio
+    from dataclasses import replace
+
+    changes = [
+        lambda s: replace(s, count=5),
+        lambda s: replace(s, form=Form.FULL),
+        lambda s: replace(s, english=False),
+        lambda s: replace(s, topics=("RL",)),
+        lambda s: replace(s, day=4, hour=18),
+    ]
+    await asyncio.gather(
+        app.subscriptions.subscribe(ChatInfo(ALICE, ChatKind.PRIVATE, "a")),
+        *(app.subscriptions.change_settings(ALICE, change) for change in changes),
+    )
+    assert await app.store.get_settings(ALICE) == ChatSettings(5, 4, 18, Form.FULL, False, ("RL",))
+    assert await slots_of(app.store, "default", "4-18") == {"default": [], "4-18": [ALICE]}
+    await asyncio.gather(
+        app.subscriptions.change_settings(ALICE, lambda s: replace(s, paused=True)),
+        app.subscriptions.deactivate(ALICE, "blocked"),
+        app.subscriptions.change_settings(ALICE, lambda s: replace(s, count=20)),
+    )
+    sub = await app.store.get_subscription(ALICE)
+    assert (
+        sub is not None
+        and not sub.active
+        and await app.store.get_settings(ALICE) == ChatSettings(20, 4, 18, Form.FULL, False, ("RL",), paused=True)
+    )
+    assert await app.store.slot_of(ALICE) is None and await app.store.slot_chats("4-18") == []
