@@ -5,8 +5,8 @@ paused. It is kept up to date by every write of a subscription or of settings (i
 a scheduler tick reads only the chats of the slots that are due, never every subscription.
 
 Every change of a chat is a function of what the chat has now (`ChatState`), applied under WATCH of
-that chat's own write token (`chat:<id>:w`), which every write of the chat's records writes in its
-MULTI: a change made meanwhile by another update, process or replica makes the function run again on
+that chat's own write token (`chat:<id>:w`), which every write of the chat's records sets (and deletes
+again) in its MULTI: a change made meanwhile by another update, process or replica makes the function run again on
 the new state, so two changes at once (two taps on different settings) both stay, and chats never
 wait for one another (a WATCH on a key every chat writes, such as `slot_of`, would make a burst of
 chats retry for everyone).
