@@ -46,15 +46,22 @@ async def set_settings(subscriptions: Subscriptions, chat: str, pairs: list[str]
     if not chat.removeprefix("-").isdigit():
         raise UsageError(f"{chat!r} is not a chat id (a number such as 12345 or -1001234567890)")
     chat_id = int(chat)
-    current = await subscriptions.settings(chat_id)
+    default_slot = subscriptions.default_slot()
     try:
-        for key, value in parse_pairs(pairs):
-            current = apply(current, key, value, default_slot=subscriptions.default_slot())
+        changes = parse_pairs(pairs)
+        for key, value in changes:  # every key and value checked before anything is written
+            apply(ChatSettings(), key, value, default_slot=default_slot)
     except SettingError as exc:
         raise UsageError(f"{exc}; nothing was changed") from exc
-    await subscriptions.change_settings(chat_id, current)
+
+    def changed(current: ChatSettings) -> ChatSettings:
+        for key, value in changes:
+            current = apply(current, key, value, default_slot=default_slot)
+        return current
+
+    new = await subscriptions.change_settings(chat_id, changed)  # applied to the settings as they are then
     known = "" if await subscriptions.get(chat_id) else " (not subscribed: kept for when it subscribes)"
-    print(f"{chat_id}: {describe(current)}{known}")
+    print(f"{chat_id}: {describe(new)}{known}")
 
 
 async def add_or_remove(subscriptions: Subscriptions, args: argparse.Namespace) -> int:

@@ -134,20 +134,32 @@ class Subscriptions:
 
     async def subscribe(self, chat: ChatInfo, *, thread_id: int | None = None, by_user: int | None = None) -> Change:
         now = self._clock()
-        existing = await self._store.get_subscription(chat.id)
-        if existing is not None and existing.active and (existing.thread_id, existing.kind) == (thread_id, chat.kind):
+
+        def already(existing: Subscription | None) -> bool:
+            return (
+                existing is not None
+                and existing.active
+                and (existing.thread_id, existing.kind) == (thread_id, chat.kind)
+            )
+
+        def subscribed(existing: Subscription | None) -> Subscription | None:
+            if already(existing):
+                return existing
+            return Subscription(
+                chat_id=chat.id,
+                kind=chat.kind,
+                title=chat.title or (existing.title if existing else ""),
+                active=True,
+                since=existing.since if existing else now,
+                updated=now,
+                thread_id=thread_id,
+                by_user=by_user if by_user is not None else (existing.by_user if existing else None),
+            )
+
+        before, _ = await self._store.change_subscription(chat.id, subscribed)
+        existing = before.sub
+        if already(existing):
             return Change.ALREADY
-        sub = Subscription(
-            chat_id=chat.id,
-            kind=chat.kind,
-            title=chat.title or (existing.title if existing else ""),
-            active=True,
-            since=existing.since if existing else now,
-            updated=now,
-            thread_id=thread_id,
-            by_user=by_user if by_user is not None else (existing.by_user if existing else None),
-        )
-        await self._store.save_subscription(sub)
         log.info("Subscribed chat %s (%s, topic %s)", chat.id, chat.kind, thread_id)
         if existing is None:
             return Change.STARTED
@@ -163,17 +175,15 @@ class Subscriptions:
     async def reactivate(self, chat_id: int) -> Change | None:
         """The person came back (/start): an inactive subscription is active again (RESTARTED);
         ALREADY when it was active; None when the chat has none."""
-        sub = await self._store.get_subscription(chat_id)
-        if sub is None:
+        before = await self._set_active(chat_id, True)
+        if before is None:
             return None
-        if sub.active:
-            return Change.ALREADY
-        await self._set_active(chat_id, True)
-        return Change.RESTARTED
+        return Change.ALREADY if before.active else Change.RESTARTED
 
     async def deactivate(self, chat_id: int, reason: str) -> None:
         """The bot was blocked or removed, or the chat is gone: kept (with its settings), inactive."""
-        if await self._set_active(chat_id, False) is not None:
+        before = await self._set_active(chat_id, False)
+        if before is not None and before.active:
             log.info("Chat %s cannot receive messages (%s): subscription kept, inactive", chat_id, reason)
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
@@ -194,19 +204,27 @@ class Subscriptions:
         fire = next_run(self._config, self._clock())
         return (fire.weekday(), fire.hour) if fire else (0, 9)
 
-    async def change_settings(self, chat_id: int, new: ChatSettings) -> ChatSettings:
-        """Save a chat's settings. A chat that moves to a slot which has delivered a week its old slot
-        had not yet is owed that week at once: changing the slot never loses a week (nor resends one:
-        the ledger has what each chat got)."""
-        old = await self.settings(chat_id)
-        await self._store.save_settings(chat_id, new)
+    async def change_settings(
+        self, chat_id: int, change: ChatSettings | Callable[[ChatSettings], ChatSettings]
+    ) -> ChatSettings:
+        """Change a chat's settings: `change` is a function of its settings as they are when written
+        (pure: it runs again when they changed meanwhile, so two changes at once both stay), or the
+        whole new settings. A chat that moves to a slot which has delivered a week its old slot had not
+        yet is owed that week at once: changing the slot never loses a week (nor resends one: the
+        ledger has what each chat got). The settings as saved."""
+
+        def apply(current: ChatSettings) -> ChatSettings:
+            return change if isinstance(change, ChatSettings) else change(current)
+
+        before, after = await self._store.change_settings(chat_id, apply)
+        old, new = before.settings or ChatSettings(), after.settings or ChatSettings()
         if new.slot != old.slot and not new.paused:
             week = owed_after_move(self._config, old.slot, new.slot, self._clock())
-            sub = await self._store.get_subscription(chat_id)
-            if week is not None and sub is not None and sub.active:
+            if week is not None and after.sub is not None and after.sub.active:
                 log.info("Chat %s moved to slot %s, past for %s: owed it now", chat_id, new.slot, week)
                 await self._store.owe_now(week, chat_id, self._clock())
-        log.info("Settings of chat %s: %s", chat_id, new)
+        if new != old:
+            log.info("Settings of chat %s: %s", chat_id, new)
         return new
 
     async def get(self, chat_id: int) -> Subscription | None:
@@ -216,9 +234,11 @@ class Subscriptions:
         return await self._store.list_subscriptions()
 
     async def _set_active(self, chat_id: int, active: bool) -> Subscription | None:
-        sub = await self._store.get_subscription(chat_id)
-        if sub is None or sub.active == active:
-            return sub
-        sub = replace(sub, active=active, updated=self._clock())
-        await self._store.save_subscription(sub)
-        return sub
+        """The subscription as it was before (None: the chat has none)."""
+        now = self._clock()
+
+        def set_active(sub: Subscription | None) -> Subscription | None:
+            return sub if sub is None or sub.active == active else replace(sub, active=active, updated=now)
+
+        before, _ = await self._store.change_subscription(chat_id, set_active)
+        return before.sub

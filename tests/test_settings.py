@@ -172,3 +172,21 @@ async def test_week_answers_in_the_chats_form_count_and_topics(bot: App, fake_tg
     assert "⭐ 관심 주제" in first and "⭐ agent" in first
     await bot.subscriptions.subscribe(ChatInfo(GROUP, ChatKind.GROUP, "g"))
     assert (await bot.subscriptions.settings(GROUP)) == ChatSettings()
+
+
+async def test_two_settings_pressed_at_the_same_moment_both_stay(bot: App, fake_tg: FakeTelegram) -> None:
+    """Two taps on different settings reach the bot in one getUpdates answer and are handled at once
+    (python-telegram-bot runs updates concurrently): neither may undo the other, any round."""
+    menu = await open_settings(fake_tg, ALICE)
+    assert {f"s:{ALICE}:f:{Form.BRIEF.value}", f"s:{ALICE}:e:0"} <= set(menu.button_data)
+    for round_ in range(50):
+        form, english = (Form.BRIEF, False) if round_ % 2 == 0 else (Form.FULL, True)
+        pressed = [
+            fake_tg.press(ALICE, menu, f"s:{ALICE}:f:{form.value}"),
+            fake_tg.press(ALICE, menu, f"s:{ALICE}:e:{int(english)}"),
+        ]
+        for update_id in pressed:
+            await fake_tg.handled_update(update_id)
+        settings = await bot.subscriptions.settings(ALICE)
+        assert (settings.form, settings.english) == (form, english), f"round {round_}: {settings}"
+    assert fake_tg.callback_answers[-1]["text"] == "저장했습니다"

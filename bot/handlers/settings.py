@@ -116,7 +116,7 @@ async def topics_command(update: Update, context: Context) -> None:
         await reply(update, context, texts.TOPICS_NOW.format(topics=shown))
         return
     if rest.lower() in texts.TOPICS_CLEAR_WORDS:
-        await d.subscriptions.change_settings(target.chat_id, replace(current, topics=(), only_topics=False))
+        await d.subscriptions.change_settings(target.chat_id, lambda now: replace(now, topics=(), only_topics=False))
         await reply(update, context, texts.TOPICS_CLEARED.format(where=target.where))
         return
     try:
@@ -124,7 +124,7 @@ async def topics_command(update: Update, context: Context) -> None:
     except TopicError as exc:
         await reply(update, context, texts.TOPIC_ERRORS[exc.reason].format(topic=esc(exc.topic[:60])))
         return
-    await d.subscriptions.change_settings(target.chat_id, replace(current, topics=topics))
+    await d.subscriptions.change_settings(target.chat_id, lambda now: replace(now, topics=topics))
     await reply(update, context, texts.TOPICS_SET.format(where=target.where, topics=esc(", ".join(topics))))
 
 
@@ -138,8 +138,8 @@ def _changed(current: ChatSettings, press: Press) -> ChatSettings | None:
         return replace(current, form=Form(value))
     if press.action == "e" and flag is not None:
         return replace(current, english=flag)
-    if press.action == "o" and flag is not None:
-        return replace(current, only_topics=flag)
+    if press.action == "o" and flag is not None:  # (topics removed by a tap meanwhile: not turned on)
+        return replace(current, only_topics=flag and bool(current.topics))
     if press.action == "p" and flag is not None:
         return replace(current, paused=flag)
     if press.action == "d" and value == "x":
@@ -186,12 +186,11 @@ async def settings_button(update: Update, context: Context) -> None:
     if press.action == "o" and press.value == "1" and not current.topics:
         await answer_quietly(query, texts.SETTINGS_ONLY_NEEDS_TOPICS)
         return
-    new = _changed(current, press)
-    if new is None:
+    if _changed(current, press) is None:
         await answer_quietly(query, texts.SETTINGS_STALE)
         return
-    if new != current:
-        await d.subscriptions.change_settings(target.chat_id, new)
+    # Applied to the settings as they are when written (another tap may have changed them meanwhile).
+    new = await d.subscriptions.change_settings(target.chat_id, lambda now: _changed(now, press) or now)
     await answer_quietly(query, texts.SETTINGS_SAVED)
     if press.action in ("tr", "tc"):
         await edit(message, *topics_menu(target.chat_id, new, target.channel))

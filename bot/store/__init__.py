@@ -24,6 +24,8 @@ Keys (all under `<prefix>:`), by the module that owns them:
     slot:<slot>                   set of the chats to get the digest in that slot (active, not paused)
     slot_of                       hash chat id -> its slot in the index
     slots:indexed                 marker: the index was built from the subscriptions
+    chat:<id>:w                   a chat's write token: every write of the chat's records above sets it
+                                  (and deletes it) in its MULTI; a change of the chat WATCHes it only
   delivery.py
     ledger:<week>                 hash chat id -> JSON LedgerEntry (bot/ledger.py)
     ledger:<week>:layouts         hash view key -> JSON Layout: a view's messages as first sent
@@ -62,7 +64,7 @@ Every Redis failure reaches callers as StoreError (bot/errors.py).
 from __future__ import annotations
 
 from bot.errors import StoreError
-from bot.store.chats import ChatStore
+from bot.store.chats import ChatState, ChatStore
 from bot.store.delivery import DeliveryStore, Layout, LedgerRead
 from bot.store.edits import EditStats, EditStore
 from bot.store.limits import LimitStore
@@ -70,7 +72,9 @@ from bot.store.papers import PaperStore
 from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
-__all__ = ["EditStats", "GateCounts", "Layout", "LedgerRead", "LockLost", "PublishLock", "Store", "StoreError"]
+__all__ = [
+    "ChatState", "EditStats", "GateCounts", "Layout", "LedgerRead", "LockLost", "PublishLock", "Store", "StoreError",
+]  # fmt: skip
 
 
 class Store(PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore):
