@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import texts
 from bot.week import FIRST_WEEK, IsoWeek
 
-REPORT_BUTTON = "🚩 번역 오류 신고"
+REPORT_BUTTON = texts.REPORT_BUTTON
 REPORT_PREFIX = "rp:"  # rp:<paper id>: a reader reports the paper's translation
 
 

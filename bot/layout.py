@@ -12,17 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from bot import texts
 from bot.models import Digest, DigestItem, Form, Status, View
 from bot.tghtml import TELEGRAM_LIMIT, esc, paper_deep_link, shorten, telegram_length
 from bot.topics import match_items
 
-PENDING_KO = "번역 준비 중"
-NO_ABSTRACT_KO = "초록이 없어 번역·요약하지 않았습니다"  # the source gave nothing to summarise
-CORRECTED_KO = "✏️ 번역 수정됨"  # an admin corrected the translation (bot/translate.py, /retranslate)
-AI_NOTICE = "🤖 Claude가 번역·요약한 AI 번역입니다. 정확한 내용은 원문을 확인해 주세요."
-ORIGINAL_NOTICE = "번역하지 않은 원문입니다."
-STARRED_SECTION = "<b>⭐ 관심 주제</b>"
-OTHERS_SECTION = "<b>그 밖의 인기 논문</b>"
+PENDING_KO, CORRECTED_KO, AI_NOTICE = texts.PENDING_KO, texts.CORRECTED_KO, texts.AI_NOTICE
+NO_ABSTRACT_KO = texts.NO_ABSTRACT_KO
 TOPIC_POOL = 50  # an only-topics digest picks among the week's top 50
 FALLBACK_COUNT = 3  # …and shows the top 3 when none matches
 
@@ -68,27 +64,27 @@ def select(digest: Digest, view: View) -> tuple[list[DigestItem], dict[int, tupl
 
 
 def _date_range(start: date, end: date) -> str:
-    tail = f"{end.month}월 {end.day}일" if start.year == end.year else f"{end.year}년 {end.month}월 {end.day}일"
-    return f"{start.year}년 {start.month}월 {start.day}일 ~ {tail}"
+    tail = texts.DATE_SAME_YEAR if start.year == end.year else texts.DATE_FULL
+    return texts.DATE_RANGE.format(
+        start=texts.DATE_FULL.format(year=start.year, month=start.month, day=start.day),
+        end=tail.format(year=end.year, month=end.month, day=end.day),
+    )
 
 
 def _header(digest: Digest, view: View, shown: int, fallback: bool) -> str:
     when = f"{digest.week} · {_date_range(digest.start, digest.end)}"
     topics = esc(", ".join(view.topics))
     if fallback:
-        return (
-            f"<b>🤗 Hugging Face 주간 인기 논문 Top {shown}</b>\n{when}\n"
-            f"이번 주 인기 논문 {TOPIC_POOL}편 중 관심 주제({topics})에 맞는 논문이 없어 인기 논문 {shown}편을 보여 드립니다."
-        )
+        return texts.DIGEST_HEADER_FALLBACK.format(shown=shown, when=when, pool=TOPIC_POOL, topics=topics)
     if view.only_topics and view.topics:
-        return f"<b>🤗 Hugging Face 주간 논문 · 관심 주제 {shown}편</b>\n{when}\n관심 주제: {topics}"
-    return f"<b>🤗 Hugging Face 주간 인기 논문 Top {shown}</b>\n{when}"
+        return texts.DIGEST_HEADER_TOPICS.format(shown=shown, when=when, topics=topics)
+    return texts.DIGEST_HEADER.format(shown=shown, when=when)
 
 
 def _footer(digest: Digest) -> str:
     shown = digest.source_url.removeprefix("https://")
-    notice = AI_NOTICE if translated(digest) else ORIGINAL_NOTICE
-    return f'출처: <a href="{esc(digest.source_url)}">{esc(shown)}</a>\n{notice}'
+    notice = AI_NOTICE if translated(digest) else texts.ORIGINAL_NOTICE
+    return texts.DIGEST_SOURCE.format(url=esc(digest.source_url), shown=esc(shown), notice=notice)
 
 
 def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str | None, limit: int | None) -> str:
@@ -104,7 +100,7 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
         title = title_cut(tr.title_ko if tr else paper.title)
         line = f'{item.rank}. <a href="{esc(paper.hf_url)}">{title}</a>'
         line += f" ⏳ {PENDING_KO}" if item.status is Status.PENDING else ""
-        line += " 📄 초록 없음" if item.status is Status.NO_ABSTRACT else ""
+        line += f" {texts.NO_ABSTRACT_SHORT}" if item.status is Status.NO_ABSTRACT else ""
         line += f" {CORRECTED_KO}" if tr is not None and tr.corrected_at is not None else ""
         line += f" {star}" if star else ""
         with_english = tr is not None and view.english and (limit is None or limit > 40)  # the last cuts drop it
@@ -116,19 +112,17 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
     body_limit, title_limit = limit or 0, max(limit or 0, 200)
     links = [f'<a href="{esc(paper.hf_url)}">HF</a>', f'<a href="{esc(paper.arxiv_url)}">arXiv</a>']
     if username and tr is not None:
-        links.append(f'<a href="{esc(paper_deep_link(username, paper.id))}">전문 번역</a>')
+        links.append(f'<a href="{esc(paper_deep_link(username, paper.id))}">{texts.FULL_TRANSLATION_LINK}</a>')
     corrected = [CORRECTED_KO] if tr is not None and tr.corrected_at is not None else []
     meta = f"▲ {paper.upvotes} · " + " · ".join([*links, *corrected]) + (f"\n{star}" if star else "")
     if tr is not None:
         english = f"<i>{cut(paper.title, title_limit)}</i>\n" if view.english else ""
         text = f"<b>{item.rank}. {cut(tr.title_ko, title_limit)}</b>\n{english}{meta}\n{cut(tr.summary_ko, body_limit)}"
         if view.form is Form.FULL:
-            text += f"\n\n<b>초록 번역</b>\n{cut(tr.abstract_ko, body_limit)}"
+            text += f"\n\n{texts.ABSTRACT_HEADING}\n{cut(tr.abstract_ko, body_limit)}"
         return text
     if item.status is Status.NO_ABSTRACT:
-        return (
-            f"<b>{item.rank}. {cut(paper.title, title_limit)}</b>\n{meta}\n📄 {NO_ABSTRACT_KO}. 원문을 확인해 주세요."
-        )
+        return f"<b>{item.rank}. {cut(paper.title, title_limit)}</b>\n{meta}\n{texts.NO_ABSTRACT_LINE}"
     marker = f"⏳ <b>{PENDING_KO}</b>\n" if item.status is Status.PENDING else ""
     quote = "blockquote" if view.form is Form.FULL else "blockquote expandable"
     return (
@@ -137,8 +131,9 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
     )
 
 
-class Layout:
-    """A view's header, footer and paper blocks, each measured once. Lengths add up: every piece is
+class Composer:
+    """Composes a view's messages: its header, footer and paper blocks, each measured once (a kept
+    `Layout`, bot/store/delivery.py, is what it composed: the view and its plan). Lengths add up: every piece is
     whole HTML, so pieces joined by a separator measure their sum plus the separators."""
 
     def __init__(self, digest: Digest, view: View, username: str | None, plan: Plan | None = None) -> None:
@@ -162,9 +157,9 @@ class Layout:
             return {}
         titles = {}
         first_other = next((i.rank for i in self.items if i.rank not in self.starred), None)
-        titles[self.items[0].rank] = STARRED_SECTION
+        titles[self.items[0].rank] = texts.STARRED_SECTION
         if first_other is not None:
-            titles[first_other] = OTHERS_SECTION
+            titles[first_other] = texts.OTHERS_SECTION
         return titles
 
     def block(self, item: DigestItem, limit: int | None) -> str:
@@ -235,11 +230,11 @@ def papers_of(digest: Digest, plan: Plan) -> list[list[str]]:
 
 
 def plan_digest(digest: Digest, view: View, *, bot_username: str | None = None) -> Plan:
-    return Layout(digest, view, bot_username).plan()
+    return Composer(digest, view, bot_username).plan()
 
 
 def render_plan(digest: Digest, view: View, plan: Plan, *, bot_username: str | None = None) -> list[str]:
-    return Layout(digest, view, bot_username, plan).render(plan)
+    return Composer(digest, view, bot_username, plan).render(plan)
 
 
 def render_view(digest: Digest, view: View, *, bot_username: str | None = None) -> list[str]:
@@ -249,6 +244,6 @@ def render_view(digest: Digest, view: View, *, bot_username: str | None = None) 
 
 def laid_out(digest: Digest, view: View, *, bot_username: str | None = None) -> tuple[Plan, list[str]]:
     """The view's plan and its messages, laid out once."""
-    layout = Layout(digest, view, bot_username)
+    layout = Composer(digest, view, bot_username)
     plan = layout.plan()
     return plan, layout.render(plan)

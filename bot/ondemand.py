@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import texts
 from bot.config import Settings
 from bot.models import Paper, Translation
 from bot.sources.arxiv import ArxivSource, Withdrawn
@@ -116,10 +117,7 @@ class OnDemand:
         spent = await self._store.on_demand_usage(day=today)
         if spent.input_tokens + spent.output_tokens >= self._settings.on_demand_daily_tokens:
             if self.notify is not None and await self._store.first_time(f"budget:{today}", ttl=timedelta(days=2)):
-                await self.notify(
-                    f"⚠️ 오늘({today}) 주문형 번역 토큰 예산 {self._settings.on_demand_daily_tokens:,}개를 다 썼습니다. "
-                    "내일까지 새 번역은 멈추고, 주간 다이제스트에는 영향이 없습니다."
-                )
+                await self.notify(texts.BUDGET_SPENT.format(today=today, tokens=self._settings.on_demand_daily_tokens))
             return Refused.BUDGET
         remaining = await self._store.take_paper_allowance(user_id, today, limit=self._settings.paper_daily_limit)
         if remaining is None:

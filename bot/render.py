@@ -6,9 +6,11 @@ import json
 import re
 from datetime import UTC, datetime, tzinfo
 
+from bot import texts as ko
 from bot.faithful import unsummarisable
-from bot.layout import AI_NOTICE, CORRECTED_KO, NO_ABSTRACT_KO, PENDING_KO, render_view, translated
+from bot.layout import render_view, translated
 from bot.models import Digest, Paper, Status, Translation, View
+from bot.texts import AI_NOTICE, CORRECTED_KO, PENDING_KO
 from bot.tghtml import TELEGRAM_LIMIT, esc, plain_text, shorten, telegram_length, utf16_length
 from bot.week import IsoWeek
 
@@ -16,19 +18,17 @@ __all__ = ["PENDING_KO", "TELEGRAM_LIMIT", "esc", "model_name", "plain_text", "p
 
 PART_SEPARATOR = "=" * 5
 
-PENDING_TEXT = "(번역 준비 중입니다. 번역이 끝나면 이 자리에 한국어 초록이 실립니다.)"
-UNTRANSLATED_TEXT = "(번역하지 않았습니다: --no-translate)"
-NO_ABSTRACT_TEXT = f"({NO_ABSTRACT_KO}.)"
+PENDING_TEXT, UNTRANSLATED_TEXT, NO_ABSTRACT_TEXT = ko.FILE_PENDING, ko.FILE_UNTRANSLATED, ko.FILE_NO_ABSTRACT
 
 
 # --- the old weekly file's layout ----------------------------------------------------------------
 
 
 def render_text(digest: Digest) -> str:
-    kind = "번역본" if translated(digest) else "원문"
+    kind = ko.FILE_TRANSLATED if translated(digest) else ko.FILE_ORIGINAL
     lines = [
-        f"Hugging Face 주간 인기 논문 Top {len(digest.items)} ({digest.week}) - {kind}",
-        f"출처: {digest.source_url}",
+        ko.FILE_HEADER.format(count=len(digest.items), week=digest.week, kind=kind),
+        ko.FILE_SOURCE.format(url=digest.source_url),
         "",
     ]
     for item in digest.items:
@@ -45,7 +45,7 @@ def render_text(digest: Digest) -> str:
             "## Abstract (Original)",
             item.paper.abstract,
             "",
-            "## 초록 (Korean)",
+            ko.FILE_KOREAN_HEADING,
             korean,
             "",
         ]
@@ -166,9 +166,9 @@ def provenance(translation: Translation, tz: tzinfo = UTC) -> str:
 
     line = model_name(translation.model or "claude")
     if translation.translated_at is not None:
-        line += f" · {day(translation.translated_at)} 번역"
+        line += ko.TRANSLATED_ON.format(day=day(translation.translated_at))
     if translation.corrected_at is not None:
-        line += f" · {day(translation.corrected_at)} 수정"
+        line += ko.CORRECTED_ON.format(day=day(translation.corrected_at))
     return f"✍️ {esc(line)}"
 
 
@@ -186,7 +186,7 @@ def render_paper_parts(
     (pending): the English abstract, marked as pending; no abstract worth the name: a note."""
     meta = _paper_meta(paper, week, translation)
     if translation is None and unsummarisable(paper) is not None:
-        head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n📄 {NO_ABSTRACT_KO}. 원문을 확인해 주세요."
+        head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n{ko.NO_ABSTRACT_LINE}"
         body, tail = "", ""
     elif translation is None:
         head = f"<b>{esc(shorten(paper.title, 300))}</b>\n{meta}\n\n⏳ <b>{PENDING_KO}</b>\n<b>Abstract</b>\n"
@@ -194,7 +194,7 @@ def render_paper_parts(
     else:
         head = (
             f"<b>{esc(shorten(translation.title_ko, 300))}</b>\n<i>{esc(shorten(paper.title, 300))}</i>\n{meta}\n\n"
-            f"<b>요약</b>\n{esc(shorten(translation.summary_ko, 1000))}\n\n<b>초록 번역</b>\n"
+            f"{ko.SUMMARY_HEADING}\n{esc(shorten(translation.summary_ko, 1000))}\n\n{ko.ABSTRACT_HEADING}\n"
         )
         body, tail = translation.abstract_ko, f"\n\n{provenance(translation, tz)}\n{AI_NOTICE}"
     first = TELEGRAM_LIMIT - telegram_length(head) - telegram_length(tail) - 8

@@ -12,11 +12,12 @@ from datetime import datetime, time, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import texts
 from bot.config import Settings
 from bot.models import ALL_SLOT_KEYS, DEFAULT_SLOT
 from bot.week import IsoWeek
 
-DAYS = ("월", "화", "수", "목", "금", "토", "일")
+DAYS = texts.DAYS
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ONE_MICROSECOND = timedelta(microseconds=1)
 WEEK = timedelta(days=7)
@@ -123,14 +124,15 @@ def when(settings: Settings, slot: str, now: datetime) -> str:
     """The slot's time in Korean, e.g. "금요일 18시" (the default: its cron's next time, "월요일 9시")."""
     day_hour = parse_slot(slot)
     if day_hour is not None:
-        return f"{DAYS[day_hour[0]]}요일 {day_hour[1]}시"
+        return texts.SLOT_TIME.format(day=DAYS[day_hour[0]], hour=day_hour[1])
     fire = next_run(settings, now)
     if fire is None:
-        return "기본 일정"
-    return f"{DAYS[fire.weekday()]}요일 {fire.hour}시{f' {fire.minute}분' if fire.minute else ''}"
+        return texts.SLOT_DEFAULT
+    minute = texts.SLOT_MINUTE.format(minute=fire.minute) if fire.minute else ""
+    return texts.SLOT_TIME.format(day=DAYS[fire.weekday()], hour=fire.hour) + minute
 
 
 def describe(settings: Settings, slot: str, now: datetime) -> str:
     """The slot in Korean for the settings message: "금요일 18시", or "기본 (월요일 9시)"."""
     time_of = when(settings, slot, now)
-    return time_of if parse_slot(slot) is not None else f"기본 ({time_of})"
+    return time_of if parse_slot(slot) is not None else texts.SLOT_DEFAULT_AT.format(time=time_of)

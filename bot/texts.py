@@ -3,8 +3,6 @@ put into a text is escaped by the caller (render.esc) unless it is ours (a week,
 
 from __future__ import annotations
 
-from bot.subscriptions import Change, Refusal
-
 # --- commands (shown by Telegram's command menu) ----------------------------------------------------
 
 COMMANDS = (
@@ -92,29 +90,29 @@ PAPER_UNKNOWN = "그 논문을 찾지 못했습니다. /latest 에서 최근 논
 # --- subscriptions -----------------------------------------------------------------------------------
 
 REFUSALS = {
-    Refusal.GROUP_ADMINS_ONLY: "그룹의 구독 설정은 그룹 관리자만 바꿀 수 있어요.",
-    Refusal.CHANNEL_FROM_PRIVATE: "채널 구독은 봇과의 개인 대화에서 <code>/subscribe @채널</code> 로 해 주세요.",
-    Refusal.NOT_A_CHANNEL_NAME: (
+    "group_admins_only": "그룹의 구독 설정은 그룹 관리자만 바꿀 수 있어요.",
+    "channel_from_private": "채널 구독은 봇과의 개인 대화에서 <code>/subscribe @채널</code> 로 해 주세요.",
+    "not_a_channel_name": (
         "채널은 <code>@채널이름</code> 또는 <code>-100</code>으로 시작하는 id로 알려 주세요.\n"
         "예: /subscribe @hf_weekly_ko"
     ),
-    Refusal.CHANNEL_NOT_FOUND: (
+    "channel_not_found": (
         "채널 {name}을(를) 찾지 못했습니다. 공개 채널이면 @이름이 맞는지, "
         "비공개 채널이면 봇을 먼저 채널 관리자로 추가했는지 확인해 주세요."
     ),
-    Refusal.NOT_A_CHANNEL: "{name}은(는) 채널이 아닙니다. 그룹은 그 그룹 안에서 /subscribe 해 주세요.",
-    Refusal.BOT_NOT_ADMIN: (
+    "not_a_channel": "{name}은(는) 채널이 아닙니다. 그룹은 그 그룹 안에서 /subscribe 해 주세요.",
+    "bot_not_admin": (
         "봇이 채널 {name}의 관리자가 아닙니다. 채널 설정 → 관리자 → 관리자 추가에서 "
         "@{bot}을(를) 추가하고 ‘메시지 게시’ 권한을 주세요."
     ),
-    Refusal.BOT_CANNOT_POST: "봇에게 채널 {name}의 ‘메시지 게시’ 권한이 없습니다. 관리자 설정에서 권한을 켜 주세요.",
-    Refusal.NOT_CHANNEL_ADMIN: "채널 {name}의 관리자만 구독을 바꿀 수 있어요.",
+    "bot_cannot_post": "봇에게 채널 {name}의 ‘메시지 게시’ 권한이 없습니다. 관리자 설정에서 권한을 켜 주세요.",
+    "not_channel_admin": "채널 {name}의 관리자만 구독을 바꿀 수 있어요.",
 }
 SUBSCRIBED = {
-    Change.STARTED: "✅ 구독을 시작했습니다. 매주 {when} {where}에 한국어 다이제스트를 보내 드릴게요. 편수·요일·형식·관심 주제는 /settings, 해지는 /unsubscribe",
-    Change.RESTARTED: "✅ 구독을 다시 시작했습니다. 매주 {when} {where}에 한국어 다이제스트를 보내 드릴게요. 편수·요일·형식·관심 주제는 /settings, 해지는 /unsubscribe",
-    Change.ALREADY: "이미 구독 중입니다. 매주 {when} {where}에 다이제스트가 옵니다. 바꾸려면 /settings",
-    Change.MOVED: "✅ 다이제스트를 받을 곳을 {where}(으)로 옮겼습니다.",
+    "started": "✅ 구독을 시작했습니다. 매주 {when} {where}에 한국어 다이제스트를 보내 드릴게요. 편수·요일·형식·관심 주제는 /settings, 해지는 /unsubscribe",
+    "restarted": "✅ 구독을 다시 시작했습니다. 매주 {when} {where}에 한국어 다이제스트를 보내 드릴게요. 편수·요일·형식·관심 주제는 /settings, 해지는 /unsubscribe",
+    "already": "이미 구독 중입니다. 매주 {when} {where}에 다이제스트가 옵니다. 바꾸려면 /settings",
+    "moved": "✅ 다이제스트를 받을 곳을 {where}(으)로 옮겼습니다.",
 }
 SUBSCRIBED_PAUSED = "\n⏸ 지금은 일시 정지 상태입니다. 다시 받으려면 /settings"
 HERE_PRIVATE, HERE_GROUP, HERE_TOPIC, HERE_CHANNEL = "이 대화", "이 그룹", "이 주제", "채널 {name}"
@@ -259,3 +257,55 @@ INLINE_OPEN_BOT = "봇에서 보기"
 INLINE_UNKNOWN_PAPER = "{paper}: 봇에서 번역 보기"
 BUTTON_FULL = "전문 번역 보기"
 BUTTON_TRANSLATE = "번역 보기"
+
+
+# --- the digest and paper answers (bot/layout.py, bot/render.py) ---------------------------------
+
+PENDING_KO = "번역 준비 중"
+NO_ABSTRACT_KO = "초록이 없어 번역·요약하지 않았습니다"  # the source gave nothing to summarise
+NO_ABSTRACT_LINE = "📄 " + NO_ABSTRACT_KO + ". 원문을 확인해 주세요."
+NO_ABSTRACT_SHORT = "📄 초록 없음"
+CORRECTED_KO = "✏️ 번역 수정됨"  # an admin corrected the translation (bot/translate.py, /retranslate)
+AI_NOTICE = "🤖 Claude가 번역·요약한 AI 번역입니다. 정확한 내용은 원문을 확인해 주세요."
+ORIGINAL_NOTICE = "번역하지 않은 원문입니다."
+STARRED_SECTION = "<b>⭐ 관심 주제</b>"
+OTHERS_SECTION = "<b>그 밖의 인기 논문</b>"
+FULL_TRANSLATION_LINK = "전문 번역"
+ABSTRACT_HEADING = "<b>초록 번역</b>"
+SUMMARY_HEADING = "<b>요약</b>"
+DIGEST_HEADER = "<b>🤗 Hugging Face 주간 인기 논문 Top {shown}</b>\n{when}"
+DIGEST_HEADER_TOPICS = "<b>🤗 Hugging Face 주간 논문 · 관심 주제 {shown}편</b>\n{when}\n관심 주제: {topics}"
+DIGEST_HEADER_FALLBACK = (
+    DIGEST_HEADER
+    + "\n이번 주 인기 논문 {pool}편 중 관심 주제({topics})에 맞는 논문이 없어 인기 논문 {shown}편을 보여 드립니다."
+)
+DIGEST_SOURCE = '출처: <a href="{url}">{shown}</a>\n{notice}'
+DATE_RANGE = "{start} ~ {end}"
+DATE_SAME_YEAR = "{month}월 {day}일"
+DATE_FULL = "{year}년 {month}월 {day}일"
+TRANSLATED_ON = " · {day} 번역"
+CORRECTED_ON = " · {day} 수정"
+# The weekly text file (`hfweekly digest`): plain text, not Telegram HTML.
+FILE_HEADER = "Hugging Face 주간 인기 논문 Top {count} ({week}) - {kind}"
+FILE_TRANSLATED, FILE_ORIGINAL = "번역본", "원문"
+FILE_SOURCE = "출처: {url}"
+FILE_KOREAN_HEADING = "## 초록 (Korean)"
+FILE_PENDING = "(번역 준비 중입니다. 번역이 끝나면 이 자리에 한국어 초록이 실립니다.)"
+FILE_UNTRANSLATED = "(번역하지 않았습니다: --no-translate)"
+FILE_NO_ABSTRACT = "(" + NO_ABSTRACT_KO + ".)"
+# On-demand translation (bot/ondemand.py): told to admins.
+BUDGET_SPENT = (
+    "⚠️ 오늘({today}) 주문형 번역 토큰 예산 {tokens:,}개를 다 썼습니다. "
+    "내일까지 새 번역은 멈추고, 주간 다이제스트에는 영향이 없습니다."
+)
+
+# --- slots and buttons (bot/slots.py, bot/keyboards.py, bot/handlers/settings_menu.py) -----------
+
+DAYS = ("월", "화", "수", "목", "금", "토", "일")
+SLOT_TIME = "{day}요일 {hour}시"
+SLOT_MINUTE = " {minute}분"
+SLOT_DEFAULT = "기본 일정"
+SLOT_DEFAULT_AT = "기본 ({time})"
+REPORT_BUTTON = "🚩 번역 오류 신고"
+COUNT_BUTTON = "{n}편"
+HOUR_BUTTON = "{h}시"

@@ -73,7 +73,7 @@ def main_menu(
         text += texts.SETTINGS_NOT_SUBSCRIBED
     on_off = {True: texts.BUTTON_ON, False: texts.BUTTON_OFF}
     rows = [
-        [_button(_mark(f"{n}편", n == count), chat_id, "c", n) for n in COUNTS],
+        [_button(_mark(texts.COUNT_BUTTON.format(n=n), n == count), chat_id, "c", n) for n in COUNTS],
         [_button(_mark(texts.FORMS[f], f is settings.form), chat_id, "f", f.value) for f in Form],
         [
             _button(
@@ -106,7 +106,9 @@ def when_menu(config: Settings, chat_id: int, settings: ChatSettings) -> tuple[s
 
 def hour_menu(config: Settings, chat_id: int, day: int, settings: ChatSettings) -> tuple[str, InlineKeyboardMarkup]:
     hours = [
-        _button(_mark(f"{h}시", (settings.day, settings.hour) == (day, h)), chat_id, "h", f"{day}-{h}")
+        _button(
+            _mark(texts.HOUR_BUTTON.format(h=h), (settings.day, settings.hour) == (day, h)), chat_id, "h", f"{day}-{h}"
+        )
         for h in range(24)
     ]
     rows = [hours[i : i + 6] for i in range(0, 24, 6)] + [[_button(texts.BUTTON_BACK, chat_id, "w")]]
