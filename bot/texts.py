@@ -133,6 +133,7 @@ PUBLISH_DONE = (
 )
 PREVIEW_FAILED = "미리보기를 만들 수 없습니다: {reason}"
 PREVIEW_HEAD = "👀 {week} 미리보기 — 구독자에게는 아래 메시지가 갑니다. (대기 중 번역 {pending}편)"
+NOTICE_LATE = "⏰ {at}에 보내려던 알림입니다 (그때 텔레그램이 응답하지 않았습니다).\n\n"
 ALERT = "⚠️ 처리 중 오류: {kind}\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
 JOB_FAILED = "⚠️ 정기 작업(발행·복구)이 실패했습니다. 1분 뒤 다시 시도합니다: {kind}\n{detail}\n(10분 동안 같은 종류는 다시 알리지 않습니다)"
 

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.heal import Healer
 from bot.ledger import IN_DOUBT
 from bot.models import ChatKind, Subscription
+from bot.outbox import Outbox
 from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
@@ -363,7 +364,7 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
     try:
         async with open_app(configured, clock=lambda: monday_9) as app, telegram_bot(app) as (bot, limiter):
             await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
-            notify = admin_notifier(bot, configured)
+            notify = admin_notifier(Outbox(bot, app.store, configured.tz), configured)
             healer = Healer(app.store, app.digests, None, clock=app.clock, notify=notify)
             jobs = WeeklyScheduler(
                 broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify,

@@ -19,6 +19,7 @@ from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
 from bot.ondemand import OnDemand
+from bot.outbox import Outbox
 from bot.refs import Ref, text_hash
 from bot.render import esc
 from bot.search import ArchiveIndex
@@ -57,6 +58,7 @@ class Deps:
     subscriptions: Subscriptions
     broadcaster: Broadcaster
     alerts: Alerts
+    outbox: Outbox  # a notice (to an admin) that Telegram does not take now is sent when it answers again
     clock: Callable[[], datetime]
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None

@@ -52,6 +52,8 @@ Keys (all under `<prefix>:`), by the module that owns them:
     send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
                                   a flood wait (429) pushes send:all forward, so every process waits it out
     ratelimit:week:<user id>      sorted set of the user's recent builds of new weeks (sliding window)
+    outbox                        list of JSON Notice: what Telegram did not take from admins' notices,
+                                  oldest first (100 at most, 7 days); lock:outbox, one sender of them
 
 Every Redis failure reaches callers as StoreError (bot/errors.py).
 """
@@ -62,11 +64,11 @@ from bot.errors import StoreError
 from bot.store.chats import ChatStore
 from bot.store.delivery import DeliveryStore, Layout, PublishLock
 from bot.store.edits import EditStats, EditStore
-from bot.store.limits import LimitStore
+from bot.store.limits import LimitStore, Notice
 from bot.store.papers import PaperStore
 from bot.store.trust import GateCounts, TrustStore
 
-__all__ = ["EditStats", "GateCounts", "Layout", "PublishLock", "Store", "StoreError"]
+__all__ = ["EditStats", "GateCounts", "Layout", "Notice", "PublishLock", "Store", "StoreError"]
 
 
 class Store(PaperStore, ChatStore, DeliveryStore, LimitStore, TrustStore, EditStore):
