@@ -317,6 +317,8 @@ async def running_bot(
             scheduler.start()
             stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
+        if app.ondemand is not None:
+            stack.callback(app.ondemand.cancel)  # nor a /paper
         updater = application.updater
         assert updater is not None
         if webhook_url:

@@ -18,6 +18,7 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot import texts
 from bot.alerts import Alerts, admin_notifier
 from bot.app import broadcaster, open_app, telegram_bot
 from bot.config import Settings
@@ -28,9 +29,9 @@ from bot.outbox import Outbox
 from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
-from tests.conftest import free_port, start_redis_server
+from tests.conftest import ALICE, BOB, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, week_items
+from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
 from tests.test_cli import hfweekly
@@ -155,6 +156,31 @@ async def test_sigterm_during_a_build_stops_within_10_seconds(
     _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
     assert time.monotonic() - started < 10, err.decode()[-2000:]
     assert proc.returncode == 0
+    fake_claude.gate.set()
+
+
+async def test_sigterm_during_builds_leaves_their_placeholders_asking_to_send_again(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_claude: FakeClaude, fake_hf: FakeHF
+) -> None:
+    abstract = "We show that a small model beats a large one by 5% on every benchmark we tried, at a tenth of the cost."
+    fake_hf.papers["2601.00001"] = item_2026("2601.00001", "Only on Hugging Face", abstract, 77)
+    fake_claude.gate.clear()  # Claude is slow today: the /week build and the /paper translation wait for it
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    fake_tg.message(ALICE, ALICE, "/week 2025-W38")
+    fake_tg.message(BOB, BOB, "/paper 2601.00001")
+
+    def placeholders() -> list[str]:
+        return [parse_telegram_html(m.text) for chat in (ALICE, BOB) for m in fake_tg.to(chat)]
+
+    await fake_tg.wait_for(lambda: sum("생성 중" in text for text in placeholders()) == 2, within=30)
+    await fake_claude.wait_for(lambda: fake_claude.in_flight > 0, within=30)
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    shown = {chat: [parse_telegram_html(m.text) for (c, _), m in sorted(fake_tg.messages.items()) if c == chat]
+             for chat in (ALICE, BOB)}  # fmt: skip
+    assert shown == {ALICE: [texts.INTERRUPTED], BOB: [texts.INTERRUPTED]}, err.decode()[-2000:]
     fake_claude.gate.set()
 
 

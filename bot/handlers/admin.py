@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import texts
 from bot import texts_trust as tt
 from bot.errors import AlreadyPublishing, DigestError, HeldError
-from bot.handlers.common import Context, Deps, deps, edit, reply, thread_of
+from bot.handlers.common import Context, Deps, deps, edit, reply, retry_if_interrupted, thread_of
 from bot.handlers.week import parse_week, send_digest
 from bot.models import ChatKind
 from bot.render import esc
@@ -142,7 +142,8 @@ async def preview(update: Update, context: Context) -> None:
         return
     placeholder = await reply(update, context, texts.BUILDING.format(week=week))
     try:
-        digest = await d.digests.build(week)
+        async with retry_if_interrupted(placeholder):
+            digest = await d.digests.build(week)
     except DigestError as exc:
         await edit(placeholder, texts.PREVIEW_FAILED.format(reason=esc(str(exc))))
         return
