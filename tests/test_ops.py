@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import sys
@@ -157,6 +158,32 @@ async def test_sigterm_during_a_build_stops_within_10_seconds(
     assert time.monotonic() - started < 10, err.decode()[-2000:]
     assert proc.returncode == 0
     fake_claude.gate.set()
+
+
+def readme_status_of_a_stopped_run() -> int:
+    """The exit status README gives `hfweekly run` stopped by a signal: of the statuses it lists ("종료 코드
+    …: 0 …, 1 …, …"), the one whose description names `hfweekly run` and SIGTERM, else the one that names
+    SIGTERM for every command."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    paragraph = re.search(r"^종료 코드.*?(?:\n\n|\Z)", readme, re.MULTILINE | re.DOTALL)
+    assert paragraph is not None, "README lists the exit statuses in a paragraph that begins with 종료 코드"
+    entries = re.finditer(r"(?:: |,\s+)(\d+) (.+?)(?=,\s+\d+ |\.\s*\Z)", paragraph[0].strip(), re.DOTALL)
+    described = {int(m[1]): m[2] for m in entries}
+    [status] = [s for s, text in described.items() if "SIGTERM" in text and "hfweekly run" in text] or [
+        s for s, text in described.items() if "SIGTERM" in text
+    ]
+    return status
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_the_bot_with_the_status_readme_gives(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, sig: signal.Signals
+) -> None:
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    proc.send_signal(sig)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == readme_status_of_a_stopped_run(), err.decode()[-2000:]
 
 
 async def test_sigterm_during_builds_leaves_their_placeholders_asking_to_send_again(
