@@ -1,8 +1,10 @@
 """The `hfweekly` command line: run | digest | publish | subscribers | check.
 
-Exit status (bot/errors.py maps each error to one): 0 done; 1 failed (nothing to show, a dependency
-failing, chats owed a retry); 2 bad usage or configuration; 3 the digest was printed but some papers
-are still pending translation; 130 stopped early by SIGINT/SIGTERM.
+Exit status (bot/errors.py maps each error to one): 0 done (`run` stopped by SIGINT/SIGTERM too: that
+is how a service manager stops it, and systemd or docker count any other status as a failure); 1 failed
+(nothing to show, a dependency failing, chats owed a retry); 2 bad usage or configuration; 3 the digest
+was printed but some papers are still pending translation; 130 a publish stopped early by SIGINT/SIGTERM
+(the next run sends the rest), or another command interrupted by Ctrl-C.
 
 The arguments are read before anything heavy is imported (bot/arguments.py), so `hfweekly --help`
 answers at once; each command imports what it needs when it runs. Every error of ours ends as one
@@ -115,12 +117,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _run(settings: Settings, webhook_url: str | None) -> int:
     from bot.app import open_app, running_bot
 
+    stop = asyncio.Event()
+    _on_signals(stop.set)  # first: a signal while the bot starts stops it as soon as it has started
     async with open_app(settings) as app, running_bot(app, webhook_url=webhook_url) as bot:
         # Everything loaded so far (the libraries: about 240,000 objects) lives as long as the process:
         # out of the cyclic collector's sight, a full collection does not scan it all again mid-burst.
         gc.freeze()
-        stop = asyncio.Event()
-        _on_signals(stop.set)
         signalled, refused = asyncio.create_task(stop.wait()), asyncio.create_task(bot.telegram.fatal.wait())
         await asyncio.wait({signalled, refused}, return_when=asyncio.FIRST_COMPLETED)
         signalled.cancel()
@@ -130,7 +132,7 @@ async def _run(settings: Settings, webhook_url: str | None) -> int:
         return fail(
             EXIT_FAILED, "Telegram refused TELEGRAM_BOT_TOKEN while the bot ran; set a valid token and start it again"
         )
-    return EXIT_OK
+    return EXIT_OK  # stopped by SIGINT/SIGTERM: a service's clean stop (see the module's docstring)
 
 
 # --- hfweekly digest --------------------------------------------------------------------------------

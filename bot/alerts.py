@@ -1,39 +1,36 @@
 """Telling admins about a problem: once per kind of problem every ALERT_EVERY, across every process
 (the throttle lives in Redis), or in this process alone while Redis cannot be asked — an outage of
-Redis is exactly when admins must still hear about it."""
+Redis is exactly when admins must still hear about it. A notice Telegram does not take (an outage of
+Telegram) is kept and sent when it answers again (bot/outbox.py)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.logs import redact
+from bot.outbox import Outbox
 from bot.store import Store
 from bot.store.limits import ALERT_EVERY
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], Awaitable[None]]
-NOTICE_LIMIT = 4000  # characters of one notice to admins (Telegram's limit is 4096)
+NOTICE_LIMIT = 4000  # characters of one notice to admins (Telegram's limit is 4096, less NOTICE_LATE)
 
 
-def admin_notifier(bot: Any, settings: Settings) -> Notify:
+def admin_notifier(outbox: Outbox, settings: Settings) -> Notify:
     """Tell every admin something in a private message (plain text, secrets masked, cut to fit one
-    message); a failure to tell is logged, never raised."""
-    from telegram.error import TelegramError
+    message); what Telegram does not take now is sent when it answers again; never raises."""
 
     async def notify(text: str) -> None:
         text = redact(text, settings.secrets())
         text = text if len(text) <= NOTICE_LIMIT else text[: NOTICE_LIMIT - 1] + "…"
         for admin in settings.admins:
-            try:
-                await bot.send_message(admin, text, parse_mode=None)
-            except TelegramError as exc:
-                log.warning("Could not tell admin %s: %s", admin, exc)
+            await outbox.send(admin, text)
 
     return notify
 

@@ -27,6 +27,7 @@ from bot.config import Settings, config_dir
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
 from bot.ondemand import OnDemand
+from bot.outbox import Outbox
 from bot.prompt import PromptConfig
 from bot.search import ArchiveIndex
 from bot.sources.arxiv import ArxivSource
@@ -176,7 +177,7 @@ def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None 
     from bot.alerts import Alerts, admin_notifier
     from bot.deliver import Broadcaster
 
-    notify = admin_notifier(bot, app.settings)
+    notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
     return Broadcaster(
         bot, app.store, app.digests, app.subscriptions, limiter, app.settings, clock=app.clock, notify=notify,
         alerts=alerts or Alerts(app.store, notify),
@@ -190,7 +191,7 @@ def weekly_scheduler(app: App, bot: Any, caster: Broadcaster, editor: Editor | N
     from bot.heal import Healer
     from bot.schedule import WeeklyScheduler
 
-    notify = admin_notifier(bot, app.settings)
+    notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
     healer = Healer(app.store, app.digests, editor, clock=app.clock, notify=notify)
     return WeeklyScheduler(
         caster, healer, app.store, app.settings, clock=app.clock, notify=notify, alerts=Alerts(app.store, notify),
@@ -257,12 +258,13 @@ def build_application(
         .rate_limiter(limiter)
         .build()
     )
-    alerts = Alerts(app.store, admin_notifier(application.bot, app.settings))
+    outbox = Outbox(application.bot, app.store, app.settings.tz)  # what Telegram did not take, sent later
+    alerts = Alerts(app.store, admin_notifier(outbox, app.settings))
     if app.ondemand is not None:
-        app.ondemand.notify = admin_notifier(application.bot, app.settings)
+        app.ondemand.notify = admin_notifier(outbox, app.settings)
     deps = Deps(
         app.settings, app.store, app.digests, app.translator, app.subscriptions,
-        broadcaster(app, application.bot, limiter, alerts), alerts, app.clock, app.ondemand, app.archive,
+        broadcaster(app, application.bot, limiter, alerts), alerts, outbox, app.clock, app.ondemand, app.archive,
         editor(app, application.bot, limiter),
     )  # fmt: skip
     register(application, deps)
@@ -306,6 +308,8 @@ async def running_bot(
             log.warning("Could not set the bot's command menu (%s); it answers commands all the same", exc)
         await application.start()
         stack.push_async_callback(application.stop)  # waits for the handlers still running
+        deps.outbox.start()  # what Telegram did not take from admins' notices, once it answers again
+        stack.push_async_callback(deps.outbox.stop)
         if deps.editor is not None:
             stack.push_async_callback(deps.editor.stop)  # after the scheduler: nothing wakes it then
         if schedule:
@@ -313,6 +317,8 @@ async def running_bot(
             scheduler.start()
             stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
+        if app.ondemand is not None:
+            stack.callback(app.ondemand.cancel)  # nor a /paper
         updater = application.updater
         assert updater is not None
         if webhook_url:

@@ -2,7 +2,8 @@
 
 Exit status: 0 done; 1 failed (nothing to show, a dependency failing, chats owed a retry);
 2 bad usage or configuration; 3 the digest was printed but some papers are pending translation;
-130 stopped early (SIGINT/SIGTERM) with work left for the next run.
+130 stopped early (SIGINT/SIGTERM) with work left for the next run (`run` stopped by a signal is a clean
+stop: 0).
 """
 
 from __future__ import annotations

@@ -75,6 +75,11 @@ class OnDemand:
         self.notify = notify  # set by the composition root once the bot exists
         self._inflight: dict[str, asyncio.Future[Translation | None]] = {}  # by paper id: one Claude call each
 
+    def cancel(self) -> None:
+        """Cancel every translation under way (shutdown: whoever waits for one gets CancelledError)."""
+        for run in list(self._inflight.values()):
+            run.cancel()
+
     async def find(self, paper_id: str) -> Found | Missing:
         """The paper: from the archive, the papers found lately, Hugging Face, then arXiv (SourceError
         when they cannot be reached)."""

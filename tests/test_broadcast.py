@@ -22,6 +22,7 @@ from bot.heal import Healer
 from bot.ledger import IN_DOUBT, Report, State
 from bot.limiter import Paced, SendLimiter
 from bot.models import ChatKind, Subscription
+from bot.outbox import Outbox
 from bot.schedule import WeeklyScheduler
 from bot.slots import owed_week
 from bot.telegram_http import AiohttpRequest, NotSent
@@ -86,7 +87,7 @@ async def broadcaster(app: App, bot: Bot, clock: Clock, settings: Settings | Non
     s = settings or app.settings
     limiter = SendLimiter(app.store, rate=s.send_rate, group_per_minute=s.group_rate_per_minute)
     await limiter.initialize()
-    notify = admin_notifier(bot, s)
+    notify = admin_notifier(Outbox(bot, app.store, s.tz), s)
     return Broadcaster(
         bot, app.store, app.digests, app.subscriptions, limiter, s, clock=clock, notify=notify,
         alerts=Alerts(app.store, notify),
@@ -103,7 +104,8 @@ def editor(app: App, bot: Bot, clock: Clock) -> Editor:
 
 
 def healer(app: App, bot: Bot, clock: Clock, edits: Editor | None = None) -> Healer:
-    return Healer(app.store, app.digests, edits, clock=clock, notify=admin_notifier(bot, app.settings))
+    notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
+    return Healer(app.store, app.digests, edits, clock=clock, notify=notify)
 
 
 async def heal(app: App, bot: Bot, clock: Clock) -> None:
@@ -476,7 +478,7 @@ async def test_healing_gives_up_after_72_hours(
 
 
 async def scheduler(app: App, bot: Bot, clock: Clock) -> WeeklyScheduler:
-    notify = admin_notifier(bot, app.settings)
+    notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
     return WeeklyScheduler(
         await broadcaster(app, bot, clock), healer(app, bot, clock), app.store, app.settings, clock=clock,
         notify=notify, alerts=Alerts(app.store, notify),

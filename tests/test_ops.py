@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import sys
@@ -18,18 +19,20 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot import texts
 from bot.alerts import Alerts, admin_notifier
 from bot.app import broadcaster, open_app, telegram_bot
 from bot.config import Settings
 from bot.heal import Healer
 from bot.ledger import IN_DOUBT
 from bot.models import ChatKind, Subscription
+from bot.outbox import Outbox
 from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
-from tests.conftest import free_port, start_redis_server
+from tests.conftest import ALICE, BOB, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
-from tests.fakes.hf import FakeHF, week_items
+from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, Sent
 from tests.fakes.telegram_html import parse_telegram_html
 from tests.test_cli import hfweekly
@@ -154,6 +157,57 @@ async def test_sigterm_during_a_build_stops_within_10_seconds(
     _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
     assert time.monotonic() - started < 10, err.decode()[-2000:]
     assert proc.returncode == 0
+    fake_claude.gate.set()
+
+
+def readme_status_of_a_stopped_run() -> int:
+    """The exit status README gives `hfweekly run` stopped by a signal: of the statuses it lists ("종료 코드
+    …: 0 …, 1 …, …"), the one whose description names `hfweekly run` and SIGTERM, else the one that names
+    SIGTERM for every command."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    paragraph = re.search(r"^종료 코드.*?(?:\n\n|\Z)", readme, re.MULTILINE | re.DOTALL)
+    assert paragraph is not None, "README lists the exit statuses in a paragraph that begins with 종료 코드"
+    entries = re.finditer(r"(?:: |,\s+)(\d+) (.+?)(?=,\s+\d+ |\.\s*\Z)", paragraph[0].strip(), re.DOTALL)
+    described = {int(m[1]): m[2] for m in entries}
+    [status] = [s for s, text in described.items() if "SIGTERM" in text and "hfweekly run" in text] or [
+        s for s, text in described.items() if "SIGTERM" in text
+    ]
+    return status
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_the_bot_with_the_status_readme_gives(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, sig: signal.Signals
+) -> None:
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    proc.send_signal(sig)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == readme_status_of_a_stopped_run(), err.decode()[-2000:]
+
+
+async def test_sigterm_during_builds_leaves_their_placeholders_asking_to_send_again(
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_claude: FakeClaude, fake_hf: FakeHF
+) -> None:
+    abstract = "We show that a small model beats a large one by 5% on every benchmark we tried, at a tenth of the cost."
+    fake_hf.papers["2601.00001"] = item_2026("2601.00001", "Only on Hugging Face", abstract, 77)
+    fake_claude.gate.clear()  # Claude is slow today: the /week build and the /paper translation wait for it
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_LEVEL": "INFO"}, tmp_path)
+    await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
+    fake_tg.message(ALICE, ALICE, "/week 2025-W38")
+    fake_tg.message(BOB, BOB, "/paper 2601.00001")
+
+    def placeholders() -> list[str]:
+        return [parse_telegram_html(m.text) for chat in (ALICE, BOB) for m in fake_tg.to(chat)]
+
+    await fake_tg.wait_for(lambda: sum("생성 중" in text for text in placeholders()) == 2, within=30)
+    await fake_claude.wait_for(lambda: fake_claude.in_flight > 0, within=30)
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    shown = {chat: [parse_telegram_html(m.text) for (c, _), m in sorted(fake_tg.messages.items()) if c == chat]
+             for chat in (ALICE, BOB)}  # fmt: skip
+    assert shown == {ALICE: [texts.INTERRUPTED], BOB: [texts.INTERRUPTED]}, err.decode()[-2000:]
     fake_claude.gate.set()
 
 
@@ -363,7 +417,7 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
     try:
         async with open_app(configured, clock=lambda: monday_9) as app, telegram_bot(app) as (bot, limiter):
             await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
-            notify = admin_notifier(bot, configured)
+            notify = admin_notifier(Outbox(bot, app.store, configured.tz), configured)
             healer = Healer(app.store, app.digests, None, clock=app.clock, notify=notify)
             jobs = WeeklyScheduler(
                 broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify,

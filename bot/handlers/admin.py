@@ -3,22 +3,26 @@ bot/handlers/trust.py). To anyone else they are unknown commands."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
 from bot import texts_trust as tt
 from bot.errors import AlreadyPublishing, DigestError, HeldError
-from bot.handlers.common import Context, Deps, deps, edit, reply
+from bot.handlers.common import Context, Deps, deps, edit, reply, retry_if_interrupted, thread_of
 from bot.handlers.week import parse_week, send_digest
 from bot.models import ChatKind
 from bot.render import esc
 from bot.slots import next_run, owed_week
 from bot.week import IsoWeek
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -104,22 +108,29 @@ async def _runs(d: Deps) -> list[str]:
 
 
 async def publish(update: Update, context: Context) -> None:
+    """Publish a week now. Telegram failing the "started" reply does not stop the publish, and its
+    result reaches the admin when Telegram answers again (bot/outbox.py)."""
     d = deps(context)
     if (week := await _week_argument(update, context)) is None:
         return
     if not week.is_completed(d.clock(), d.settings.tz):
         await reply(update, context, texts.PUBLISH_NOT_ENDED.format(week=week))
         return
-    await reply(update, context, texts.PUBLISH_STARTED.format(week=week))
+    try:
+        await reply(update, context, texts.PUBLISH_STARTED.format(week=week))
+    except TelegramError as exc:
+        log.warning("Could not say that the publish of %s started (%s): publishing all the same", week, exc)
     try:
         report = await d.broadcaster.publish(week)
     except (HeldError, DigestError) as exc:
-        await reply(update, context, texts.PUBLISH_HELD.format(week=week, reason=esc(str(exc))))
-        return
+        result = texts.PUBLISH_HELD.format(week=week, reason=esc(str(exc)))
     except AlreadyPublishing:
-        await reply(update, context, texts.PUBLISH_BUSY.format(week=week))
-        return
-    await reply(update, context, texts.PUBLISH_DONE.format(week=week, r=report))
+        result = texts.PUBLISH_BUSY.format(week=week)
+    else:
+        result = texts.PUBLISH_DONE.format(week=week, r=report)
+    chat = update.effective_chat
+    assert chat is not None
+    await d.outbox.send(chat.id, result, html=True, thread_id=thread_of(update.effective_message))
 
 
 async def preview(update: Update, context: Context) -> None:
@@ -131,7 +142,8 @@ async def preview(update: Update, context: Context) -> None:
         return
     placeholder = await reply(update, context, texts.BUILDING.format(week=week))
     try:
-        digest = await d.digests.build(week)
+        async with retry_if_interrupted(placeholder):
+            digest = await d.digests.build(week)
     except DigestError as exc:
         await edit(placeholder, texts.PREVIEW_FAILED.format(reason=esc(str(exc))))
         return

@@ -3,8 +3,10 @@ replying in the chat (and forum topic) an update came from."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +14,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import texts
 from bot.alerts import Alerts
 from bot.config import Settings
 from bot.deliver import Broadcaster
@@ -19,6 +22,7 @@ from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
 from bot.ondemand import OnDemand
+from bot.outbox import Outbox
 from bot.refs import Ref, text_hash
 from bot.render import esc
 from bot.search import ArchiveIndex
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 DEPS = "deps"
 ECHOED = 40  # characters of someone's input an answer quotes back
+INTERRUPTED_EDIT = 5.0  # seconds a placeholder's last edit may take while the bot stops
 
 
 def command_text(update: Update) -> str:
@@ -57,6 +62,7 @@ class Deps:
     subscriptions: Subscriptions
     broadcaster: Broadcaster
     alerts: Alerts
+    outbox: Outbox  # a notice (to an admin) that Telegram does not take now is sent when it answers again
     clock: Callable[[], datetime]
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
@@ -98,6 +104,21 @@ async def edit(message: Message, text: str, markup: InlineKeyboardMarkup | None 
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise
+
+
+@asynccontextmanager
+async def retry_if_interrupted(placeholder: Message) -> AsyncIterator[None]:
+    """Work for a "생성 중…" placeholder that shutdown cancels (the bot stops: SIGTERM) leaves it saying
+    to send the request again, rather than "생성 중…" for ever."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        try:
+            async with asyncio.timeout(INTERRUPTED_EDIT):
+                await edit(placeholder, texts.INTERRUPTED)
+        except (TelegramError, TimeoutError) as exc:
+            log.warning("Could not tell chat %s that its request was interrupted: %s", placeholder.chat_id, exc)
+        raise
 
 
 async def index_sent(

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import texts
 from bot.errors import SourceError, StoreError
 from bot.faithful import unsummarisable
-from bot.handlers.common import Context, command_text, deps, echoed, edit, index_sent, reply
+from bot.handlers.common import Context, command_text, deps, echoed, edit, index_sent, reply, retry_if_interrupted
 from bot.keyboards import report_button
 from bot.logs import redact
 from bot.ondemand import Found, Missing, Refused
@@ -55,7 +55,8 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
     link = f'<a href="{esc(found.paper.arxiv_url)}">arXiv</a>'
     placeholder = await reply(update, context, texts.PAPER_TRANSLATING.format(paper=esc(found.paper.id)))
     try:
-        outcome = await d.ondemand.translate(found, user.id if user else chat.id)
+        async with retry_if_interrupted(placeholder):  # the bot stopping cancels the translation
+            outcome = await d.ondemand.translate(found, user.id if user else chat.id)
     except Exception as exc:  # the placeholder says so rather than staying "생성 중…"; admins are told
         log.exception("/paper %s failed", found.paper.id)
         detail = redact(str(exc), d.settings.secrets())[:500]

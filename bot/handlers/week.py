@@ -11,7 +11,17 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import texts
 from bot.errors import EmptyWeekError, SourceError, StoreError, WeekError
-from bot.handlers.common import Context, Deps, answer_quietly, deps, echoed, edit, index_sent, reply
+from bot.handlers.common import (
+    Context,
+    Deps,
+    answer_quietly,
+    deps,
+    echoed,
+    edit,
+    index_sent,
+    reply,
+    retry_if_interrupted,
+)
 from bot.keyboards import week_nav
 from bot.layout import depth, laid_out, papers_of
 from bot.metrics import WEEK_REPLIES
@@ -97,7 +107,8 @@ async def _build(
     else:
         placeholder = await reply(update, context, texts.BUILDING.format(week=week))
     try:
-        return await d.digests.build(week, top_n=top_n), placeholder
+        async with retry_if_interrupted(placeholder):  # the bot stopping cancels the build
+            return await d.digests.build(week, top_n=top_n), placeholder
     except EmptyWeekError:
         await edit(placeholder, texts.EMPTY.format(week=week), nav(d, week))
     except SourceError as exc:

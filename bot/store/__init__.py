@@ -57,6 +57,8 @@ Keys (all under `<prefix>:`), by the module that owns them:
     send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
                                   a flood wait (429) pushes send:all forward, so every process waits it out
     ratelimit:week:<user id>      sorted set of the user's recent builds of new weeks (sliding window)
+    outbox                        list of JSON Notice: what Telegram did not take from admins' notices,
+                                  oldest first (100 at most, 7 days); lock:outbox, one sender of them
 
 Every Redis failure reaches callers as StoreError (bot/errors.py).
 """
@@ -67,13 +69,14 @@ from bot.errors import StoreError
 from bot.store.chats import ChatState, ChatStore
 from bot.store.delivery import DeliveryStore, Layout, LedgerRead
 from bot.store.edits import EditStats, EditStore
-from bot.store.limits import LimitStore
+from bot.store.limits import LimitStore, Notice
 from bot.store.papers import PaperStore
 from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
 __all__ = [
-    "ChatState", "EditStats", "GateCounts", "Layout", "LedgerRead", "LockLost", "PublishLock", "Store", "StoreError",
+    "ChatState", "EditStats", "GateCounts", "Layout", "LedgerRead", "LockLost", "Notice", "PublishLock", "Store",
+    "StoreError",
 ]  # fmt: skip
 
 

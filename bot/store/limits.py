@@ -1,16 +1,25 @@
-"""Limits kept in Redis: the send limiter's state, users' build allowance, admin alert throttling."""
+"""Limits kept in Redis: the send limiter's state, users' build allowance, admin alert throttling, and the
+notices to admins Telegram did not take (the outbox: bot/outbox.py)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 
-from bot.store.base import StoreBase, call
+from bot.store.base import StoreBase, call, dumps
+from bot.store.runs import PublishLock
+
+log = logging.getLogger("bot.store")
 
 ALERT_EVERY = timedelta(minutes=10)  # one admin alert per kind of problem in this time
+OUTBOX_CAP = 100  # notices kept while Telegram does not take them (past it, the oldest are dropped)
+OUTBOX_TTL = timedelta(days=7)  # an outbox nobody added to for this long is dropped
 
 # GCRA, one reservation per call: the slot after the last one reserved (or now), less the burst
 # allowance; returns how long the caller waits for it. Time is Redis's, so every process agrees.
@@ -35,6 +44,34 @@ if wait_until > at then
 end
 return string.format('%.6f', at)
 """
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to one chat (an admin) that Telegram did not take; sent again when it answers."""
+
+    chat_id: int
+    text: str
+    html: bool  # parse_mode HTML (an admin command's answer), else plain text (alerts)
+    at: datetime  # when it was first meant to go
+    thread_id: int | None = None  # the forum topic it answers in
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def _notice(raw: str) -> Notice | None:
+    try:
+        data = json.loads(raw)
+        thread = int(data["thread"]) if data.get("thread") is not None else None
+        at = datetime.fromisoformat(data["at"])
+        return Notice(int(data["chat"]), str(data["text"]), bool(data["html"]), at, thread, str(data["id"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("Ignoring an unreadable kept notice: %s", exc)
+        return None
+
+
+def _encoded(notice: Notice) -> str:
+    return dumps({"id": notice.id, "chat": notice.chat_id, "thread": notice.thread_id, "text": notice.text,
+                  "html": notice.html, "at": notice.at.isoformat()})  # fmt: skip
 
 
 class LimitStore(StoreBase):
@@ -79,3 +116,36 @@ class LimitStore(StoreBase):
     async def alert_once(self, kind: str) -> bool:
         """True the first time in ALERT_EVERY for this kind of alert (across every process), False after."""
         return await self.first_time(f"alert:{kind}", ttl=ALERT_EVERY)
+
+    # --- the outbox: notices Telegram did not take (bot/outbox.py) -------------------------------
+
+    async def keep_notice(self, notice: Notice) -> None:
+        """Keep `notice` after the others (the newest OUTBOX_CAP are kept, for OUTBOX_TTL)."""
+        key = self._key("outbox")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, _encoded(notice))
+            pipe.ltrim(key, -OUTBOX_CAP, -1)
+            pipe.expire(key, OUTBOX_TTL)
+            await call(pipe.execute())
+
+    async def kept_notices(self) -> int:
+        return int(await call(self._redis.llen(self._key("outbox"))))
+
+    async def first_notice(self) -> Notice | None:
+        """The oldest kept notice (unreadable ones are dropped on the way)."""
+        key = self._key("outbox")
+        while (raw := await call(self._redis.lindex(key, 0))) is not None:
+            if (notice := _notice(raw)) is not None:
+                return notice
+            await call(self._redis.lrem(key, 1, raw))
+        return None
+
+    async def drop_notice(self, notice: Notice) -> None:
+        """`notice` was sent (or can never be): out of the outbox."""
+        await call(self._redis.lrem(self._key("outbox"), 1, _encoded(notice)))
+
+    def outbox_lock(self, *, timeout: timedelta) -> PublishLock:
+        """One process at a time sends the kept notices (so that each goes once, oldest first)."""
+        return PublishLock(
+            self._redis.lock(self._key("lock", "outbox"), timeout=timeout.total_seconds(), blocking=False)
+        )
