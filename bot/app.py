@@ -156,7 +156,12 @@ def _limiter(app: App) -> SendLimiter:
     from bot.limiter import SendLimiter
 
     settings = app.settings
-    return SendLimiter(app.store, rate=settings.send_rate, group_per_minute=settings.group_rate_per_minute)
+    return SendLimiter(
+        app.store,
+        rate=settings.send_rate,
+        group_per_minute=settings.group_rate_per_minute,
+        paid_rate=settings.paid_rate if settings.paid_broadcast else 0.0,
+    )
 
 
 async def _start(settings: Settings, initialize: Callable[[], Awaitable[None]]) -> None:

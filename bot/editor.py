@@ -227,8 +227,8 @@ class Editor:
             try:
                 await self._bot.do_api_request(EDIT_MESSAGE, api_kwargs=params, rate_limit_args=PACED)
                 return Edit.EDITED
-            except RetryAfter as exc:  # every sender waits, then this edit goes again
-                await self._limiter.flood(seconds(exc.retry_after))
+            except RetryAfter as exc:  # what Telegram paused waits, then this edit goes again
+                await self._limiter.flood(seconds(exc.retry_after), chat_id, Priority.EDIT)
             except (Forbidden, ChatMigrated) as exc:  # blocked, kicked, or the group has a new id
                 log.info("Cannot edit message %s in chat %s: %s", message_id, chat_id, exc.message)
                 return Edit.GONE

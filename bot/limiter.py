@@ -8,15 +8,24 @@ calls for each request (it is the bot's `BaseRateLimiter`):
   broadcast: within a process, slots go to waiting replies first.
 - The broadcaster takes its slot itself (`acquire(chat, Priority.BROADCAST)`), then marks the part
   in doubt in its ledger, then sends with `rate_limit_args=PACED` so the request is not paced twice.
-- A 429 anywhere is a flood wait for every sender: it pushes the shared slot time forward by
-  `retry_after` (kept in Redis, so another process and a restarted one wait it out too). A reply is
-  then sent again, not apologised for; the broadcaster is told (it keeps its own ledger).
+- With paid broadcasts on (`paid_rate`), the broadcast's slots come from a budget of their own at
+  that rate (its messages go with `allow_paid_broadcast`); replies and edits keep the free budget.
+  A group's per-minute pace holds for both: Telegram lifts its broadcasting limit for a fee, not a
+  chat's own.
+- A 429 for a message pauses what Telegram paused (bot/floods.py says how it tells): one group or
+  channel (its slot is pushed forward, other chats go on), or a budget (every sender of it waits).
+  Either is kept in Redis, so another process and a restarted one wait it out too. A reply is then
+  sent again, not apologised for; the broadcaster and the editor are told (they keep their own
+  records). A 429 for a call that is not a message (answerCallbackQuery, …) waits for that call only.
 
-Why our own pacing instead of PTB's AIORateLimiter: that one keeps its state in the process and has
-no priorities, but the budget is shared by every process sending with the token (the bot, webhook
-replicas, `hfweekly publish` from cron), so the slots are reserved in Redis (a GCRA in one Lua
-script, bot/store/limits.py; one call per message). While Redis cannot be reached, aiolimiter paces
-in this process alone.
+Why our own pacing instead of PTB's AIORateLimiter: that one keeps its state in the process, has no
+priorities, and stops every request on any 429, but the budget is shared by every process sending
+with the token (the bot, webhook replicas, `hfweekly publish` from cron), so the slots are reserved
+in Redis (a GCRA in one Lua script, bot/store/limits.py; one call per message). While Redis cannot be
+reached, the same GCRA paces this process alone (bot/floods.py's `LocalSlots`).
+
+Time is injected: `clock` (epoch seconds) and `sleep`, so tests drive a clock of their own. Redis's
+scripts answer in seconds to wait, never in its own time, so the two clocks never meet.
 """
 
 from __future__ import annotations
@@ -26,21 +35,22 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.errors import StoreError
+from bot.floods import ChatFloods, Clock, LocalSlots, Scope, is_group
 from bot.store import Store
+from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
-# What Telegram counts as sending a message: these wait for a slot; other calls only for a flood wait.
+# What Telegram counts as sending a message: these wait for a slot; other calls are not paced.
 PACED_METHODS = frozenset(
     {
         "sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption", "sendPhoto",
@@ -50,6 +60,10 @@ PACED_METHODS = frozenset(
 GROUP_BURST = 3  # a group or channel may get this many messages at once, then its per-minute pace
 REDIS_PAUSE = 5.0  # after Redis failed the limiter, it paces in-process this many seconds before asking again
 MAX_REPLY_ATTEMPTS = 5  # a reply answered 429 is sent again after each wait, this many times in all
+FREE, PAID = "all", "paid"  # the slots of the bot's two budgets (bot/store/limits.py)
+BUDGETS = {FREE: "free", PAID: "paid broadcast"}
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class Priority(IntEnum):
@@ -65,36 +79,52 @@ class Paced:
 PACED = Paced()
 
 
-def _is_group(chat_id: object) -> bool:
-    """Groups, supergroups and channels have negative ids (or are named by @username)."""
-    return isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
-
-
 def seconds(value: timedelta | float) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def chat_slot(chat_id: int | str) -> str:
+    return f"chat:{chat_id}"
+
+
 class SendLimiter(BaseRateLimiter[Paced]):
-    def __init__(self, store: Store, *, rate: float, group_per_minute: float) -> None:
-        """`rate`: messages a second over all chats; `group_per_minute`: to one group or channel (0: none)."""
+    def __init__(
+        self,
+        store: Store,
+        *,
+        rate: float,
+        group_per_minute: float,
+        paid_rate: float = 0.0,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """`rate`: messages a second over all chats; `group_per_minute`: to one group or channel;
+        `paid_rate`: the broadcast's messages a second as paid broadcasts (0: paid broadcasts off). 0
+        turns a limit off (a wait Telegram asked for is kept all the same)."""
         self._store = store
+        self._clock, self._sleep = clock, sleep
         self._interval = 1 / rate if rate else 0.0
+        self._paid_interval = 1 / paid_rate if paid_rate else 0.0
+        self.paid_broadcast = bool(paid_rate)
         self._group_interval = 60 / max(1.0, group_per_minute - GROUP_BURST + 1) if group_per_minute else 0.0
         self._waiters: list[tuple[Priority, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._pump: asyncio.Task[None] | None = None
-        self._flood_until = 0.0  # epoch seconds
-        self._local = AsyncLimiter(1, self._interval) if self._interval else None  # while Redis is away
-        self._local_groups: dict[object, AsyncLimiter] = {}
-        self._redis_after = 0.0  # monotonic time before which Redis is not asked (it failed just now)
+        self._local = LocalSlots(clock)  # the pace while Redis is away, and the waits this process heard of
+        self._chat_floods = ChatFloods(clock)
+        self._redis_after = 0.0  # clock time before which Redis is not asked (it failed just now)
 
     async def initialize(self) -> None:
-        try:  # a flood wait an earlier process was told about is not over just because we restarted
-            self._flood_until = await self._store.flood_wait_until()
-        except StoreError as exc:
-            log.warning("Cannot read the shared flood wait (%s): pacing in this process", exc)
-        if (wait := self._flood_until - time.time()) > 1:
-            log.info("Telegram's flood wait from an earlier run has %.0f s left", wait)
+        for budget in (FREE, PAID) if self.paid_broadcast else (FREE,):
+            try:  # a flood wait an earlier process was told about is not over just because we restarted
+                left = await self._store.send_wait_left(budget)
+            except StoreError as exc:
+                log.warning("Cannot read the shared flood wait (%s): pacing in this process", exc)
+                return
+            if left > 0:
+                self._local.pause(budget, left)
+            if left > 1:
+                log.info("Telegram's flood wait from an earlier run has %.0f s left", left)
 
     async def shutdown(self) -> None:
         if self._pump is not None:
@@ -103,29 +133,55 @@ class SendLimiter(BaseRateLimiter[Paced]):
             waiter.cancel()
         self._waiters.clear()
 
-    async def acquire(self, chat_id: int | str | None, priority: Priority = Priority.BROADCAST) -> None:
-        """Wait for a slot to send one message to `chat_id`: its group's slot, then the bot's."""
-        if self._group_interval and _is_group(chat_id):
-            await self._group_slot(chat_id)
-        if not self._interval:
-            await self._flood_pause()
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (priority, next(self._order), waiter))
-        if self._pump is None or self._pump.done():
-            self._pump = asyncio.create_task(self._hand_out(), name="send-limiter")
-        await waiter
+    def _budget(self, priority: Priority) -> str:
+        return PAID if self.paid_broadcast and priority is Priority.BROADCAST else FREE
 
-    async def flood(self, wait: float) -> None:
-        """Telegram answered 429: nobody sends for `wait` seconds (every process, through Redis)."""
-        until = time.time() + wait
-        if until > self._flood_until:
-            log.warning("Telegram asked us to wait %.1f s (flood control): every send waits", wait)
-            self._flood_until = until
+    async def acquire(self, chat_id: int | str | None, priority: Priority = Priority.BROADCAST) -> None:
+        """Wait for a slot to send one message to `chat_id`: its group's slot, then its budget's."""
+        if chat_id is not None and is_group(chat_id):
+            await self._take(chat_slot(chat_id), self._group_interval, GROUP_BURST)
+        budget = self._budget(priority)
+        if budget == PAID:
+            await self._take(PAID, self._paid_interval)
+        elif self._interval:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiters, (priority, next(self._order), waiter))
+            if self._pump is None or self._pump.done():
+                self._pump = asyncio.create_task(self._hand_out(), name="send-limiter")
+            await waiter
+        # A 429 heard while this slot was being waited for: its wait is still kept. A loop, not one
+        # sleep: another 429 may push it further meanwhile.
+        while (left := max(self._local.paused(budget), self._chat_paused(chat_id))) > 0:
+            await self._sleep(left)
+
+    def _chat_paused(self, chat_id: int | str | None) -> float:
+        return self._local.paused(chat_slot(chat_id)) if chat_id is not None and is_group(chat_id) else 0.0
+
+    async def flood(self, wait: float, chat_id: int | str | None = None, priority: Priority = Priority.REPLY) -> None:
+        """Telegram answered 429 to a message to `chat_id` (sent at `priority`): pause that chat, or
+        the budget the message was sent from, for `wait` seconds (every process, through Redis)."""
+        if chat_id is not None and self._chat_floods.scope(chat_id, wait) is Scope.CHAT:
+            slot, tolerance = chat_slot(chat_id), self._group_interval * (GROUP_BURST - 1)
+            log.info("Telegram paused chat %s for %.1f s (its own limit): other chats go on", chat_id, wait)
+        else:
+            slot, tolerance = self._budget(priority), 0.0
+            if wait > self._local.paused(slot):
+                log.warning(
+                    "Telegram asked us to wait %.1f s (flood control): every %s send waits", wait, BUDGETS[slot]
+                )
+        self._local.pause(slot, wait)
         try:
-            self._flood_until = max(self._flood_until, await self._store.push_flood_wait(wait))
+            self._local.pause(slot, await self._store.push_send_wait(slot, wait, tolerance=tolerance))
         except StoreError as exc:
             log.warning("Could not share the flood wait (%s): this process waits it out alone", exc)
+
+    async def count_paid(self, week: IsoWeek) -> None:
+        """One message of `week` went as a paid broadcast (counted for /status; a count lost to Redis is
+        not worth stopping a broadcast for: the ledger has what was sent)."""
+        try:
+            await self._store.count_paid(week)
+        except StoreError as exc:
+            log.warning("Could not count a paid broadcast message of %s: %s", week, exc)
 
     async def process_request(
         self,
@@ -136,18 +192,21 @@ class SendLimiter(BaseRateLimiter[Paced]):
         data: dict[str, Any],
         rate_limit_args: Paced | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        paced = isinstance(rate_limit_args, Paced)
+        paced, message, chat_id = isinstance(rate_limit_args, Paced), endpoint in PACED_METHODS, data.get("chat_id")
         for attempt in itertools.count(1):
-            if endpoint in PACED_METHODS and not paced:
-                await self.acquire(data.get("chat_id"), Priority.REPLY)
-            else:
-                await self._flood_pause()
+            if message and not paced:
+                await self.acquire(chat_id, Priority.REPLY)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                if paced:  # the broadcaster (or healer) decides about its own sends, and records the wait
+                if paced:  # the broadcaster (or editor) decides about its own sends, and records the wait
                     raise
-                await self.flood(seconds(exc.retry_after))
+                wait = seconds(exc.retry_after)
+                if message:
+                    await self.flood(wait, chat_id, Priority.REPLY)
+                else:  # not a message: Telegram limits this call, not the bot's messages
+                    log.info("Telegram asked for %.1f s before %s again: that call waits", wait, endpoint)
+                    await self._sleep(wait)
                 if attempt >= MAX_REPLY_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
@@ -155,12 +214,11 @@ class SendLimiter(BaseRateLimiter[Paced]):
     # --- slots -----------------------------------------------------------------------------------
 
     async def _hand_out(self) -> None:
-        """Reserve the bot's slots one at a time while anyone waits; each goes to the first waiter in
-        priority order at the moment it comes (so a reply that arrives meanwhile goes first)."""
+        """Reserve the free budget's slots one at a time while anyone waits; each goes to the first
+        waiter in priority order at the moment it comes (so a reply that arrives meanwhile goes first)."""
         try:
             while self._waiters:
-                await self._flood_pause()
-                await self._slot()
+                await self._take(FREE, self._interval)
                 while self._waiters:
                     _, _, waiter = heapq.heappop(self._waiters)
                     if not waiter.done():  # a waiter that gave up (cancelled) gets nothing
@@ -172,33 +230,16 @@ class SendLimiter(BaseRateLimiter[Paced]):
                 if not (waiter := heapq.heappop(self._waiters)[2]).done():
                     waiter.set_exception(exc)
 
-    async def _slot(self) -> None:
-        assert self._local is not None
-        if (delay := await self._reserve(None, self._interval, 1)) is None:
-            await self._local.acquire()
-        elif delay > 0:
-            await asyncio.sleep(delay)
+    async def _take(self, slot: str, interval: float, burst: int = 1) -> None:
+        """Reserve `slot`'s next send (in Redis, or in this process while Redis is away) and wait for it."""
+        if delay := await self._reserve(slot, interval, burst):
+            await self._sleep(delay)
 
-    async def _group_slot(self, chat_id: object) -> None:
-        key = chat_id if isinstance(chat_id, int) else str(chat_id)
-        if (delay := await self._reserve(key, self._group_interval, GROUP_BURST)) is None:
-            local = self._local_groups.setdefault(key, AsyncLimiter(GROUP_BURST, GROUP_BURST * self._group_interval))
-            await local.acquire()
-        elif delay > 0:
-            await asyncio.sleep(delay)
-
-    async def _reserve(self, key: int | str | None, interval: float, burst: int) -> float | None:
-        """The shared slot's wait, or None while Redis cannot be asked (pace in this process then)."""
-        if time.monotonic() < self._redis_after:
-            return None
-        try:
-            return await self._store.reserve_send(key, interval=interval, burst=burst)
-        except (StoreError, ValueError) as exc:  # unreachable, or an answer that is not a number
-            log.warning("Send limiter cannot use Redis (%s): pacing this process's sends alone", exc)
-            self._redis_after = time.monotonic() + REDIS_PAUSE
-            return None
-
-    async def _flood_pause(self) -> None:
-        # A loop, not one sleep: another 429 may push the flood wait further meanwhile.
-        while (wait := self._flood_until - time.time()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
+    async def _reserve(self, slot: str, interval: float, burst: int) -> float:
+        if self._clock() >= self._redis_after:
+            try:
+                return await self._store.reserve_send(slot, interval=interval, burst=burst)
+            except (StoreError, ValueError) as exc:  # unreachable, or an answer that is not a number
+                log.warning("Send limiter cannot use Redis (%s): pacing this process's sends alone", exc)
+                self._redis_after = self._clock() + REDIS_PAUSE
+        return self._local.reserve(slot, interval, burst)

@@ -65,10 +65,15 @@ async def send_part(
                 params["parse_mode"] = ParseMode.HTML.value
             if thread is not None:
                 params["message_thread_id"] = thread
+            if limiter.paid_broadcast:  # the slot came from the paid budget (bot/limiter.py)
+                params["allow_paid_broadcast"] = True
             answer = await bot.do_api_request(SEND_MESSAGE, api_kwargs=params, rate_limit_args=PACED)
-            return Result(Outcome.SENT, message_id=_message_id(answer))
-        except RetryAfter as exc:  # nothing was sent: every sender waits, then this part goes again
-            await limiter.flood(seconds(exc.retry_after))
+            result = Result(Outcome.SENT, message_id=_message_id(answer))
+            if limiter.paid_broadcast:
+                await limiter.count_paid(week)
+            return result
+        except RetryAfter as exc:  # nothing was sent: what Telegram paused waits, then this part goes again
+            await limiter.flood(seconds(exc.retry_after), to.chat_id, Priority.BROADCAST)
         except ChatMigrated as exc:
             return Result(Outcome.MIGRATED, new_chat_id=exc.new_chat_id)
         except Forbidden as exc:

@@ -173,6 +173,10 @@ STATUS_LAST = (
     "번역 대기 {r.pending_papers}편"
 )
 STATUS_NO_LAST = "지난 발행: 없음"
+STATUS_PAID = (
+    "유료 발행(paid broadcast): {week} 메시지 {count:,}건 — 초당 약 30건을 넘은 만큼만 건당 0.1 스타, "
+    "많아야 {stars:,.1f} 스타"
+)
 STATUS_NEXT = "다음 발행: {when} ({schedule})"
 STATUS_RETRY = "다시 시도할 대화가 있는 주: {week} ({when})"
 STATUS_HOLD = "보류: {week} — {reason} ({state})"

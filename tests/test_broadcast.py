@@ -20,7 +20,7 @@ from bot.editor import Editor
 from bot.errors import AlreadyPublishing, HeldError
 from bot.heal import Healer
 from bot.ledger import IN_DOUBT, Report, State
-from bot.limiter import Paced, SendLimiter
+from bot.limiter import FREE, Paced, SendLimiter
 from bot.models import ChatKind, Subscription
 from bot.outbox import Outbox
 from bot.schedule import WeeklyScheduler
@@ -85,7 +85,8 @@ async def tg_bot(app: App, broadcast_settings: Settings) -> AsyncIterator[Bot]:
 async def broadcaster(app: App, bot: Bot, clock: Clock, settings: Settings | None = None) -> Broadcaster:
     """A broadcaster with its own send limiter (paced as `settings` say), started as the bot starts one."""
     s = settings or app.settings
-    limiter = SendLimiter(app.store, rate=s.send_rate, group_per_minute=s.group_rate_per_minute)
+    paid_rate = s.paid_rate if s.paid_broadcast else 0.0
+    limiter = SendLimiter(app.store, rate=s.send_rate, group_per_minute=s.group_rate_per_minute, paid_rate=paid_rate)
     await limiter.initialize()
     notify = admin_notifier(Outbox(bot, app.store, s.tz), s)
     return Broadcaster(
@@ -199,12 +200,50 @@ async def test_retry_after_is_waited_and_kept_in_redis(
     assert [r[2] for r in fake_tg.rejected] == ["Too Many Requests: retry after 1"]
 
     # A restart while a flood wait is on does not hammer Telegram: it waits what is left first.
-    await app.store.push_flood_wait(1.5)
+    await app.store.push_send_wait(FREE, 1.5)
     await subscribe(app, BOB, ChatKind.PRIVATE)
     started = time.monotonic()
     await publish(app, tg_bot, clock)
     first = min(s.at for s in fake_tg.to(BOB))
     assert first - started >= 1.4
+
+
+async def test_a_groups_429_pauses_that_group_and_the_others_go_on(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    """Telegram paused one group (its per-minute limit): the other chats are sent meanwhile; the group
+    gets the digest once its wait is over."""
+    await subscribe(app, GROUP, ChatKind.GROUP)  # the lowest id: the first chat of the run
+    people = range(6000, 6010)
+    for user in people:
+        fake_tg.add_chat(user, "private")
+        await subscribe(app, user, ChatKind.PRIVATE)
+    fake_tg.fail_next(GROUP, retry_after(3))
+    two = app.settings.model_copy(update={"broadcast_concurrency": 2})  # one worker waits for the group
+    report = await publish(app, tg_bot, clock, settings=two)
+    assert report.sent == 11 and [r[1:] for r in fake_tg.rejected] == [(GROUP, "Too Many Requests: retry after 3")]
+    [to_group] = fake_tg.to(GROUP)
+    assert all(s.at < to_group.at for s in fake_tg.sent if s.chat_id in people)  # nobody waited for the group
+    assert await app.store.send_wait_left(FREE) == 0  # no flood wait for every sender
+
+
+async def test_paid_broadcasts_go_with_allow_paid_broadcast_and_are_counted(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    """With paid broadcasts on, the broadcast goes on a budget of its own (the fake enforcing 30/s for
+    free messages and 150/s for paid ones: no 429), each message flagged, and the week counts them."""
+    people = range(7000, 7060)
+    for user in people:
+        fake_tg.add_chat(user, "private")
+        await subscribe(app, user, ChatKind.PRIVATE)
+    fake_tg.flood_limit, fake_tg.paid_flood_limit = 30, 150
+    paid = app.settings.model_copy(update={"send_rate": 25.0, "paid_broadcast": True, "paid_rate": 100.0})
+    report = await publish(app, tg_bot, clock, settings=paid)
+    assert report.sent == 60 and fake_tg.too_many == 0
+    sends = [s for s in fake_tg.sent if s.method == "sendMessage"]
+    assert len(sends) == report.messages and all(s.paid for s in sends)
+    assert await app.store.paid_count(W38) == report.messages
+    assert await app.store.send_wait_left(FREE) == 0  # the free budget (replies, edits) was not used
 
 
 async def test_blocked_and_missing_chats_are_deactivated_and_others_served(

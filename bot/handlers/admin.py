@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
+PAID_STARS = 0.1  # Telegram's fee for a message beyond the free broadcasting limit (Bot API: allow_paid_broadcast)
+
 
 def admins_only(handler: Handler) -> Handler:
     """Run `handler` for admins; to anyone else it is an unknown command (answered in private chats)."""
@@ -92,6 +94,8 @@ async def _runs(d: Deps) -> list[str]:
     last = await d.store.last_report()
     lines = [texts.STATUS_LAST.format(r=last, started=last.started.strftime("%Y-%m-%d %H:%M")) if last
              else texts.STATUS_NO_LAST]  # fmt: skip
+    if last and ((paid := await d.store.paid_count(last.week)) or d.settings.paid_broadcast):
+        lines.append(texts.STATUS_PAID.format(week=last.week, count=paid, stars=paid * PAID_STARS))
     upcoming = next_run(d.settings, d.clock())
     when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "-"
     lines.append(texts.STATUS_NEXT.format(when=when, schedule=esc(d.settings.schedule)))

@@ -54,8 +54,10 @@ Keys (all under `<prefix>:`), by the module that owns them:
     shows:<paper id>, shown:<ref>, shown:<week>:layouts, msgref:<chat>, edit:dirty, edit:later,
     edit:seq, edit:progress, edit:stats, lock:editor
   limits.py
-    send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
-                                  a flood wait (429) pushes send:all forward, so every process waits it out
+    send:all, send:paid,          the send limiter's slots (GCRA: when the next send may go, epoch s):
+    send:chat:<id>                the free budget, the paid broadcast's, a group's or channel's; a 429
+                                  pushes the one Telegram paused forward, so every process waits it out
+    paid:<week>                   how many of the week's broadcast messages went as paid broadcasts
     ratelimit:week:<user id>      sorted set of the user's recent builds of new weeks (sliding window)
     outbox                        list of JSON Notice: what Telegram did not take from admins' notices,
                                   oldest first (100 at most, 7 days); lock:outbox, one sender of them

@@ -73,6 +73,11 @@ class Sent:
     at: float = field(default_factory=time.monotonic)  # when the request reached the fake
 
     @property
+    def paid(self) -> bool:
+        """Sent as a paid broadcast (`allow_paid_broadcast`; python-telegram-bot writes it as "true")."""
+        return _flag(self.params.get("allow_paid_broadcast"))
+
+    @property
     def buttons(self) -> list[list[dict[str, Any]]]:
         markup = self.params.get("reply_markup") or {}
         rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
@@ -105,7 +110,8 @@ class FakeTelegram(FakeServer):
         self.rejected: list[tuple[str, int, str]] = []  # (method, chat, description) refused
         self.hang: dict[int, float] = {}  # chat -> seconds the next sendMessage to it takes (after delivery)
         self.flood_limit: int | None = None  # messages per second over all chats, as Telegram enforces
-        self.too_many: int = 0  # 429 answers given because of flood_limit
+        self.paid_flood_limit: int | None = None  # the same for messages sent with allow_paid_broadcast
+        self.too_many: int = 0  # 429 answers given because of flood_limit or paid_flood_limit
         self.delay = 0.0  # seconds every sendMessage takes before it is delivered
         self.edit_delay = 0.0  # seconds every editMessageText takes before it is applied
         # After this many edits (or: edits in these chats), further ones wait before they are applied,
@@ -114,7 +120,8 @@ class FakeTelegram(FakeServer):
         self.hold_edits_in: set[int] = set()
         self.edits_go = asyncio.Event()
         self.validate_html = True  # False only in benchmarks that measure the sender, not this fake
-        self._recent: deque[float] = deque()
+        self._recent: deque[float] = deque()  # when the latest messages came (free; paid: _recent_paid)
+        self._recent_paid: deque[float] = deque()
         self.webhook: dict[str, str] | None = None  # set by setWebhook: updates are then POSTed there
         self.webhook_answers: list[int] = []  # HTTP status of each webhook delivery
         self._posting: set[asyncio.Task[None]] = set()
@@ -421,22 +428,27 @@ class FakeTelegram(FakeServer):
             raise ApiError(400, "Bad Request: message is too long")
         return text
 
-    def _flood_check(self) -> None:
-        if self.flood_limit is None:
+    def _flood_check(self, params: dict[str, Any]) -> None:
+        """Telegram's broadcasting limit: `flood_limit` messages in any second, or `paid_flood_limit`
+        for those sent with allow_paid_broadcast (a budget of their own, as modelled here: the Bot API
+        says only that they ignore the broadcasting limits, up to 1,000 a second)."""
+        paid = _flag(params.get("allow_paid_broadcast"))
+        limit, recent = (self.paid_flood_limit, self._recent_paid) if paid else (self.flood_limit, self._recent)
+        if limit is None:
             return
         now = time.monotonic()
-        while self._recent and now - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        if len(self._recent) >= self.flood_limit:
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        if len(recent) >= limit:
             self.too_many += 1
             raise retry_after(1)
-        self._recent.append(now)
+        recent.append(now)
 
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.delay:
             await asyncio.sleep(self.delay)
         chat_id = self._chat(params)
-        self._flood_check()
+        self._flood_check(params)
         text = self._check_text(params)
         thread = params.get("message_thread_id")
         if thread is not None and not self.chats[chat_id].get("is_forum"):
@@ -457,7 +469,7 @@ class FakeTelegram(FakeServer):
         if held or (self.hold_edits_after is not None and self.edits_applied() >= self.hold_edits_after):
             await self.edits_go.wait()
         chat_id = self._chat(params)
-        self._flood_check()
+        self._flood_check(params)
         message_id = int(params["message_id"])
         if (chat_id, message_id) not in self.messages:
             raise ApiError(400, "Bad Request: message to edit not found")
@@ -538,6 +550,11 @@ class FakeTelegram(FakeServer):
         if "message_thread_id" in sent.params:
             result["message_thread_id"] = int(sent.params["message_thread_id"])
         return result
+
+
+def _flag(value: object) -> bool:
+    """A Boolean parameter as Telegram reads it: true, or the string "true"."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _member_extra(status: str) -> dict[str, Any]:
