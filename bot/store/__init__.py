@@ -48,6 +48,10 @@ Keys (all under `<prefix>:`), by the module that owns them:
   edits.py                        the paper→message index and the editor's queue (see the module)
     shows:<paper id>, shown:<ref>, shown:<week>:layouts, msgref:<chat>, edit:dirty, edit:later,
     edit:seq, edit:progress, edit:stats, lock:editor
+  leases.py
+    lease:leader                  the scheduler's and poller's lease: `<random token> <host:pid>` of the
+                                  process leading, lapsing unless renewed (bot/leader.py)
+    update:<bot id>:<update id>   marker: a process claimed this update (handled once), 1 day
   limits.py
     send:all, send:chat:<id>      the send limiter's state (GCRA: when the next send may go, epoch s);
                                   a flood wait (429) pushes send:all forward, so every process waits it out
@@ -62,13 +66,14 @@ from bot.errors import StoreError
 from bot.store.chats import ChatStore
 from bot.store.delivery import DeliveryStore, Layout, PublishLock
 from bot.store.edits import EditStats, EditStore
+from bot.store.leases import Lease, LeaseStore
 from bot.store.limits import LimitStore
 from bot.store.papers import PaperStore
 from bot.store.trust import GateCounts, TrustStore
 
-__all__ = ["EditStats", "GateCounts", "Layout", "PublishLock", "Store", "StoreError"]
+__all__ = ["EditStats", "GateCounts", "Layout", "Lease", "PublishLock", "Store", "StoreError"]
 
 
-class Store(PaperStore, ChatStore, DeliveryStore, LimitStore, TrustStore, EditStore):
+class Store(PaperStore, ChatStore, DeliveryStore, LimitStore, TrustStore, EditStore, LeaseStore):
     """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, limits.py, trust.py,
-    edits.py)."""
+    edits.py, leases.py)."""
