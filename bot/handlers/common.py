@@ -18,6 +18,7 @@ from bot.deliver import Broadcaster
 from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
+from bot.leader import Leadership
 from bot.ondemand import OnDemand
 from bot.refs import Ref, text_hash
 from bot.render import esc
@@ -61,6 +62,7 @@ class Deps:
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
     editor: Editor | None = None  # brings sent messages up to date when a paper's text changes
+    leadership: Leadership | None = None  # which process leads (`hfweekly run` sets it; /status)
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 
