@@ -197,6 +197,11 @@ async def health(port: int) -> tuple[int, dict[str, Any]]:
     return status, json.loads(body)
 
 
+async def started(fake: FakeTelegram, method: str, processes: int) -> None:
+    """Wait until `processes` bots have called `method` (setMyCommands: started; setWebhook: listening)."""
+    await fake.wait_for(lambda: sum(name == method for name, _ in fake.calls) >= processes, within=GENEROUS)
+
+
 async def settled(ports: list[int]) -> list[dict[str, Any]]:
     """Every process's /healthz once each is up and they agree on one leader."""
     async with asyncio.timeout(GENEROUS):
@@ -259,7 +264,7 @@ async def test_two_polling_processes_answer_each_update_once_and_the_standby_tak
     ports = [free_port(), free_port()]
     procs = [await run_bot(env | {"HFWEEKLY_HTTP_PORT": str(port)}, tmp_path) for port in ports]
     try:
-        await settled(ports)
+        await started(fake_tg, "setMyCommands", 2)
         await everyone_asks(fake_tg, users, "/help", answers=1)
         assert set(answers_per_user(fake_tg, users).values()) == {1}  # nobody answered twice
 
@@ -308,7 +313,7 @@ async def test_an_update_delivered_to_two_webhook_replicas_is_handled_once(
         replica = env | {"HFWEEKLY_WEBHOOK_PORT": str(webhook_port), "HFWEEKLY_HTTP_PORT": str(port)}
         procs.append(await run_bot(replica, tmp_path, "--webhook-url", url))
     try:
-        await settled(ports)
+        await started(fake_tg, "setWebhook", 2)
         assert fake_tg.webhook is not None
         secret = fake_tg.webhook["secret"]
         for user in [*users, users[-1] + 1]:  # the fake delivers each to one replica; then both get it again
