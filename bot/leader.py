@@ -142,8 +142,10 @@ class Leadership:
             for listener in self._listeners:
                 try:
                     await listener(True)
-                except Exception:  # e.g. Telegram unreachable when polling starts: another try later
-                    log.exception("Could not start leading; the lease is given up and taken again later")
+                except Exception as exc:  # e.g. Telegram unreachable when polling starts: another try later
+                    log.warning("Could not start leading (%s: %s); the lease is given up, to be taken again",
+                                type(exc).__name__, exc)  # fmt: skip
+                    log.debug("Why", exc_info=exc)
                     self._leading = False
                     await self._tell(False)
                     if self._lease is not None:

@@ -24,15 +24,16 @@ from bot.alerts import Alerts, admin_notifier
 from bot.app import App, broadcaster, open_app, telegram_bot
 from bot.config import Settings
 from bot.heal import Healer
-from bot.leader import Leadership
+from bot.leader import Leadership, process_name
 from bot.models import HealRecord
 from bot.schedule import WeeklyScheduler
 from bot.store import Store
 from bot.week import IsoWeek
-from tests.conftest import free_port
+from tests.conftest import ADMIN, free_port
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.telegram_html import parse_telegram_html
+from tests.test_bot import ask, running
 from tests.test_ops import get
 
 NOW = datetime(2025, 9, 24, 3, 0, tzinfo=UTC)  # Wednesday of 2025-W39
@@ -110,6 +111,34 @@ async def test_a_leader_whose_lease_another_took_stops_leading_at_once(redis: Re
         assert await first.leader() == "host-x:9"
     finally:
         await first.stop()
+
+
+async def test_a_process_that_cannot_start_leading_gives_the_lease_up(redis: Redis, prefix: str) -> None:
+    store = Store(redis, prefix=prefix)
+    first, second = leadership(store, "host-a:1", 60), leadership(store, "host-b:2", 60)
+
+    async def polling(leading: bool) -> None:
+        if leading:
+            raise ConnectionError("Telegram cannot be reached")  # e.g. deleteWebhook failed
+
+    first.listen(polling)
+    heard = Roles(first)  # told after the failing one: it hears only that leading is over
+    await first.start()
+    try:
+        assert not first.leading and heard.heard == [False]
+        assert await first.leader() is None  # given up: whoever tries next takes it
+        await second.start()
+        assert second.leading and await first.leader() == "host-b:2"
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_status_names_the_leader(settings: Settings, fake_tg: FakeTelegram) -> None:
+    async with running(settings, fake_tg):
+        [reply] = await ask(fake_tg, ADMIN, "/status")
+    name = process_name()
+    assert f"정기 작업·폴링을 맡은 프로세스: {name} (이 답은 {name})" in parse_telegram_html(reply.text)
 
 
 @pytest.fixture

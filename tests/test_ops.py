@@ -260,6 +260,12 @@ async def test_healthz_metrics_and_a_redis_outage(
         redis_proc = await start_redis_server(redis_port)  # Redis is back (empty: it kept nothing on disk)
         status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert status == 200
+        for _ in range(600):  # the lease, gone with Redis's data, is taken again at the next renewal
+            if json.loads((await get(f"http://127.0.0.1:{http_port}/healthz"))[1])["leader"] == health["process"]:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the process did not take the lease again once Redis was back")
         await answer(fake_tg, 1001, "/help", "사용법")
 
         full = Redis(port=redis_port)  # Redis full: it answers reads, refuses writes
