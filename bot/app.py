@@ -322,18 +322,18 @@ async def running_bot(
         stack.push_async_callback(leadership.release)  # after the sends in flight: then a standby takes over
         if deps.editor is not None:
             stack.push_async_callback(deps.editor.stop)  # after the scheduler: nothing wakes it then
-        updates = Updates(application, settings, telegram, poll_timeout=poll_timeout)
-        if webhook_url:
-            await updates.webhook(webhook_url)
-        else:
-            leadership.listen(updates.on_leadership)  # only the leader polls
-        stack.push_async_callback(updates.stop)
         if schedule:
             scheduler = weekly_scheduler(app, bot, deps.broadcaster, deps.editor, leadership)
             leadership.listen(scheduler.on_leadership)
             scheduler.start()
             stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
+        updates = Updates(application, settings, telegram, poll_timeout=poll_timeout)
+        if webhook_url:
+            await updates.webhook(webhook_url)
+        else:
+            leadership.listen(updates.on_leadership)  # only the leader polls
+        stack.push_async_callback(updates.stop)
         await leadership.start()
         stack.push_async_callback(leadership.stop)  # first of all: no new updates, no new tick
         yield RunningBot(application, telegram)

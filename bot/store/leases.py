@@ -25,8 +25,7 @@ class Lease:
         self._token = f"{uuid.uuid4().hex} {holder}"
 
     async def take(self) -> bool:
-        """True if it was free and is ours now (or was ours already: a SET NX of our own token fails
-        then, so ask `renew`)."""
+        """True if it was free and is ours now; False if any process holds it (this one too: `renew`)."""
         taken: bool = await call(self._lock.acquire(blocking=False, token=self._token))
         return taken
 
