@@ -11,8 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from bot.editor import Editor
     from bot.handlers.common import Deps
     from bot.health import TelegramHealth
+    from bot.leader import Leadership
     from bot.limiter import SendLimiter
     from bot.schedule import WeeklyScheduler
 
@@ -189,9 +190,11 @@ def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None 
     )  # fmt: skip
 
 
-def weekly_scheduler(app: App, bot: Any, caster: Broadcaster, editor: Editor | None = None) -> WeeklyScheduler:
-    """The scheduler of the slots, retries and healing (started by `running_bot`; `publish --due`
-    runs it once). It wakes the `editor` (a job of its own), never edits in its tick."""
+def weekly_scheduler(
+    app: App, bot: Any, caster: Broadcaster, editor: Editor | None = None, leader: Leadership | None = None
+) -> WeeklyScheduler:
+    """The scheduler of the slots, retries and healing (started by `running_bot`, ticking while `leader`
+    leads; `publish --due` runs it once). It wakes the `editor` (a job of its own), never edits in its tick."""
     from bot.alerts import Alerts, admin_notifier
     from bot.heal import Healer
     from bot.schedule import WeeklyScheduler
@@ -200,7 +203,7 @@ def weekly_scheduler(app: App, bot: Any, caster: Broadcaster, editor: Editor | N
     healer = Healer(app.store, app.digests, editor, clock=app.clock, notify=notify)
     return WeeklyScheduler(
         caster, healer, app.store, app.settings, clock=app.clock, notify=notify, alerts=Alerts(app.store, notify),
-        editor=editor,
+        editor=editor, leader=leader,
     )  # fmt: skip
 
 
@@ -287,21 +290,31 @@ async def running_bot(
     app: App, *, poll_timeout: int = 30, schedule: bool = True, webhook_url: str | None = None
 ) -> AsyncIterator[RunningBot]:
     """The bot (long polling, or with `webhook_url` a webhook server), publishing weekly with `schedule`,
-    until the block ends. Several webhook replicas may share one Redis: the publish lock and the
-    ledger keep every week's sends exactly once. At the end: no new updates, builds under way are
-    cancelled, a publish finishes its sends in flight (bounded), then everything is closed."""
-    from telegram import Update
+    until the block ends. Several processes may share one Redis: one leads (bot/leader.py), ticking
+    and, in polling mode, polling; each update is claimed by id and handled once (bot/updates.py); the
+    publish lock and the ledger keep every week's sends exactly once. At the end: no new updates,
+    builds under way are cancelled, a publish finishes its sends in flight (bounded), the lease is
+    given up, then everything is closed."""
     from telegram.error import TelegramError
 
     from bot.handlers import COMMANDS
     from bot.health import HealthServer, TelegramHealth
+    from bot.leader import Leadership, process_name
+    from bot.updates import Updates, claim_updates
 
     limiter, telegram = _limiter(app), TelegramHealth()
     application, deps = build_application(app, limiter, telegram)
-    settings, bot = app.settings, application.bot
+    claim_updates(application, app.store)
+    settings, bot, name = app.settings, application.bot, process_name()
+    ttl = timedelta(seconds=settings.leader_lease_seconds)  # an in-process store is this process's alone:
+    leadership = Leadership(app.store.lease("leader", name, ttl=ttl) if settings.redis_url else None, name, ttl=ttl)
+    deps.leadership = leadership
     async with AsyncExitStack() as stack:
         if settings.http_port:  # first: a port in use is said before anything talks to Telegram
-            health = HealthServer(app.store, application, telegram, settings.http_host, settings.http_port)
+            health = HealthServer(
+                app.store, application, telegram, settings.http_host, settings.http_port,
+                leadership=leadership, polling=not webhook_url,
+            )  # fmt: skip
             await health.start()
             stack.push_async_callback(health.stop)
         stack.push_async_callback(bot.shutdown)  # the sessions, even when the start fails half way
@@ -315,40 +328,23 @@ async def running_bot(
         stack.push_async_callback(application.stop)  # waits for the handlers still running
         deps.outbox.start()  # what Telegram did not take from admins' notices, once it answers again
         stack.push_async_callback(deps.outbox.stop)
+        stack.push_async_callback(leadership.release)  # after the sends in flight: then a standby takes over
         if deps.editor is not None:
             stack.push_async_callback(deps.editor.stop)  # after the scheduler: nothing wakes it then
         if schedule:
-            scheduler = weekly_scheduler(app, bot, deps.broadcaster, deps.editor)
+            scheduler = weekly_scheduler(app, bot, deps.broadcaster, deps.editor, leadership)
+            leadership.listen(scheduler.on_leadership)
             scheduler.start()
             stack.push_async_callback(scheduler.stop)  # a publish under way finishes its sends in flight
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
         if app.ondemand is not None:
             stack.callback(app.ondemand.cancel)  # nor a /paper
-        updater = application.updater
-        assert updater is not None
+        updates = Updates(application, settings, telegram, poll_timeout=poll_timeout)
         if webhook_url:
-            await updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(webhook_url).path.lstrip("/"),
-                webhook_url=webhook_url,
-                secret_token=settings.webhook_secret(),
-                allowed_updates=Update.ALL_TYPES,
-            )
-            log.info("Bot @%s receives updates at %s (port %d)", bot.username, webhook_url, settings.webhook_port)
+            await updates.webhook(webhook_url)
         else:
-            await updater.start_polling(
-                timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, error_callback=telegram.polling_error
-            )
-            log.info("Bot @%s is polling for updates", bot.username)
-        stack.push_async_callback(_stop_updates, updater)  # first of all: no new updates
+            leadership.listen(updates.on_leadership)  # only the leader polls
+        stack.push_async_callback(updates.stop)
+        await leadership.start()
+        stack.push_async_callback(leadership.stop)  # first of all: no new updates, no new tick
         yield RunningBot(application, telegram)
-
-
-async def _stop_updates(updater: Any) -> None:
-    from telegram.error import TelegramError
-
-    try:
-        await updater.stop()
-    except TelegramError as exc:  # the polling loop had ended already on this error (a refused token)
-        log.info("The update loop had already stopped: %s", exc)

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_listen: str = "0.0.0.0"
     publish_lock_seconds: float = Field(default=30.0, ge=1, le=3600)
+    leader_lease_seconds: float = Field(default=15.0, ge=1, le=600)
     timezone: str = "Asia/Seoul"
     top_n: int = Field(default=10, ge=1, le=50)
     model: str = "claude-sonnet-5-5"

@@ -11,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.errors import StoreError, UsageError
+from bot.leader import Leadership
 from bot.metrics import LAST_PUBLISH, PENDING, SUBSCRIBERS
 from bot.models import ChatKind
 from bot.store import Store
@@ -59,7 +60,19 @@ class TelegramHealth:
 
 
 class HealthServer:
-    def __init__(self, store: Store, application: Any, telegram: TelegramHealth, host: str, port: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        application: Any,
+        telegram: TelegramHealth,
+        host: str,
+        port: int,
+        *,
+        leadership: Leadership,
+        polling: bool,
+    ) -> None:
+        self._leadership = leadership
+        self._polling = polling  # polling mode: only the leader polls; a standby waiting is healthy
         self._store = store
         self._application = application
         self._telegram = telegram
@@ -89,18 +102,27 @@ class HealthServer:
             self._runner = None
 
     async def healthz(self, request: web.Request) -> web.Response:
+        """`ok`, and this process's `role` (leader or standby), its name and the leader's (host:pid);
+        `updates`: how this process receives them (webhook, polling, or none: a standby in polling mode)."""
         problems = []
         try:
             await self._store.probe()  # a write: a full or read-only Redis answers reads but refuses this
         except StoreError as exc:
             problems.append(f"redis: {exc}")
-        updater = self._application.updater
-        if not self._application.running or (updater is not None and not updater.running):
+        leading, updater = self._leadership.leading, self._application.updater
+        receives = (updater is not None and updater.running) or (self._polling and not leading)
+        if not self._application.running or not receives:
             problems.append("telegram: the update loop is not running")
         problems += self._telegram.problems.values()
+        role = {
+            "role": "leader" if leading else "standby",
+            "process": self._leadership.name,
+            "leader": await self._leadership.leader(),
+            "updates": "polling" if self._polling and leading else "none" if self._polling else "webhook",
+        }
         if problems:
-            return web.json_response({"ok": False, "reason": "; ".join(problems)}, status=503)
-        return web.json_response({"ok": True})
+            return web.json_response({"ok": False, "reason": "; ".join(problems), **role}, status=503)
+        return web.json_response({"ok": True, **role})
 
     async def metrics(self, request: web.Request) -> web.Response:
         try:

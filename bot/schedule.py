@@ -7,6 +7,10 @@ delivered its week yet is published, for its chats only (so a slot missed while 
 made up at start, once); a week the source gate held delays every slot until it passes (retried every
 30 minutes for 12 hours); chats owed a retry are retried when due; pending translations are healed
 every 15 minutes. A tick with nothing due reads one small set per week in the window.
+
+With several `hfweekly run` processes, only the leader ticks (bot/leader.py): every process keeps its
+APScheduler jobs, and a tick first confirms the lease (renewing it) and returns at once in a process
+that does not lead; a process that comes to lead ticks at once (the catch-up).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bot.deliver import Broadcaster, Clock, Notify
 from bot.editor import Editor
 from bot.errors import AlreadyPublishing, DigestError, EmptyWeekError, HeldError, SourceError, StoreError
 from bot.heal import Healer
+from bot.leader import Leadership
 from bot.ledger import Report
 from bot.models import Hold
 from bot.slots import due, next_run
@@ -53,7 +58,9 @@ class WeeklyScheduler:
         notify: Notify,
         alerts: Alerts,
         editor: Editor | None = None,
+        leader: Leadership | None = None,
     ) -> None:
+        self._leader = leader  # None: this process ticks alone (`hfweekly publish --due`, tests)
         self._alerts = alerts
         self._editor = editor
         self._broadcaster = broadcaster
@@ -84,6 +91,11 @@ class WeeklyScheduler:
         log.info("Weekly publish scheduled '%s' (%s); next: %s", self._settings.schedule, self._settings.timezone,
                  next_run(self._settings, self._clock()))  # fmt: skip
 
+    async def on_leadership(self, leading: bool) -> None:
+        """A Leadership listener: a process that comes to lead ticks now (what is owed may have waited)."""
+        if leading and self._scheduler is not None and self._scheduler.running:
+            self._scheduler.modify_job("tick", next_run_time=datetime.now(self._settings.tz))
+
     async def stop(self, grace: float = 8.0) -> None:
         """No new jobs; a publish under way finishes its sends in flight (at most `grace` seconds)."""
         self._broadcaster.stop()
@@ -103,15 +115,17 @@ class WeeklyScheduler:
     async def tick(self) -> None:
         """Do whatever is owed now: the slots that came, held runs, retries, healing. One tick at a time
         (the weekly cron and the minutely tick may fire together): a tick that finds another running
-        leaves the work to it. A tick never raises: it logs, tells the admins (throttled) and the next
-        tick tries again."""
+        leaves the work to it. Only the leader ticks: the lease is confirmed first. A tick never raises: it
+        logs, tells the admins (throttled) and the next tick tries again."""
         if self._ticking is not None:
             return
         self._ticking = asyncio.current_task()
         try:
+            if self._leader is not None and not await self._leader.confirm():
+                return
             now = self._clock()
             await self.run_due(now)
-            if self._broadcaster.stopping:
+            if self._broadcaster.stopping or (self._leader is not None and not self._leader.leading):
                 return
             if self._last_heal is None or now - self._last_heal >= HEAL_EVERY:
                 self._last_heal = now

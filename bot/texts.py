@@ -183,6 +183,8 @@ STATUS_HOLD = "보류: {week} — {reason} ({state})"
 STATUS_HOLD_GIVEN_UP = "포기함 (/publish 로 직접 보낼 수 있음)"
 STATUS_HOLD_RETRYING = "30분마다 다시 확인 중"
 STATUS_HEALING = "번역 대기 중인 주: {weeks}"
+STATUS_LEADER = "정기 작업·폴링을 맡은 프로세스: {leader} (이 답은 {this})"
+STATUS_NO_LEADER = "없음"
 
 # --- /settings and /topics ---------------------------------------------------------------------------
 

@@ -287,7 +287,9 @@ async def test_healthz_metrics_and_a_redis_outage(
     try:
         await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
         status, body = await get(f"http://127.0.0.1:{http_port}/healthz")
-        assert (status, json.loads(body)) == (200, {"ok": True})
+        health = json.loads(body)
+        assert (status, health["ok"], health["role"], health["updates"]) == (200, True, "leader", "polling")
+        assert health["leader"] == health["process"] and health["process"].endswith(f":{bot.pid}")
         await answer(fake_tg, 1001, "/subscribe", "구독을 시작했습니다")
         await answer(fake_tg, 1001, "/week 2025-W38", "Top 10")
         status, body = await get(f"http://127.0.0.1:{http_port}/metrics")
@@ -308,6 +310,12 @@ async def test_healthz_metrics_and_a_redis_outage(
         redis_proc = await start_redis_server(redis_port)  # Redis is back (empty: it kept nothing on disk)
         status, _ = await get(f"http://127.0.0.1:{http_port}/healthz")
         assert status == 200
+        for _ in range(600):  # the lease, gone with Redis's data, is taken again at the next renewal
+            if json.loads((await get(f"http://127.0.0.1:{http_port}/healthz"))[1])["leader"] == health["process"]:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the process did not take the lease again once Redis was back")
         await answer(fake_tg, 1001, "/help", "사용법")
 
         full = Redis(port=redis_port)  # Redis full: it answers reads, refuses writes

@@ -108,6 +108,9 @@ async def _runs(d: Deps) -> list[str]:
         lines.append(texts.STATUS_HOLD.format(week=owed, reason=esc(hold.reason), state=state))
     if healing := await d.store.heal_records():
         lines.append(texts.STATUS_HEALING.format(weeks=", ".join(str(w) for w in sorted(healing))))
+    if d.leadership is not None:
+        leader = await d.leadership.leader() or texts.STATUS_NO_LEADER
+        lines.append(texts.STATUS_LEADER.format(leader=esc(leader), this=esc(d.leadership.name)))
     return lines
 
 

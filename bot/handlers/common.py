@@ -21,6 +21,7 @@ from bot.deliver import Broadcaster
 from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
+from bot.leader import Leadership
 from bot.ondemand import OnDemand
 from bot.outbox import Outbox
 from bot.refs import Ref, text_hash
@@ -67,6 +68,7 @@ class Deps:
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
     editor: Editor | None = None  # brings sent messages up to date when a paper's text changes
+    leadership: Leadership | None = None  # which process leads (`hfweekly run` sets it; /status)
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 

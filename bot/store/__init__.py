@@ -53,6 +53,10 @@ Keys (all under `<prefix>:`), by the module that owns them:
   edits.py                        the paper→message index and the editor's queue (see the module)
     shows:<paper id>, shown:<ref>, shown:<week>:layouts, msgref:<chat>, edit:dirty, edit:later,
     edit:seq, edit:progress, edit:stats, lock:editor
+  leases.py
+    lease:leader                  the scheduler's and poller's lease: `<random token> <host:pid>` of the
+                                  process leading, lapsing unless renewed (bot/leader.py)
+    update:<bot id>:<update id>   marker: a process claimed this update (handled once), 1 day
   limits.py
     send:all, send:paid,          the send limiter's slots (GCRA: when the next send may go, epoch s):
     send:chat:<id>                the free budget, the paid broadcast's, a group's or channel's; a 429
@@ -71,17 +75,18 @@ from bot.errors import StoreError
 from bot.store.chats import ChatState, ChatStore
 from bot.store.delivery import DeliveryStore, Layout, LedgerRead
 from bot.store.edits import EditStats, EditStore
+from bot.store.leases import Lease, LeaseStore
 from bot.store.limits import LimitStore, Notice
 from bot.store.papers import PaperStore
 from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
 __all__ = [
-    "ChatState", "EditStats", "GateCounts", "Layout", "LedgerRead", "LockLost", "Notice", "PublishLock", "Store",
-    "StoreError",
+    "ChatState", "EditStats", "GateCounts", "Layout", "Lease", "LedgerRead", "LockLost", "Notice", "PublishLock",
+    "Store", "StoreError",
 ]  # fmt: skip
 
 
-class Store(PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore):
+class Store(PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore):
     """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, runs.py, limits.py,
-    trust.py, edits.py)."""
+    trust.py, edits.py, leases.py)."""
