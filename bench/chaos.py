@@ -1,7 +1,10 @@
-"""Kills across processes: two `hfweekly run` processes (webhook replicas) and a cron-style loop of
-`hfweekly publish --due` share one Redis and the fake Telegram while a week goes out; every few
-seconds one of them is killed with SIGKILL and started again. At the end every chat must have every
-part of its view; a part may arrive twice only if a kill caught it in flight.
+"""Kills and stalls across processes: two `hfweekly run` processes (webhook replicas) and a cron-style
+loop of `hfweekly publish --due` share one Redis and the fake Telegram while a week goes out; every
+few seconds one of them is killed with SIGKILL and started again, and every other time the process
+publishing is stalled instead (SIGSTOP for longer than the publish lock lasts, then SIGCONT: a VM
+paused, a long GC), so that another process takes the week over while it sleeps and it wakes up in
+the middle of its chats. At the end every chat must have every part of its view; a part may arrive
+twice only if a kill or a stall caught it in flight.
 
     python -m bench.chaos [--chats 10000] [--kill-every 3]
 
@@ -31,11 +34,14 @@ from bot.models import ChatKind, ChatSettings, Form, Subscription
 from bot.week import IsoWeek
 from tests.fakes.hf import long_papers
 
+LOCK_SECONDS = 3
+
 
 @dataclass
 class Chaos:
     chats: int
     kills: int = 0
+    stalls: int = 0  # the publishing process stopped past its lock's life, then continued
     seconds: float = 0.0
     messages: int = 0
     short: list[int] = field(default_factory=list)  # chats missing a part of their view
@@ -53,6 +59,7 @@ class Chaos:
             ("chats", f"{self.chats:,}"),
             ("messages sent (incl. repeats)", f"{self.messages:,}"),
             ("kills (SIGKILL)", str(self.kills)),
+            ("stalls of the publisher (SIGSTOP > lock)", str(self.stalls)),
             ("chats short of a part", str(len(self.short))),
             ("parts in flight at the kills", str(self.in_flight)),
             ("duplicate sends (bar: ≤ parts in flight at kills)", str(self.duplicates)),
@@ -124,6 +131,18 @@ class Processes:
         if target < 2:
             await self.start_replica(target)
 
+    def pids(self) -> set[int]:
+        return {p.pid for p in [*self.replicas.values(), self.cron] if p is not None and p.returncode is None}
+
+    async def stall(self, pid: int, seconds: float) -> None:
+        """Stop a process for `seconds` (longer than its lock lasts), then let it go on."""
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     async def stop(self) -> None:
         if self._looping is not None:
             self._looping.cancel()
@@ -154,7 +173,7 @@ async def chaos(world: World, *, chats: int, kill_every: float, within: float = 
         "HFWEEKLY_TOP_N": "20",
         "HFWEEKLY_SEND_RATE": "0",
         "HFWEEKLY_GROUP_RATE_PER_MINUTE": "0",
-        "HFWEEKLY_PUBLISH_LOCK_SECONDS": "3",
+        "HFWEEKLY_PUBLISH_LOCK_SECONDS": str(LOCK_SECONDS),
     }
     build = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "digest", str(week), env=env, stdout=asyncio.subprocess.DEVNULL
@@ -175,13 +194,21 @@ async def chaos(world: World, *, chats: int, kill_every: float, within: float = 
             if time.monotonic() - last_kill >= kill_every and len(world.tg.sent) > last_count:
                 count = len(world.tg.sent)
                 result.rates.append((count - last_count) / (time.monotonic() - last_kill))
-                await procs.kill(next(targets))
-                result.kills += 1
-                # The killed process's sends in flight: in doubt now and still a moment later (a
-                # running process's parts are in doubt for the few ms their request takes).
+                publisher = await _publisher(world, week)
+                if (result.kills + result.stalls) % 2 and publisher in procs.pids():
+                    stalled = asyncio.create_task(procs.stall(publisher, LOCK_SECONDS + 2))
+                    result.stalls += 1
+                else:
+                    stalled = None
+                    await procs.kill(next(targets))
+                    result.kills += 1
+                # The sends in flight of the process killed or stalled: in doubt now and still a moment
+                # later (a running process's parts are in doubt for the few ms their request takes).
                 now_in_doubt = set(_in_doubt(await world.store.ledger(week)))
                 await asyncio.sleep(0.5)
                 doubts.update(now_in_doubt & set(_in_doubt(await world.store.ledger(week))))
+                if stalled is not None:
+                    await stalled
                 last_kill, last_count = time.monotonic(), len(world.tg.sent)
         result.seconds = time.monotonic() - started
     finally:
@@ -189,6 +216,13 @@ async def chaos(world: World, *, chats: int, kill_every: float, within: float = 
     await world.tg.idle()
     _count(result, world, await world.store.ledger(week), ids, doubts)
     return result
+
+
+async def _publisher(world: World, week: IsoWeek) -> int | None:
+    """The pid of the process holding the week's publish lock (its token ends with host:pid)."""
+    token = await world.redis.get(f"{world.prefix}:lock:publish:{week}")
+    pid = str(token or "").rpartition(":")[2]
+    return int(pid) if pid.isdigit() else None
 
 
 def _in_doubt(ledger: dict[int, LedgerEntry]) -> list[tuple[int, int]]:

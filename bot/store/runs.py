@@ -16,6 +16,8 @@ changed keeps the earlier of the two retry times.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -92,7 +94,7 @@ class PublishLock:
 
     def __init__(self, lock: Any) -> None:
         self._lock = lock
-        self.token = uuid.uuid4().hex
+        self.token = f"{uuid.uuid4().hex} {socket.gethostname()}:{os.getpid()}"  # unique; says who holds it
         self.key: str = lock.name
 
     async def acquire(self, wait: float) -> bool:
