@@ -239,8 +239,11 @@ def build_application(
     from telegram.ext import Application, Defaults
 
     from bot.alerts import Alerts, admin_notifier
+    from bot.allowance import WeekBuilds
     from bot.handlers import register
     from bot.handlers.common import Deps
+    from bot.reports import Reports
+    from bot.status import Status
     from bot.telegram_http import AiohttpRequest
 
     application = (
@@ -259,10 +262,12 @@ def build_application(
     alerts = Alerts(app.store, admin_notifier(outbox, app.settings))
     if app.ondemand is not None:
         app.ondemand.notify = admin_notifier(outbox, app.settings)
+    s, settings = app.store, app.settings  # the one Store, as each facet a service uses
     deps = Deps(
-        app.settings, app.store, app.digests, app.translator, app.subscriptions,
-        broadcaster(app, application.bot, limiter, alerts), alerts, outbox, app.clock, app.ondemand, app.archive,
-        editor(app, application.bot, limiter),
+        settings, app.digests, app.translator, app.subscriptions, broadcaster(app, application.bot, limiter, alerts),
+        alerts, outbox, app.clock, editor(app, application.bot, limiter), Reports(s, settings),
+        Status(settings, app.clock, papers=s, trust=s, edits=s, delivery=s, limits=s), WeekBuilds(s, settings),
+        app.ondemand, app.archive,
     )  # fmt: skip
     register(application, deps)
     return application, deps

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +29,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.digest import DigestService
 from bot.errors import StoreError
+from bot.layout import Layout
 from bot.limiter import PACED, Priority, SendLimiter, seconds
 from bot.metrics import EDITS
 from bot.refs import Kind, Ref, parse_member, text_hash
@@ -36,6 +37,7 @@ from bot.rerender import Renders
 from bot.sendpolicy import NO_PREVIEW_JSON, Bot
 from bot.store import DeliveryStore, EditStore
 from bot.translate import Translator
+from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,32 @@ class Editor:
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._stopped = False
+
+    # --- the index: what each message sent shows ----------------------------------------------------
+
+    async def index_messages(
+        self,
+        chat_id: int,
+        messages: Sequence[tuple[Ref, int, str]],
+        papers_by_ref: Mapping[Ref, Iterable[str]],
+        *,
+        reused: Iterable[int] = (),
+        layout: tuple[IsoWeek, str, Layout] | None = None,
+        with_buttons: int | None = None,
+    ) -> None:
+        """Index messages sent in a reply (ref, message id, text hash) so that a pass finds them when a
+        paper they show changes (bot/store/edits.py says how)."""
+        await self._edits.index_messages(
+            chat_id, messages, papers_by_ref, reused=reused, layout=layout, with_buttons=with_buttons
+        )
+
+    async def forget_message(self, chat_id: int, message_id: int) -> None:
+        """The message no longer shows what it was indexed under: no later change edits it."""
+        await self._edits.forget_message(chat_id, message_id)
+
+    async def refs_showing(self, paper_id: str) -> int:
+        """How many refs (texts of messages sent: a week's part, a paper's answer) show the paper."""
+        return len(await self._edits.refs_showing(paper_id))
 
     # --- the job -----------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.claude import Claude, describe
 from bot.errors import StoreError
 from bot.faithful import gate, unsummarisable
-from bot.glossary import Glossary, Miss
+from bot.glossary import Glossary, Miss, override_value
 from bot.metrics import GLOSSARY_MISSED, TRANSLATION_CACHE, TRANSLATIONS, VALIDATION_REJECTED
 from bot.models import Paper, Translation
 from bot.prompt import PromptConfig, reask, system_blocks, user_text
@@ -94,6 +94,24 @@ class Translator:
             self._glossary = (overrides, self._prompt.glossary.with_overrides(overrides))
         return self._glossary[1]
 
+    async def add_term(self, english: str, korean: str) -> None:
+        """An admin's term (/glossary add), or a new rendering of a term the glossary has."""
+        await self._trust.set_glossary_term(english.lower(), override_value(english, korean))
+
+    async def remove_term(self, english: str) -> bool:
+        """Take a term out of the glossary (/glossary remove); False when the glossary has no such term."""
+        if (await self.glossary()).find(english) is None:
+            return False
+        if self.default_glossary.find(english) is not None:
+            await self._trust.set_glossary_term(english.lower(), "")  # a default term: kept out of the file's list
+        else:
+            await self._trust.drop_glossary_edit(english.lower())
+        return True
+
+    async def instructions(self, paper_id: str) -> tuple[str, ...]:
+        """The admins' instructions kept for a paper (/retranslate), oldest first."""
+        return (await self._trust.instructions([paper_id])).get(paper_id, ())
+
     # --- the cache ---------------------------------------------------------------------------------
 
     def key(self, paper: Paper, instructions: Sequence[str] = ()) -> str:
@@ -157,7 +175,7 @@ class Translator:
         if (why := unsummarisable(paper)) is not None:
             log.info("Not translating %s: %s", paper.id, why)
             return None
-        instructions = (await self._trust.instructions([paper.id])).get(paper.id, ())
+        instructions = await self.instructions(paper.id)
         outcome = await self._translate(paper, week, instructions, on_demand=on_demand)
         if outcome.translation is None:
             await self._papers.mark_failed(self.key(paper, instructions))
