@@ -101,7 +101,10 @@ async def index_memory(url: str, prefix: str) -> int:
 
 async def paced_pass(world: World, app: App, bot: object, limiter: SendLimiter) -> tuple[EditRun, float, float]:
     """(a): the editor at 29/s; a slot comes due meanwhile. The run, the edit rate, the slot's delay."""
-    editor = Editor(bot, app.store, app.digests, app.translator, limiter, tz=app.settings.tz, clock=lambda: NOW)
+    editor = Editor(
+        bot, app.digests, app.translator, limiter, edits=app.store, delivery=app.store, tz=app.settings.tz,
+        clock=lambda: NOW,
+    )  # fmt: skip
     caster = broadcaster(app, bot, limiter)
     jobs = weekly_scheduler(app, bot, caster, editor)
     since = len(world.tg.sent)
@@ -145,8 +148,9 @@ async def run(chats: int, only: set[str]) -> None:
                 async with running(world, rate=0) as (app, bot, limiter):
                     await correct(app, "요약에 AgentFounder를 먼저")
                     editor = Editor(
-                        bot, app.store, app.digests, app.translator, limiter, tz=app.settings.tz, clock=lambda: NOW
-                    )
+                        bot, app.digests, app.translator, limiter, edits=app.store, delivery=app.store,
+                        tz=app.settings.tz, clock=lambda: NOW,
+                    )  # fmt: skip
                     since = len(world.tg.sent)
                     started = time.monotonic()
                     done = await editor.run()

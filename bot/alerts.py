@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.errors import StoreError
 from bot.logs import redact
 from bot.outbox import Outbox
-from bot.store import Store
+from bot.store import LimitStore
 from bot.store.limits import ALERT_EVERY
 
 log = logging.getLogger(__name__)
@@ -36,15 +36,15 @@ def admin_notifier(outbox: Outbox, settings: Settings) -> Notify:
 
 
 class Alerts:
-    def __init__(self, store: Store, notify: Notify) -> None:
-        self._store = store
+    def __init__(self, limits: LimitStore, notify: Notify) -> None:
+        self._limits = limits
         self._notify = notify
         self._told: dict[str, float] = {}  # kind -> when this process last told (monotonic)
 
     async def alert(self, kind: str, text: str) -> None:
         """Tell the admins `text`, unless this kind of problem was told of within ALERT_EVERY."""
         try:
-            first = await self._store.alert_once(kind)
+            first = await self._limits.alert_once(kind)
         except StoreError as exc:
             log.warning("Could not throttle the admin alert through Redis (%s): throttling in this process", exc)
             first = time.monotonic() - self._told.get(kind, float("-inf")) >= ALERT_EVERY.total_seconds()

@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import __version__
-from bot.claude import Claude
+from bot.claude import Claude, sdk_client
 from bot.config import Settings, config_dir
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
@@ -37,7 +37,6 @@ from bot.subscriptions import Subscriptions
 from bot.translate import Translator
 
 if TYPE_CHECKING:
-    from anthropic import AsyncAnthropic
     from telegram.ext import Application
 
     from bot.alerts import Alerts
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLAUDE_TIMEOUT = 180.0
 REDIS_CONNECTIONS = 32
 TELEGRAM_CONNECTIONS = 8
 CONCURRENT_UPDATES = 64
@@ -114,7 +112,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             source,
             translator,
             digests,
-            Subscriptions(store, clock, settings),
+            Subscriptions(clock, settings, chats=store, delivery=store),
             clock,
             ondemand,
             archive,
@@ -129,22 +127,12 @@ def _translator(settings: Settings, store: Store, clock: Clock) -> Translator:
         prompt = PromptConfig.load(config_dir())
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-
-    def claude() -> AsyncAnthropic:
-        from anthropic import AsyncAnthropic
-
-        return AsyncAnthropic(
-            api_key=key,
-            base_url=settings.anthropic_base_url,
-            max_retries=settings.claude_max_retries,  # the SDK retries 408/409/429/5xx/529
-            timeout=CLAUDE_TIMEOUT,
-        )
-
+    claude = sdk_client(key, base_url=settings.anthropic_base_url, max_retries=settings.claude_max_retries)
     asker = Claude(
         claude, store, model=settings.model, concurrency=settings.translate_concurrency,
         max_tokens=settings.translate_max_tokens, tz=settings.tz, clock=clock,
     )  # fmt: skip
-    return Translator(asker, store, prompt, tz=settings.tz, clock=clock)
+    return Translator(asker, prompt, papers=store, trust=store, edits=store, tz=settings.tz, clock=clock)
 
 
 def _token(settings: Settings) -> str:
@@ -184,9 +172,10 @@ def broadcaster(app: App, bot: Any, limiter: SendLimiter, alerts: Alerts | None 
     from bot.deliver import Broadcaster
 
     notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
+    s = app.store
     return Broadcaster(
-        bot, app.store, app.digests, app.subscriptions, limiter, app.settings, clock=app.clock, notify=notify,
-        alerts=alerts or Alerts(app.store, notify),
+        bot, app.digests, app.subscriptions, limiter, app.settings, chats=s, delivery=s, runs=s, edits=s,
+        clock=app.clock, notify=notify, alerts=alerts or Alerts(s, notify),
     )  # fmt: skip
 
 
@@ -200,7 +189,7 @@ def weekly_scheduler(
     from bot.schedule import WeeklyScheduler
 
     notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
-    healer = Healer(app.store, app.digests, editor, clock=app.clock, notify=notify)
+    healer = Healer(app.digests, editor, delivery=app.store, edits=app.store, clock=app.clock, notify=notify)
     return WeeklyScheduler(
         caster, healer, app.store, app.settings, clock=app.clock, notify=notify, alerts=Alerts(app.store, notify),
         editor=editor, leader=leader,
@@ -213,8 +202,8 @@ def editor(app: App, bot: Any, limiter: SendLimiter) -> Editor:
 
     settings = app.settings
     return Editor(
-        bot, app.store, app.digests, app.translator, limiter, tz=settings.tz, clock=app.clock,
-        lock_seconds=settings.publish_lock_seconds,
+        bot, app.digests, app.translator, limiter, edits=app.store, delivery=app.store, tz=settings.tz,
+        clock=app.clock, lock_seconds=settings.publish_lock_seconds,
     )  # fmt: skip
 
 
@@ -250,8 +239,11 @@ def build_application(
     from telegram.ext import Application, Defaults
 
     from bot.alerts import Alerts, admin_notifier
+    from bot.allowance import WeekBuilds
     from bot.handlers import register
     from bot.handlers.common import Deps
+    from bot.reports import Reports
+    from bot.status import Status
     from bot.telegram_http import AiohttpRequest
 
     application = (
@@ -270,10 +262,12 @@ def build_application(
     alerts = Alerts(app.store, admin_notifier(outbox, app.settings))
     if app.ondemand is not None:
         app.ondemand.notify = admin_notifier(outbox, app.settings)
+    s, settings = app.store, app.settings  # the one Store, as each facet a service uses
     deps = Deps(
-        app.settings, app.store, app.digests, app.translator, app.subscriptions,
-        broadcaster(app, application.bot, limiter, alerts), alerts, outbox, app.clock, app.ondemand, app.archive,
-        editor(app, application.bot, limiter),
+        settings, app.digests, app.translator, app.subscriptions, broadcaster(app, application.bot, limiter, alerts),
+        alerts, outbox, app.clock, editor(app, application.bot, limiter), Reports(s, settings),
+        Status(settings, app.clock, papers=s, trust=s, edits=s, delivery=s, limits=s), WeekBuilds(s, settings),
+        app.ondemand, app.archive,
     )  # fmt: skip
     register(application, deps)
     return application, deps
@@ -312,8 +306,8 @@ async def running_bot(
     async with AsyncExitStack() as stack:
         if settings.http_port:  # first: a port in use is said before anything talks to Telegram
             health = HealthServer(
-                app.store, application, telegram, settings.http_host, settings.http_port,
-                leadership=leadership, polling=not webhook_url,
+                application, telegram, settings.http_host, settings.http_port, chats=app.store,
+                delivery=app.store, leadership=leadership, polling=not webhook_url,
             )  # fmt: skip
             await health.start()
             stack.push_async_callback(health.stop)

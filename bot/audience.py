@@ -18,7 +18,7 @@ from bot.alerts import Alerts
 from bot.config import Settings
 from bot.models import ALL_SLOT_KEYS, DEFAULT_SLOT, ChatKind, ChatSettings, View
 from bot.sendpolicy import Bot, Recipient
-from bot.store import Store
+from bot.store import ChatStore, DeliveryStore
 from bot.week import IsoWeek
 
 log = logging.getLogger("bot.deliver")
@@ -35,9 +35,12 @@ class Audience:
 
 
 class AudienceFinder:
-    def __init__(self, bot: Bot, store: Store, settings: Settings, alerts: Alerts) -> None:
+    def __init__(
+        self, bot: Bot, settings: Settings, alerts: Alerts, *, chats: ChatStore, delivery: DeliveryStore
+    ) -> None:
         self._bot = bot
-        self._store = store
+        self._chats = chats  # the slots' chats, their subscriptions and settings
+        self._delivery = delivery  # the chats owed the week, the slots that have had it
         self._settings = settings
         self._alerts = alerts
 
@@ -47,13 +50,13 @@ class AudienceFinder:
     async def find(self, week: IsoWeek, slots: Sequence[str] | None) -> Audience:
         """The run's recipients: the chats of `slots` (ALL: every slot; none: a retry run), and always
         the chats owed the week. The configured channels go with the default slot."""
-        owed = set(await self._store.owed_chats(week))
+        owed = set(await self._delivery.owed_chats(week))
         ids = set(owed)
         for slot in ALL_SLOT_KEYS if slots is ALL else slots:
-            ids.update(await self._store.slot_chats(slot))
+            ids.update(await self._chats.slot_chats(slot))
         ordered = sorted(ids)
-        subs = await self._store.subscriptions_of(ordered)
-        settings = await self._store.settings_of(ordered)
+        subs = await self._chats.subscriptions_of(ordered)
+        settings = await self._chats.settings_of(ordered)
         found: dict[int, Recipient] = {}
         dropped = []
         for chat_id in ordered:
@@ -66,7 +69,7 @@ class AudienceFinder:
         # The channels go with the default slot (and with retries once it has delivered the week).
         with_channels = slots is ALL or DEFAULT_SLOT in slots
         if not with_channels and not slots:
-            with_channels = DEFAULT_SLOT in await self._store.done_slots(week)
+            with_channels = DEFAULT_SLOT in await self._delivery.done_slots(week)
         if with_channels:
             unresolved = await self._channels(found)
         dropped = [chat_id for chat_id in dropped if chat_id not in found]

@@ -9,7 +9,7 @@ import sys
 from bot.errors import EXIT_FAILED, EXIT_OK, UsageError
 from bot.models import ChatKind, ChatSettings
 from bot.preferences import SettingError, apply, describe, parse_pairs
-from bot.store import Store
+from bot.store import ChatStore
 from bot.subscriptions import Change, ChatInfo, Subscriptions, kind_of
 
 
@@ -26,10 +26,10 @@ def chat_ids(values: list[str]) -> tuple[list[int], list[str]]:
     return good, bad
 
 
-async def list_chats(subscriptions: Subscriptions, store: Store, channels: list[str]) -> None:
+async def list_chats(subscriptions: Subscriptions, chats: ChatStore, channels: list[str]) -> None:
     """One chat per line: id, kind, state, topic, title, settings."""
     subs = await subscriptions.all()
-    chosen = await store.settings_of([sub.chat_id for sub in subs])
+    chosen = await chats.settings_of([sub.chat_id for sub in subs])
     for sub in subs:
         state = "active" if sub.active else "inactive"
         topic = f"topic={sub.thread_id}" if sub.thread_id else "-"

@@ -18,7 +18,7 @@ from bot.errors import StoreError
 from bot.metrics import CLAUDE_TOKENS
 from bot.models import Usage
 from bot.prompt import OUTPUT_SCHEMA
-from bot.store import Store
+from bot.store import PaperStore
 from bot.week import IsoWeek
 
 if TYPE_CHECKING:  # the SDK itself is imported where Claude is asked: it takes about 1.5 s to import
@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # the SDK itself is imported where Claude is asked: it takes 
     from anthropic.types import MessageParam
 
 log = logging.getLogger(__name__)
+
+TIMEOUT = 180.0  # seconds for one answer of Claude's
 
 
 def usage_of(message: object) -> Usage | None:
@@ -50,11 +52,23 @@ def describe(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def sdk_client(api_key: str, *, base_url: str | None, max_retries: int) -> Callable[[], anthropic.AsyncAnthropic]:
+    """What makes the SDK's client: called on the first question to Claude (importing the SDK is slow)."""
+
+    def make() -> anthropic.AsyncAnthropic:
+        from anthropic import AsyncAnthropic
+
+        # The SDK retries 408/409/429/5xx/529 `max_retries` times.
+        return AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=TIMEOUT)
+
+    return make
+
+
 class Claude:
     def __init__(
         self,
         client: Callable[[], anthropic.AsyncAnthropic],
-        store: Store,
+        papers: PaperStore,
         *,
         model: str,
         tz: ZoneInfo,
@@ -65,7 +79,7 @@ class Claude:
         self.model = model
         self._make_client = client  # called on the first question: a cached digest never needs the SDK
         self._client: anthropic.AsyncAnthropic | None = None
-        self._store = store
+        self._papers = papers
         self._tz = tz
         self._clock = clock
         self._max_tokens = max_tokens
@@ -114,11 +128,11 @@ class Claude:
         now = self._clock()
         try:
             if on_demand:
-                await self._store.add_on_demand_usage(
+                await self._papers.add_on_demand_usage(
                     usage, day=now.astimezone(self._tz).date(), spent=IsoWeek.current(now, self._tz)
                 )
             else:
-                await self._store.add_usage(week, usage, spent=IsoWeek.current(now, self._tz))
+                await self._papers.add_usage(week, usage, spent=IsoWeek.current(now, self._tz))
         except StoreError as exc:  # bookkeeping only: never worth losing a translation over
             log.warning("Could not record Claude usage for %s: %s", week, exc)
         return message

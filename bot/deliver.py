@@ -46,7 +46,7 @@ from bot.run import Clock as Clock
 from bot.run import Finisher, Run, slot_keys
 from bot.run import Notify as Notify
 from bot.sendpolicy import Bot, PlainResend, Recipient, send_part
-from bot.store import LockLost, Store
+from bot.store import ChatStore, DeliveryStore, EditStore, LockLost, RunStore
 from bot.subscriptions import Subscriptions
 from bot.week import IsoWeek
 
@@ -59,19 +59,24 @@ class Broadcaster:
     def __init__(
         self,
         bot: Bot,
-        store: Store,
         digests: DigestService,
         subscriptions: Subscriptions,
         limiter: SendLimiter,
         settings: Settings,
         *,
+        chats: ChatStore,
+        delivery: DeliveryStore,
+        runs: RunStore,
+        edits: EditStore,
         clock: Clock,
         notify: Notify,
         alerts: Alerts,
     ) -> None:
         self._alerts = alerts
         self._bot = bot
-        self._store = store
+        self._delivery = delivery  # the ledger as read, the week's layouts
+        self._runs = runs  # the publish lock, and every ledger write under it
+        self._edits = edits  # what each message sent shows (the editor's index)
         self._subscriptions = subscriptions
         self._digests = digests
         self._limiter = limiter
@@ -79,8 +84,10 @@ class Broadcaster:
         self._clock = clock
         self._notify = notify
         self._shutdown = False
-        self.audiences = AudienceFinder(bot, store, settings, alerts)
-        self._ender = Finisher(store, digests, clock=clock, notify=notify, alerts=alerts)
+        self.audiences = AudienceFinder(bot, settings, alerts, chats=chats, delivery=delivery)
+        self._ender = Finisher(
+            digests, runs=runs, delivery=delivery, edits=edits, clock=clock, notify=notify, alerts=alerts
+        )
 
     def stop(self) -> None:
         """Finish the sends in flight (and their ledger entries), start no new chat: for shutdown."""
@@ -113,29 +120,29 @@ class Broadcaster:
         `wait`: seconds to wait for another process's publish of the week to end (a process that died
         holding the lock releases it after `publish_lock_seconds`); else AlreadyPublishing at once."""
         timeout = timedelta(seconds=self._settings.publish_lock_seconds)
-        lock = self._store.publish_lock(week, timeout=timeout)
+        lock = self._runs.publish_lock(week, timeout=timeout)
         if not await lock.acquire(wait):
             raise AlreadyPublishing(f"another process is publishing {week}")
         started, lost = time.monotonic(), asyncio.Event()
         report = Report(week=str(week), started=self._clock())
         renewal = asyncio.create_task(lock.keep(lost, every=timeout / 3, what=f"publishing {week}"))  # now: a
         try:  # first build takes longer than the lock lasts
-            generation = await self._store.owed_generation(week)  # before reading who is owed the week
+            generation = await self._runs.owed_generation(week)  # before reading who is owed the week
             audience = await self.audiences.find(week, slots)
             if not audience.recipients and not audience.unresolved:  # nobody to send to: no digest needed
-                await self._store.finish_run(  # the owed chats paused or left: the week's retries end
+                await self._runs.finish_run(  # the owed chats paused or left: the week's retries end
                     report, owed=(), paid=audience.dropped, slots=slot_keys(slots), retry_at=None,
                     generation=generation, as_last=False, done=False,
                 )  # fmt: skip
                 return report
-            layouts = await self._store.layouts(week)  # a chat sent part of a layout is continued in it
+            layouts = await self._delivery.layouts(week)  # a chat sent part of a layout is continued in it
             deepest = max((rank for kept in layouts.values() for part in kept.plan.parts for rank in part), default=0)
             views = (r.view for r in audience.recipients)
             digest = await self.prepare(week, refresh=refresh, views=views, at_least=deepest)
             if lost.is_set():
                 raise AlreadyPublishing(f"lost the publish lock of {week} while building it")
             # Read once: while this run holds the lock, no one else writes this week's ledger (fenced).
-            read = await self._store.ledger_entries(week, [r.chat_id for r in audience.recipients])
+            read = await self._delivery.ledger_entries(week, [r.chat_id for r in audience.recipients])
             run = Run(
                 week, digest, read.entries, report, lost, layouts, audience.owed, lock, generation, read.unreadable
             )
@@ -167,7 +174,7 @@ class Broadcaster:
             report.errors[f"channel not found: {', '.join(unresolved)}"[:80]] = len(unresolved)
             report.next_retry = self._clock() + UNRESOLVED_RETRY
         log.info("Publishing %s to %d chats in %d views", run.week, len(recipients), report.views)
-        await self._store.keep_ledger(run.week)
+        await self._delivery.keep_ledger(run.week)
         queue: asyncio.Queue[Recipient] = asyncio.Queue()
         for recipient in recipients:
             queue.put_nowait(recipient)
@@ -211,7 +218,7 @@ class Broadcaster:
         now = self._clock()
         entry = run.ledger.get(to.chat_id) or new_entry(to.chat_id, to.kind, to.thread_id, 0, now, to.view.key)
         entry = fail(entry, why, now)
-        await self._store.save_ledger_entry(run.week, entry, run.lock)
+        await self._runs.save_ledger_entry(run.week, entry, run.lock)
         run.settle(entry)
 
     async def _deliver(self, run: Run, to: Recipient) -> None:
@@ -234,7 +241,8 @@ class Broadcaster:
                 return
         key = entry.layout if entry is not None and sent_any(entry) else to.view.key
         layout = run.layouts.get(key)
-        parts = await run.messages(self._store, self._bot.username, key, layout.view if layout else to.view)
+        view = layout.view if layout else to.view
+        parts = await run.messages(self._bot.username, key, view, delivery=self._delivery, edits=self._edits)
         entry = entry or new_entry(to.chat_id, to.kind, to.thread_id, len(parts), self._clock(), key)
         started = begin(entry, len(parts), self._clock(), came_back=to.subscribed, layout=key)
         assert not isinstance(started, Skip)
@@ -242,14 +250,14 @@ class Broadcaster:
         while (part := entry.next_part()) is not None and part < len(parts):
             await self._limiter.acquire(to.chat_id, Priority.BROADCAST)
             entry = in_doubt = sending(entry, part, self._clock())
-            await self._store.save_ledger_entry(run.week, entry, run.lock)  # immediately before the request
+            await self._runs.save_ledger_entry(run.week, entry, run.lock)  # immediately before the request
             run.ledger[to.chat_id] = entry  # what a failure of this chat starts from
             result = await send_part(self._bot, self._limiter, to, parts[part], run.week, self._plain_text_resend(run))
             entry = record(entry, part, result, self._clock())
             shown = None
             if result.message_id is not None:  # indexed in the same write: the editor can find it
                 shown = (str(run.ref(key, part)), member(to.chat_id, result.message_id), text_hash(parts[part]))
-            await self._store.save_ledger_entry(run.week, entry, run.lock, shown, follows=in_doubt)
+            await self._runs.save_ledger_entry(run.week, entry, run.lock, shown, follows=in_doubt)
             run.ledger[to.chat_id] = entry
             MESSAGES.labels(result.outcome.value).inc()
             if result.outcome is not Outcome.SENT:
@@ -260,7 +268,7 @@ class Broadcaster:
             await self._deactivate(to, result.error)
         elif result is not None and result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             if result.new_chat_id not in run.ledger:  # the supergroup may have had the week in a slot of its own
-                read = await self._store.ledger_entries(run.week, [result.new_chat_id])
+                read = await self._delivery.ledger_entries(run.week, [result.new_chat_id])
                 run.ledger.update(read.entries)
                 run.unreadable |= read.unreadable
             await self._deliver_safely(run, await self._migrate(to, result.new_chat_id))

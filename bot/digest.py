@@ -18,7 +18,7 @@ from bot.faithful import unsummarisable
 from bot.metrics import BUILD_SECONDS
 from bot.models import Digest, DigestItem, Paper, Snapshot, Status, Translation, week_page_url
 from bot.sources.hf import HFSource
-from bot.store import Store
+from bot.store import PaperStore
 from bot.translate import Translator
 from bot.week import FIRST_WEEK, IsoWeek
 
@@ -55,7 +55,7 @@ class DigestService:
     def __init__(
         self,
         source: HFSource,
-        store: Store,
+        papers: PaperStore,
         translator: Translator | None,
         *,
         top_n: int,
@@ -63,7 +63,7 @@ class DigestService:
         clock: Clock = utcnow,
     ) -> None:
         self._source = source
-        self._store = store
+        self._papers = papers
         self._translator = translator
         self._top_n = top_n
         self._tz = tz
@@ -82,7 +82,7 @@ class DigestService:
             raise TooEarlyWeekError(
                 f"Hugging Face has no papers before {FIRST_WEEK} (its daily papers began in May 2023)"
             )
-        if not refresh and (cached := await self._store.get_snapshot(week)) is not None and not self._short(cached):
+        if not refresh and (cached := await self._papers.get_snapshot(week)) is not None and not self._short(cached):
             return cached
         if progress:
             progress(f"fetching {week} from Hugging Face")
@@ -98,7 +98,7 @@ class DigestService:
         # Frozen only when it passes the source gate: a glitchy answer with too few papers is kept
         # briefly and fetched again, never frozen for good.
         final = week.is_completed(now, self._tz) and len(snapshot.papers) >= self._top_n
-        await self._store.save_snapshot(snapshot, final=final)
+        await self._papers.save_snapshot(snapshot, final=final)
         log.info("%s %s: %d papers", "Froze" if final else "Kept for now (not frozen)", week, len(snapshot.papers))
         return snapshot
 
@@ -122,7 +122,7 @@ class DigestService:
         if memo is not None and memo[0] > time.monotonic():
             return memo[1]
         forgets = self._forgets
-        snapshot = await self._store.get_snapshot(week)
+        snapshot = await self._papers.get_snapshot(week)
         if snapshot is None or self._translator is None or self._short(snapshot):
             return None
         papers = snapshot.papers[: key[1]]
@@ -137,10 +137,15 @@ class DigestService:
             self._memo[key] = (time.monotonic() + MEMO_SECONDS, digest)
         return digest
 
+    async def known_paper(self, paper_id: str) -> tuple[Paper, IsoWeek | None] | None:
+        """A paper known without asking anyone (Redis only): of a week's ranking (with that week), else
+        found on demand lately (no week); None when unknown."""
+        return await self._papers.known_paper(paper_id)
+
     async def current(self, week: IsoWeek, *, top_n: int) -> Digest | None:
         """The week's digest as Redis holds it now, never asking Hugging Face or Claude (what is not
         translated is pending): what the editor renders sent messages from. None without a snapshot."""
-        snapshot = await self._store.get_snapshot(week)
+        snapshot = await self._papers.get_snapshot(week)
         if snapshot is None or self._translator is None:
             return None
         papers = snapshot.papers[:top_n]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,13 +29,15 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.digest import DigestService
 from bot.errors import StoreError
+from bot.layout import Layout
 from bot.limiter import PACED, Priority, SendLimiter, seconds
 from bot.metrics import EDITS
 from bot.refs import Kind, Ref, parse_member, text_hash
 from bot.rerender import Renders
 from bot.sendpolicy import NO_PREVIEW_JSON, Bot
-from bot.store import Store
+from bot.store import DeliveryStore, EditStore
 from bot.translate import Translator
+from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +74,51 @@ class Editor:
     def __init__(
         self,
         bot: Bot,
-        store: Store,
         digests: DigestService,
         translator: Translator | None,
         limiter: SendLimiter,
         *,
+        edits: EditStore,
+        delivery: DeliveryStore,
         tz: ZoneInfo,
         clock: Callable[[], datetime],
         lock_seconds: float = 30.0,
         concurrency: int = 16,
     ) -> None:
-        self._bot, self._store, self._digests, self._translator = bot, store, digests, translator
+        self._bot, self._edits, self._digests, self._translator = bot, edits, digests, translator
+        self._delivery = delivery  # the broadcast's layouts, to render its messages again
         self._limiter, self._tz, self._clock = limiter, tz, clock
         self._lock_timeout = timedelta(seconds=lock_seconds)
         self._concurrency = concurrency
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._stopped = False
+
+    # --- the index: what each message sent shows ----------------------------------------------------
+
+    async def index_messages(
+        self,
+        chat_id: int,
+        messages: Sequence[tuple[Ref, int, str]],
+        papers_by_ref: Mapping[Ref, Iterable[str]],
+        *,
+        reused: Iterable[int] = (),
+        layout: tuple[IsoWeek, str, Layout] | None = None,
+        with_buttons: int | None = None,
+    ) -> None:
+        """Index messages sent in a reply (ref, message id, text hash) so that a pass finds them when a
+        paper they show changes (bot/store/edits.py says how)."""
+        await self._edits.index_messages(
+            chat_id, messages, papers_by_ref, reused=reused, layout=layout, with_buttons=with_buttons
+        )
+
+    async def forget_message(self, chat_id: int, message_id: int) -> None:
+        """The message no longer shows what it was indexed under: no later change edits it."""
+        await self._edits.forget_message(chat_id, message_id)
+
+    async def refs_showing(self, paper_id: str) -> int:
+        """How many refs (texts of messages sent: a week's part, a paper's answer) show the paper."""
+        return len(await self._edits.refs_showing(paper_id))
 
     # --- the job -----------------------------------------------------------------------------------
 
@@ -130,18 +160,21 @@ class Editor:
         """One pass over every ref due for editing, holding the editor lock (busy when another
         process holds it). A ref whose edits failed stays due, for a later pass."""
         done = EditRun()
-        lock = self._store.editor_lock(timeout=self._lock_timeout)
+        lock = self._edits.editor_lock(timeout=self._lock_timeout)
         if not await lock.acquire(0):
             done.busy = True
             return done
         lost = asyncio.Event()
         renewal = asyncio.create_task(lock.keep(lost, every=self._lock_timeout / 3, what="the editor"))
         try:
-            await self._store.promote_rechecks()
-            renders = Renders(self._store, self._digests, self._translator, self._bot.username, self._tz, self._clock())
+            await self._edits.promote_rechecks()
+            renders = Renders(
+                self._digests, self._translator, self._bot.username, self._tz, self._clock(),
+                delivery=self._delivery, edits=self._edits,
+            )  # fmt: skip
             failed: set[str] = set()  # refs to try again in a later pass (read past them meanwhile)
             while not lost.is_set():
-                batch = [(r, seq) for r, seq in await self._store.dirty_refs(BATCH + len(failed)) if r not in failed]
+                batch = [(r, seq) for r, seq in await self._edits.dirty_refs(BATCH + len(failed)) if r not in failed]
                 if not batch:
                     break
                 renders.seen = max(renders.seen, *(seq for _, seq in batch))
@@ -174,15 +207,15 @@ class Editor:
         rendered = await renders.get(parsed, seq) if parsed is not None else None
         if rendered is None:  # its layout or paper is gone: nothing to render the messages from
             log.warning("Editor: cannot render %s; its messages stay as they are", ref)
-            await self._store.ref_done(ref, seq)
+            await self._edits.ref_done(ref, seq)
             return True
         text, markup = rendered
         digest = text_hash(text)
-        messages = await self._store.ref_messages(ref)
+        messages = await self._edits.ref_messages(ref)
         todo: asyncio.Queue[str] = asyncio.Queue()
         for key in sorted(m for m, shown in messages.items() if shown != digest):
             todo.put_nowait(key)
-        await self._store.start_pass(ref, len(messages) - todo.qsize())
+        await self._edits.start_pass(ref, len(messages) - todo.qsize())
         retry = False
         movable = parsed is not None and parsed.kind is Kind.REPLY  # a ◀ ▶ button may turn it into another week
 
@@ -191,18 +224,18 @@ class Editor:
             while not todo.empty() and not lost.is_set():
                 key = todo.get_nowait()
                 target = parse_member(key)
-                if movable and not await self._store.shows_message(ref, key):
+                if movable and not await self._edits.shows_message(ref, key):
                     continue  # turned into another week meanwhile: no longer this ref's
                 edit = Edit.GONE if target is None else await self._edit(*target, text, markup)
                 done.count(edit)
                 EDITS.labels(edit.value).inc()
                 if edit in (Edit.EDITED, Edit.SAME):
-                    await self._store.message_edited(ref, key, digest, counted=edit is Edit.EDITED, if_shown=movable)
+                    await self._edits.message_edited(ref, key, digest, counted=edit is Edit.EDITED, if_shown=movable)
                 elif edit is Edit.GONE:
-                    await self._store.message_gone(ref, key)
+                    await self._edits.message_gone(ref, key)
                 else:
                     retry = True
-                    await self._store.edit_failed()
+                    await self._edits.edit_failed()
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -212,7 +245,7 @@ class Editor:
             raise failures.exceptions[0] from None
         if retry or lost.is_set() or not todo.empty():
             return False
-        await self._store.ref_done(ref, seq)
+        await self._edits.ref_done(ref, seq)
         return True
 
     async def _edit(self, chat_id: int, message_id: int, text: str, markup: dict[str, Any] | None) -> Edit:

@@ -14,7 +14,7 @@ from bot.errors import StoreError, UsageError
 from bot.leader import Leadership
 from bot.metrics import LAST_PUBLISH, PENDING, SUBSCRIBERS
 from bot.models import ChatKind
-from bot.store import Store
+from bot.store import ChatStore, DeliveryStore
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +62,20 @@ class TelegramHealth:
 class HealthServer:
     def __init__(
         self,
-        store: Store,
         application: Any,
         telegram: TelegramHealth,
         host: str,
         port: int,
         *,
+        chats: ChatStore,
+        delivery: DeliveryStore,
         leadership: Leadership,
         polling: bool,
     ) -> None:
         self._leadership = leadership
         self._polling = polling  # polling mode: only the leader polls; a standby waiting is healthy
-        self._store = store
+        self._chats = chats  # probed (a write), and the subscribers' gauge
+        self._delivery = delivery  # the last publish, the papers awaiting healing
         self._application = application
         self._telegram = telegram
         self._host, self._port = host, port
@@ -106,7 +108,7 @@ class HealthServer:
         `updates`: how this process receives them (webhook, polling, or none: a standby in polling mode)."""
         problems = []
         try:
-            await self._store.probe()  # a write: a full or read-only Redis answers reads but refuses this
+            await self._chats.probe()  # a write: a full or read-only Redis answers reads but refuses this
         except StoreError as exc:
             problems.append(f"redis: {exc}")
         leading, updater = self._leadership.leading, self._application.updater
@@ -126,13 +128,13 @@ class HealthServer:
 
     async def metrics(self, request: web.Request) -> web.Response:
         try:
-            subs = await self._store.list_subscriptions()
+            subs = await self._chats.list_subscriptions()
             for kind in ChatKind:
                 SUBSCRIBERS.labels(kind.value).set(sum(1 for s in subs if s.kind is kind and s.active))
-            last = await self._store.last_report()
+            last = await self._delivery.last_report()
             if last is not None and last.done:
                 LAST_PUBLISH.set(last.started.timestamp() + last.seconds)
-            PENDING.set(sum(record.papers for record in (await self._store.heal_records()).values()))
+            PENDING.set(sum(record.papers for record in (await self._delivery.heal_records()).values()))
         except StoreError as exc:  # the counters are still worth serving
             log.warning("Metrics without the stored gauges: %s", exc)
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -37,6 +37,14 @@ class Plan:
     fallback: bool = False  # an only-topics view with no match: the week's top 3 instead
 
 
+@dataclass(frozen=True)
+class Layout:
+    """A view of a week as first sent: the view, and its plan (kept per week: bot/store/delivery.py)."""
+
+    view: View
+    plan: Plan
+
+
 def depth(top_n: int, views: Iterable[View]) -> int:
     """How many of the week's papers a digest must hold (and translate) to show these views."""
     needed = top_n

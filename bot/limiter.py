@@ -45,7 +45,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.errors import StoreError
 from bot.floods import ChatFloods, Clock, LocalSlots, Scope, is_group
-from bot.store import Store
+from bot.store import LimitStore
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def chat_slot(chat_id: int | str) -> str:
 class SendLimiter(BaseRateLimiter[Paced]):
     def __init__(
         self,
-        store: Store,
+        store: LimitStore,
         *,
         rate: float,
         group_per_minute: float,

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.models import Paper, Translation
 from bot.sources.arxiv import ArxivSource, Withdrawn
 from bot.sources.hf import HFSource
-from bot.store import Store
+from bot.store import PaperStore
 from bot.translate import Translator
 from bot.week import IsoWeek
 
@@ -57,7 +57,7 @@ class Translated:
 class OnDemand:
     def __init__(
         self,
-        store: Store,
+        papers: PaperStore,
         hf: HFSource,
         arxiv: ArxivSource,
         translator: Translator,
@@ -66,7 +66,7 @@ class OnDemand:
         clock: Callable[[], datetime],
         notify: Notify | None = None,
     ) -> None:
-        self._store = store
+        self._papers = papers
         self._hf = hf
         self._arxiv = arxiv
         self._translator = translator
@@ -83,10 +83,10 @@ class OnDemand:
     async def find(self, paper_id: str) -> Found | Missing:
         """The paper: from the archive, the papers found lately, Hugging Face, then arXiv (SourceError
         when they cannot be reached)."""
-        archived = await self._store.get_paper(paper_id)
+        archived = await self._papers.get_paper(paper_id)
         if archived is not None:
             return Found(archived[0], archived[1], "archive")
-        if (paper := await self._store.get_found_paper(paper_id)) is not None:
+        if (paper := await self._papers.get_found_paper(paper_id)) is not None:
             return Found(paper, None, "cache")
         paper = await self._hf.fetch_paper(paper_id)
         source = "huggingface"
@@ -97,7 +97,7 @@ class OnDemand:
             paper, source = from_arxiv, "arxiv"
         if paper is None:
             return Missing.NOT_FOUND
-        await self._store.save_found_paper(paper)
+        await self._papers.save_found_paper(paper)
         return Found(paper, None, source)
 
     async def search_hf(self, query: str, *, limit: int) -> list[Paper]:
@@ -119,12 +119,12 @@ class OnDemand:
             return Translated(None, None)
         now = self._clock()
         today = now.astimezone(self._settings.tz).date()
-        spent = await self._store.on_demand_usage(day=today)
+        spent = await self._papers.on_demand_usage(day=today)
         if spent.input_tokens + spent.output_tokens >= self._settings.on_demand_daily_tokens:
-            if self.notify is not None and await self._store.first_time(f"budget:{today}", ttl=timedelta(days=2)):
+            if self.notify is not None and await self._papers.first_time(f"budget:{today}", ttl=timedelta(days=2)):
                 await self.notify(texts.BUDGET_SPENT.format(today=today, tokens=self._settings.on_demand_daily_tokens))
             return Refused.BUDGET
-        remaining = await self._store.take_paper_allowance(user_id, today, limit=self._settings.paper_daily_limit)
+        remaining = await self._papers.take_paper_allowance(user_id, today, limit=self._settings.paper_daily_limit)
         if remaining is None:
             return Refused.USER_LIMIT
         week = found.week or IsoWeek.current(now, self._settings.tz)
@@ -137,9 +137,9 @@ class OnDemand:
             translation = await asyncio.shield(run)
         except BaseException:  # Redis failed, or the handler was cancelled: a translation not had costs nothing
             if not run.done() or run.cancelled() or run.exception() is not None:
-                await self._store.give_back_paper_allowance(user_id, today)
+                await self._papers.give_back_paper_allowance(user_id, today)
             raise
         if translation is None:
-            await self._store.give_back_paper_allowance(user_id, today)
+            await self._papers.give_back_paper_allowance(user_id, today)
             remaining += 1
         return Translated(translation, remaining)

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.digest import utcnow
 from bot.errors import StoreError
-from bot.store import Notice, Store
+from bot.store import LimitStore, Notice
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,10 @@ LOCK_TIMEOUT = timedelta(seconds=60)  # renewed after every notice sent
 
 
 class Outbox:
-    def __init__(self, bot: Any, store: Store, tz: ZoneInfo, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, bot: Any, limits: LimitStore, tz: ZoneInfo, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._bot = bot
         self._clock = clock
-        self._store = store
+        self._limits = limits
         self._tz = tz
         self._running: asyncio.Task[None] | None = None
 
@@ -56,7 +56,7 @@ class Outbox:
         """Send the kept notices, oldest first, until one is not taken (Telegram still away) or none is
         left; another process doing it meanwhile is left to it. How many went."""
         try:
-            lock = self._store.outbox_lock(timeout=LOCK_TIMEOUT)
+            lock = self._limits.outbox_lock(timeout=LOCK_TIMEOUT)
             if not await lock.acquire(0):
                 return 0
         except StoreError as exc:
@@ -64,10 +64,10 @@ class Outbox:
             return 0
         sent = 0
         try:
-            while (notice := await self._store.first_notice()) is not None:
+            while (notice := await self._limits.first_notice()) is not None:
                 if not await self._deliver(notice, late=True):
                     break
-                await self._store.drop_notice(notice)
+                await self._limits.drop_notice(notice)
                 await lock.renew()
                 sent += 1
         except StoreError as exc:
@@ -95,7 +95,7 @@ class Outbox:
         while True:
             await asyncio.sleep(wait)
             try:
-                left = await self._store.kept_notices() and (await self.flush() == 0)
+                left = await self._limits.kept_notices() and (await self.flush() == 0)
             except StoreError as exc:
                 log.info("Could not look at the kept notices: %s", exc)
                 left = False
@@ -128,14 +128,14 @@ class Outbox:
 
     async def _waiting(self) -> bool:
         try:
-            return await self._store.kept_notices() > 0
+            return await self._limits.kept_notices() > 0
         except StoreError as exc:
             log.warning("Could not look at the kept notices (%s): sending this one at once", exc)
             return False
 
     async def _keep(self, notice: Notice) -> bool:
         try:
-            await self._store.keep_notice(notice)
+            await self._limits.keep_notice(notice)
         except StoreError as exc:
             log.error(
                 "A notice to chat %s is lost: Telegram did not take it and Redis failed (%s)", notice.chat_id, exc

@@ -14,7 +14,7 @@ from bot.keyboards import report_button, week_nav
 from bot.layout import render_plan
 from bot.refs import Kind, Ref
 from bot.render import render_paper_parts
-from bot.store import Store
+from bot.store import DeliveryStore, EditStore
 from bot.translate import Translator
 from bot.week import IsoWeek
 
@@ -26,10 +26,11 @@ class Renders:
     read; a ref whose change is newer is read again (a change that came during the pass)."""
 
     def __init__(
-        self, store: Store, digests: DigestService, translator: Translator | None, username: str | None, tz: ZoneInfo,
-        now: datetime,
+        self, digests: DigestService, translator: Translator | None, username: str | None, tz: ZoneInfo,
+        now: datetime, *, delivery: DeliveryStore, edits: EditStore,
     ) -> None:  # fmt: skip
-        self._store, self._digests, self._translator = store, digests, translator
+        self._delivery, self._edits = delivery, edits  # the broadcast's layouts; those of /week answers
+        self._digests, self._translator = digests, translator
         self._username, self._tz, self._now = username, tz, now
         self._weeks: dict[tuple[Kind, str, str], tuple[int, list[str] | None]] = {}
         self.seen = 0
@@ -55,7 +56,7 @@ class Renders:
             week = IsoWeek.parse(ref.subject, now=self._now, tz=self._tz)
         except WeekError:
             return None
-        kept = await (self._store.layouts(week) if ref.kind is Kind.DIGEST else self._store.reply_layouts(week))
+        kept = await (self._delivery.layouts(week) if ref.kind is Kind.DIGEST else self._edits.reply_layouts(week))
         layout = kept.get(ref.layout)
         if layout is None:
             return None
@@ -66,7 +67,7 @@ class Renders:
         return render_plan(digest, layout.view, layout.plan, bot_username=self._username)
 
     async def _paper(self, ref: Ref) -> Rendered | None:
-        known = await self._store.known_paper(ref.subject)
+        known = await self._digests.known_paper(ref.subject)
         if known is None or self._translator is None:
             return None
         paper, week = known

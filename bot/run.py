@@ -23,7 +23,7 @@ from bot.layout import papers_of, plan_digest, render_plan
 from bot.ledger import LedgerEntry, Report
 from bot.models import ALL_SLOT_KEYS, Digest, HealRecord, View
 from bot.refs import Kind, Ref
-from bot.store import Layout, PublishLock, Store
+from bot.store import DeliveryStore, EditStore, Layout, PublishLock, RunStore
 from bot.week import IsoWeek
 
 log = logging.getLogger("bot.deliver")
@@ -56,23 +56,28 @@ class Run:
     def stopped(self) -> bool:
         return self.lock_lost.is_set()
 
-    async def messages(self, store: Store, username: str | None, key: str, view: View) -> list[str]:
+    async def messages(
+        self, username: str | None, key: str, view: View, *, delivery: DeliveryStore, edits: EditStore
+    ) -> list[str]:
         """The week's messages for a view (by its kept layout, kept now if it has none), rendered once
-        per run: chats with the same view share them."""
+        per run: chats with the same view share them (what each shows goes into the `edits` index)."""
         future = self.messages_by_view.get(key)
         if future is None:
-            future = self.messages_by_view[key] = asyncio.ensure_future(self._render(store, username, key, view))
+            rendering = self._render(username, key, view, delivery, edits)
+            future = self.messages_by_view[key] = asyncio.ensure_future(rendering)
         return await future
 
-    async def _render(self, store: Store, username: str | None, key: str, view: View) -> list[str]:
+    async def _render(
+        self, username: str | None, key: str, view: View, delivery: DeliveryStore, edits: EditStore
+    ) -> list[str]:
         layout = self.layouts.get(key)
         if layout is None:
             plan = plan_digest(self.digest, view, bot_username=username)
-            layout = self.layouts[key] = await store.keep_layout(self.week, key, Layout(view, plan))
+            layout = self.layouts[key] = await delivery.keep_layout(self.week, key, Layout(view, plan))
         self.report.renders += 1
         messages = render_plan(self.digest, layout.view, layout.plan, bot_username=username)
         shown = papers_of(self.digest, layout.plan)  # the paper→message index: what each message shows
-        await store.index_refs({self.ref(key, i): papers for i, papers in enumerate(shown)})
+        await edits.index_refs({self.ref(key, i): papers for i, papers in enumerate(shown)})
         return messages
 
     def ref(self, key: str, part: int) -> Ref:
@@ -92,8 +97,20 @@ def slot_keys(slots: Sequence[str] | None) -> list[str]:
 
 
 class Finisher:
-    def __init__(self, store: Store, digests: DigestService, *, clock: Clock, notify: Notify, alerts: Alerts) -> None:
-        self._store = store
+    def __init__(
+        self,
+        digests: DigestService,
+        *,
+        runs: RunStore,
+        delivery: DeliveryStore,
+        edits: EditStore,
+        clock: Clock,
+        notify: Notify,
+        alerts: Alerts,
+    ) -> None:
+        self._runs = runs  # the run's end, in one write
+        self._delivery = delivery  # heal records
+        self._edits = edits  # papers changed during the run: their messages queued for the editor
         self._digests = digests
         self._clock = clock
         self._notify = notify
@@ -118,7 +135,7 @@ class Finisher:
         # stopped early is due at once. Every run includes every chat owed the week, so this run's
         # earliest retry is the week's (unless a chat was owed it meanwhile: the earlier time stays).
         retry = (report.next_retry or self._clock()) if run.still_owed or report.unresolved else None
-        await self._store.finish_run(
+        await self._runs.finish_run(
             report,
             owed=sorted(run.still_owed),
             paid=sorted(paid),
@@ -136,19 +153,21 @@ class Finisher:
             current = await self._digests.current(week, top_n=len(digest.items))  # show the old text
             for old, now in zip(digest.items, current.items if current else (), strict=False):
                 if old.paper.id == now.paper.id and old.translation != now.translation:
-                    await self._store.paper_changed(now.paper.id)
+                    await self._edits.paper_changed(now.paper.id)
         if (
             digest.pending
             and report.messages
-            and await self._store.heal_record(week) is None
-            and not await self._store.marked(f"heal-gave-up:{week}")  # not started again once given up
+            and await self._delivery.heal_record(week) is None
+            and not await self._delivery.marked(f"heal-gave-up:{week}")  # not started again once given up
         ):
-            await self._store.save_heal(week, HealRecord(since=self._clock(), papers=len(digest.pending), indexed=True))
+            await self._delivery.save_heal(
+                week, HealRecord(since=self._clock(), papers=len(digest.pending), indexed=True)
+            )
             await self._notify(texts.PENDING_SENT.format(week=week, count=len(digest.pending)))
         if report.given_up:
             listed = "\n".join(report.given_up[:20])
             await self._notify(texts.CHATS_GIVEN_UP.format(week=week, count=len(report.given_up), chats=listed))
-        if run.unreadable and await self._store.first_time(f"unreadable:{week}", ttl=UNREADABLE_TOLD_FOR):
+        if run.unreadable and await self._delivery.first_time(f"unreadable:{week}", ttl=UNREADABLE_TOLD_FOR):
             chats = ", ".join(map(str, sorted(run.unreadable)[:20]))
             await self._notify(texts.LEDGER_UNREADABLE.format(week=week, count=len(run.unreadable), chats=chats))
         if report.failed or report.unknown or report.unresolved:  # once per 10 minutes, not every retry run

@@ -36,7 +36,7 @@ from bot.leader import Leadership
 from bot.ledger import Report
 from bot.models import Hold
 from bot.slots import due, next_run
-from bot.store import Store
+from bot.store import DeliveryStore
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class WeeklyScheduler:
         self,
         broadcaster: Broadcaster,
         healer: Healer,
-        store: Store,
+        delivery: DeliveryStore,
         settings: Settings,
         *,
         clock: Clock,
@@ -65,7 +65,7 @@ class WeeklyScheduler:
         self._editor = editor
         self._broadcaster = broadcaster
         self._healer = healer
-        self._store = store
+        self._delivery = delivery
         self._settings = settings
         self._clock = clock
         self._notify = notify
@@ -147,26 +147,26 @@ class WeeklyScheduler:
         have not delivered their week, then the weeks whose owed chats are due. The runs' reports."""
         reports = []
         for week, slots in due(self._settings, now).items():
-            done = await self._store.done_slots(week)
+            done = await self._delivery.done_slots(week)
             pending = [slot for slot in slots if slot not in done]
             if pending and not self._broadcaster.stopping:
                 reports += await self._slots(week, pending, now)
-        for week in await self._store.due_retries(now):
+        for week in await self._delivery.due_retries(now):
             if self._broadcaster.stopping:
                 break
-            if await self._store.get_hold(week) is not None:
+            if await self._delivery.get_hold(week) is not None:
                 continue  # held: the slots' held retries (every 30 minutes, fetching again) come first
             log.info("Retrying the chats of %s that are owed it", week)
             reports += await self._publish(week, now, slots=())
         return reports
 
     async def _slots(self, week: IsoWeek, slots: list[str], now: datetime) -> list[Report]:
-        hold = await self._store.get_hold(week)
+        hold = await self._delivery.get_hold(week)
         if hold is not None:  # a held week delays every slot until it passes the source gate
             if hold.gave_up or now - hold.last < HOLD_RETRY:
                 return []
             if now - hold.since >= HOLD_FOR:
-                await self._store.save_hold(week, replace(hold, gave_up=True))
+                await self._delivery.save_hold(week, replace(hold, gave_up=True))
                 await self._notify(texts.HOLD_GIVEN_UP.format(week=week, reason=hold.reason))
                 return []
         log.info("Slots %s of %s are due", ", ".join(slots), week)
@@ -180,11 +180,11 @@ class WeeklyScheduler:
         except AlreadyPublishing as exc:
             log.info("%s", exc)
         except (HeldError, EmptyWeekError, SourceError) as exc:  # held: retried every 30 minutes
-            hold = await self._store.get_hold(week)
+            hold = await self._delivery.get_hold(week)
             if hold is None:
                 await self._notify(texts.HELD.format(week=week, reason=exc))
                 hold = Hold(since=now, last=now, reason=str(exc))
-            await self._store.save_hold(week, replace(hold, last=now, reason=str(exc)))
+            await self._delivery.save_hold(week, replace(hold, last=now, reason=str(exc)))
             log.warning("Publish of %s held: %s", week, exc)
         # A run that passed the source gate ended the hold itself (Broadcaster._finish).
         return []

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, replace
 
 from bot.models import Paper, Translation
-from bot.store import Store
+from bot.store import PaperStore
 from bot.topics import matches
 from bot.translate import Translator
 from bot.week import IsoWeek
@@ -70,8 +70,8 @@ def words_of(query: str) -> list[str]:
 
 
 class ArchiveIndex:
-    def __init__(self, store: Store, translator: Translator | None) -> None:
-        self._store = store
+    def __init__(self, papers: PaperStore, translator: Translator | None) -> None:
+        self._papers = papers
         self._translator = translator
         self._entries: list[_Entry] = []
         self._postings: dict[str, list[int]] = {}  # a Latin word -> the entries that have it
@@ -85,7 +85,7 @@ class ArchiveIndex:
 
     async def ensure(self) -> None:
         """Rebuild when a week was frozen since, or the index is old; otherwise one GET."""
-        version = await self._store.archive_version()
+        version = await self._papers.archive_version()
         if version == self._version and time.monotonic() - self._built < REBUILD_EVERY:
             return
         async with self._building:
@@ -95,7 +95,7 @@ class ArchiveIndex:
     async def _rebuild(self, version: int) -> None:
         started = time.monotonic()
         newest: dict[str, tuple[Paper, IsoWeek]] = {}
-        for snapshot in await self._store.all_snapshots():  # a paper listed in two weeks: its latest
+        for snapshot in await self._papers.all_snapshots():  # a paper listed in two weeks: its latest
             for paper in snapshot.papers:
                 newest[paper.id] = (paper, snapshot.week)
         papers = [paper for paper, _ in newest.values()]

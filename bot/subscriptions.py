@@ -18,7 +18,7 @@ from typing import Protocol
 from bot.config import Settings
 from bot.models import ChatKind, ChatSettings, Subscription, View
 from bot.slots import next_run, owed_after_move
-from bot.store import Store
+from bot.store import ChatStore, DeliveryStore
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,11 @@ def channel_target(text: str) -> int | str | None:
 
 
 class Subscriptions:
-    def __init__(self, store: Store, clock: Callable[[], datetime], config: Settings) -> None:
-        self._store = store
+    def __init__(
+        self, clock: Callable[[], datetime], config: Settings, *, chats: ChatStore, delivery: DeliveryStore
+    ) -> None:
+        self._chats = chats
+        self._delivery = delivery  # a chat moved to a slot that had the week already is owed it
         self._clock = clock
         self._config = config
 
@@ -156,7 +159,7 @@ class Subscriptions:
                 by_user=by_user if by_user is not None else (existing.by_user if existing else None),
             )
 
-        before, _ = await self._store.change_subscription(chat.id, subscribed)
+        before, _ = await self._chats.change_subscription(chat.id, subscribed)
         existing = before.sub
         if already(existing):
             return Change.ALREADY
@@ -167,7 +170,7 @@ class Subscriptions:
 
     async def unsubscribe(self, chat_id: int) -> bool:
         """Remove the subscription; False if there was none."""
-        removed = await self._store.delete_subscription(chat_id)
+        removed = await self._chats.delete_subscription(chat_id)
         if removed:
             log.info("Unsubscribed chat %s", chat_id)
         return removed
@@ -188,13 +191,13 @@ class Subscriptions:
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its subscription follows it to the new id."""
-        if await self._store.move_subscription(old_chat_id, new_chat_id, self._clock()) is not None:
+        if await self._chats.move_subscription(old_chat_id, new_chat_id, self._clock()) is not None:
             log.info("Chat %s became supergroup %s: subscription moved", old_chat_id, new_chat_id)
 
     # --- a chat's own digest (/settings) ------------------------------------------------------------
 
     async def settings(self, chat_id: int) -> ChatSettings:
-        return await self._store.get_settings(chat_id) or ChatSettings()
+        return await self._chats.get_settings(chat_id) or ChatSettings()
 
     def view(self, settings: ChatSettings) -> View:
         return settings.view(self._config.top_n)
@@ -216,22 +219,22 @@ class Subscriptions:
         def apply(current: ChatSettings) -> ChatSettings:
             return change if isinstance(change, ChatSettings) else change(current)
 
-        before, after = await self._store.change_settings(chat_id, apply)
+        before, after = await self._chats.change_settings(chat_id, apply)
         old, new = before.settings or ChatSettings(), after.settings or ChatSettings()
         if new.slot != old.slot and not new.paused:
             week = owed_after_move(self._config, old.slot, new.slot, self._clock())
             if week is not None and after.sub is not None and after.sub.active:
                 log.info("Chat %s moved to slot %s, past for %s: owed it now", chat_id, new.slot, week)
-                await self._store.owe_now(week, chat_id, self._clock())
+                await self._delivery.owe_now(week, chat_id, self._clock())
         if new != old:
             log.info("Settings of chat %s: %s", chat_id, new)
         return new
 
     async def get(self, chat_id: int) -> Subscription | None:
-        return await self._store.get_subscription(chat_id)
+        return await self._chats.get_subscription(chat_id)
 
     async def all(self) -> list[Subscription]:
-        return await self._store.list_subscriptions()
+        return await self._chats.list_subscriptions()
 
     async def _set_active(self, chat_id: int, active: bool) -> Subscription | None:
         """The subscription as it was before (None: the chat has none)."""
@@ -240,5 +243,5 @@ class Subscriptions:
         def set_active(sub: Subscription | None) -> Subscription | None:
             return sub if sub is None or sub.active == active else replace(sub, active=active, updated=now)
 
-        before, _ = await self._store.change_subscription(chat_id, set_active)
+        before, _ = await self._chats.change_subscription(chat_id, set_active)
         return before.sub

@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 from bot.claude import Claude, describe
 from bot.errors import StoreError
 from bot.faithful import gate, unsummarisable
-from bot.glossary import Glossary, Miss
+from bot.glossary import Glossary, Miss, override_value
 from bot.metrics import GLOSSARY_MISSED, TRANSLATION_CACHE, TRANSLATIONS, VALIDATION_REJECTED
 from bot.models import Paper, Translation
 from bot.prompt import PromptConfig, reask, system_blocks, user_text
-from bot.store import Store
+from bot.store import EditStore, PaperStore, TrustStore
 from bot.store.trust import instructions_hash
 from bot.validate import Rejected, text_of
 from bot.week import IsoWeek
@@ -56,10 +56,20 @@ class Outcome:
 
 class Translator:
     def __init__(
-        self, claude: Claude, store: Store, prompt: PromptConfig, *, tz: ZoneInfo, clock: Callable[[], datetime]
+        self,
+        claude: Claude,
+        prompt: PromptConfig,
+        *,
+        papers: PaperStore,
+        trust: TrustStore,
+        edits: EditStore,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime],
     ) -> None:
         self._claude = claude
-        self._store = store
+        self._papers = papers  # the cache
+        self._trust = trust  # the glossary's edits, admins' instructions, the gate's counts
+        self._edits = edits  # a translation saved queues the messages that show it
         self._prompt = prompt
         self._tz = tz
         self._clock = clock
@@ -79,27 +89,45 @@ class Translator:
 
     async def glossary(self) -> Glossary:
         """The glossary as it stands: config/glossary.toml with the chat's edits (/glossary) on top."""
-        overrides = await self._store.glossary_overrides()
+        overrides = await self._trust.glossary_overrides()
         if overrides != self._glossary[0]:  # compiled once per change
             self._glossary = (overrides, self._prompt.glossary.with_overrides(overrides))
         return self._glossary[1]
 
+    async def add_term(self, english: str, korean: str) -> None:
+        """An admin's term (/glossary add), or a new rendering of a term the glossary has."""
+        await self._trust.set_glossary_term(english.lower(), override_value(english, korean))
+
+    async def remove_term(self, english: str) -> bool:
+        """Take a term out of the glossary (/glossary remove); False when the glossary has no such term."""
+        if (await self.glossary()).find(english) is None:
+            return False
+        if self.default_glossary.find(english) is not None:
+            await self._trust.set_glossary_term(english.lower(), "")  # a default term: kept out of the file's list
+        else:
+            await self._trust.drop_glossary_edit(english.lower())
+        return True
+
+    async def instructions(self, paper_id: str) -> tuple[str, ...]:
+        """The admins' instructions kept for a paper (/retranslate), oldest first."""
+        return (await self._trust.instructions([paper_id])).get(paper_id, ())
+
     # --- the cache ---------------------------------------------------------------------------------
 
     def key(self, paper: Paper, instructions: Sequence[str] = ()) -> str:
-        return self._store.translation_key(
+        return self._papers.translation_key(
             paper.id, content_hash(paper), self.model, self._prompt.hash, instructions_hash(instructions)
         )
 
     async def cache_keys(self, papers: Sequence[Paper]) -> dict[str, str]:
         """Each paper's cache key (by id), with the instructions kept for it."""
-        instructions = await self._store.instructions([p.id for p in papers])
+        instructions = await self._trust.instructions([p.id for p in papers])
         return {p.id: self.key(p, instructions.get(p.id, ())) for p in papers}
 
     async def cached(self, papers: Iterable[Paper]) -> dict[str, Translation]:
         papers = list(papers)
         keys = await self.cache_keys(papers)
-        found = await self._store.get_translations([keys[p.id] for p in papers])
+        found = await self._papers.get_translations([keys[p.id] for p in papers])
         hits = {p.id: t for p, t in zip(papers, found, strict=True) if t is not None}
         TRANSLATION_CACHE.labels("hit").inc(len(hits))
         TRANSLATION_CACHE.labels("miss").inc(len(papers) - len(hits))
@@ -108,7 +136,7 @@ class Translator:
     async def recently_failed(self, papers: Iterable[Paper]) -> set[str]:
         """Ids of the papers whose translation failed in the last FAILURE_MEMORY."""
         keys = {key: pid for pid, key in (await self.cache_keys(list(papers))).items()}
-        return {keys[key] for key in await self._store.recently_failed(list(keys))}
+        return {keys[key] for key in await self._papers.recently_failed(list(keys))}
 
     # --- translating -------------------------------------------------------------------------------
 
@@ -147,10 +175,10 @@ class Translator:
         if (why := unsummarisable(paper)) is not None:
             log.info("Not translating %s: %s", paper.id, why)
             return None
-        instructions = (await self._store.instructions([paper.id])).get(paper.id, ())
+        instructions = await self.instructions(paper.id)
         outcome = await self._translate(paper, week, instructions, on_demand=on_demand)
         if outcome.translation is None:
-            await self._store.mark_failed(self.key(paper, instructions))
+            await self._papers.mark_failed(self.key(paper, instructions))
             return None
         await self._save(self.key(paper, instructions), paper, outcome.translation)
         return outcome.translation
@@ -175,11 +203,11 @@ class Translator:
     ) -> None:
         """Cache the translation (and, for a correction, the instructions its key names: before anyone
         is told, so that every process reads the new one), then queue the messages that show it."""
-        await self._store.save_translation(key, translation)
+        await self._papers.save_translation(key, translation)
         if instructions is not None:
-            await self._store.set_instructions(paper.id, instructions)
+            await self._trust.set_instructions(paper.id, instructions)
         TRANSLATIONS.labels("translated").inc()
-        await self._store.paper_changed(paper.id)  # messages showing it are brought up to date
+        await self._edits.paper_changed(paper.id)  # messages showing it are brought up to date
 
     async def _translate(self, paper: Paper, week: IsoWeek, instructions: Sequence[str], *, on_demand: bool) -> Outcome:
         """Ask, gate, re-ask once: the translation (with its maker and date), or why there is none."""
@@ -230,7 +258,7 @@ class Translator:
         VALIDATION_REJECTED.labels(reason).inc()
         TRANSLATIONS.labels("rejected").inc()
         try:
-            await self._store.count_rejection(self._this_week(), reason)
+            await self._trust.count_rejection(self._this_week(), reason)
         except StoreError as exc:  # bookkeeping only
             log.warning("Could not count a rejected translation: %s", exc)
 
@@ -238,7 +266,7 @@ class Translator:
         GLOSSARY_MISSED.inc(len(misses))
         log.info("Translation of %s accepted with glossary misses: %s", paper.id, [m.term.english for m in misses])
         try:
-            await self._store.count_glossary_misses(self._this_week(), paper.id, [m.term.english for m in misses])
+            await self._trust.count_glossary_misses(self._this_week(), paper.id, [m.term.english for m in misses])
         except StoreError as exc:  # bookkeeping only
             log.warning("Could not count glossary misses: %s", exc)
 

@@ -23,19 +23,19 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.health import TelegramHealth
-from bot.store import Store
+from bot.store import LeaseStore
 
 log = logging.getLogger(__name__)
 
 CLAIM_GROUP = -1  # before every group of ours (they start at 0)
 
 
-def claim_updates(application: Application[Any, Any, Any, Any, Any, Any], store: Store) -> None:
+def claim_updates(application: Application[Any, Any, Any, Any, Any, Any], leases: LeaseStore) -> None:
     """Every update is handled by the first process that claims its id, and only there."""
 
     async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
-            first = await store.claim_update(context.bot.id, update.update_id)
+            first = await leases.claim_update(context.bot.id, update.update_id)
         except StoreError as exc:
             log.debug("Update %d handled unclaimed: %s", update.update_id, exc)
             return

@@ -90,8 +90,8 @@ async def broadcaster(app: App, bot: Bot, clock: Clock, settings: Settings | Non
     await limiter.initialize()
     notify = admin_notifier(Outbox(bot, app.store, s.tz), s)
     return Broadcaster(
-        bot, app.store, app.digests, app.subscriptions, limiter, s, clock=clock, notify=notify,
-        alerts=Alerts(app.store, notify),
+        bot, app.digests, app.subscriptions, limiter, s, chats=app.store, delivery=app.store, runs=app.store,
+        edits=app.store, clock=clock, notify=notify, alerts=Alerts(app.store, notify),
     )  # fmt: skip
 
 
@@ -101,12 +101,14 @@ async def publish(app: App, bot: Bot, clock: Clock, week: IsoWeek = W38, setting
 
 def editor(app: App, bot: Bot, clock: Clock) -> Editor:
     limiter = SendLimiter(app.store, rate=0, group_per_minute=0)
-    return Editor(bot, app.store, app.digests, app.translator, limiter, tz=app.settings.tz, clock=clock)
+    return Editor(
+        bot, app.digests, app.translator, limiter, edits=app.store, delivery=app.store, tz=app.settings.tz, clock=clock
+    )
 
 
 def healer(app: App, bot: Bot, clock: Clock, edits: Editor | None = None) -> Healer:
     notify = admin_notifier(Outbox(bot, app.store, app.settings.tz), app.settings)
-    return Healer(app.store, app.digests, edits, clock=clock, notify=notify)
+    return Healer(app.digests, edits, delivery=app.store, edits=app.store, clock=clock, notify=notify)
 
 
 async def heal(app: App, bot: Bot, clock: Clock) -> None:

@@ -41,7 +41,10 @@ TOP = "2509.13310"  # rank 1 of 2025-W38
 
 def editor(app: App, bot: Bot, clock: Clock, limiter: SendLimiter | None = None, **kw: object) -> Editor:
     limiter = limiter or SendLimiter(app.store, rate=0, group_per_minute=0)
-    return Editor(bot, app.store, app.digests, app.translator, limiter, tz=app.settings.tz, clock=clock, **kw)  # type: ignore[arg-type]
+    return Editor(
+        bot, app.digests, app.translator, limiter, edits=app.store, delivery=app.store, tz=app.settings.tz,
+        clock=clock, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 async def many(app: App, fake: FakeTelegram, first: int, count: int, slot: ChatSettings | None = None) -> list[int]:

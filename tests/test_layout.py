@@ -65,3 +65,47 @@ def test_modules_and_classes_stay_small() -> None:
             if isinstance(node, ast.ClassDef):
                 assert node.end_lineno is not None
                 assert node.end_lineno - node.lineno <= 250, f"{path.name}: class {node.name}"
+
+
+def _mentions_store(tree: ast.AST) -> list[str]:
+    """Where a module names the whole `Store` class (imports it, or uses it in an annotation or a call)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "bot.store":
+            found += [f"line {node.lineno}: imports Store" for alias in node.names if alias.name == "Store"]
+        elif (isinstance(node, ast.Name) and node.id == "Store") or (
+            isinstance(node, ast.Attribute) and node.attr == "Store"
+        ):
+            found.append(f"line {node.lineno}: names Store")
+    return found
+
+
+def test_handlers_reach_the_store_only_through_services() -> None:
+    """Handlers get services (Deps), never the store: no `bot.store` import, no `.store` anywhere."""
+    from dataclasses import fields
+
+    from bot.handlers.common import Deps
+
+    assert "store" not in {f.name for f in fields(Deps)}
+    for path in (BOT / "handlers").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("bot.store"), f"{path.name}:{node.lineno} imports the store"
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("bot.store") for a in node.names), f"{path.name}:{node.lineno}"
+            elif isinstance(node, ast.Attribute):
+                assert node.attr != "store", f"{path.name}:{node.lineno} reaches into the store"
+
+
+def test_services_take_the_store_facets_they_use() -> None:
+    """Only the composition root and the command line know the whole Store; every service and function
+    elsewhere is typed with the facets it uses (PaperStore, ChatStore, DeliveryStore …), so mypy
+    proves it uses nothing else."""
+    knowing = {}
+    for path in BOT.rglob("*.py"):
+        name = module_name(path)
+        if name == "bot.store" or name.startswith("bot.store."):
+            continue
+        if found := _mentions_store(ast.parse(path.read_text())):
+            knowing[name] = found
+    assert set(knowing) <= {"bot.app", "bot.__main__"}, knowing

@@ -159,7 +159,7 @@ async def two_apps(settings: Settings, fake_tg: FakeTelegram) -> AsyncIterator[t
 async def scheduler(app: App, stack: AsyncExitStack, leader: Leadership) -> WeeklyScheduler:
     bot, limiter = await stack.enter_async_context(telegram_bot(app))
     notify = admin_notifier(bot, app.settings)
-    healer = Healer(app.store, app.digests, None, clock=app.clock, notify=notify)
+    healer = Healer(app.digests, None, delivery=app.store, edits=app.store, clock=app.clock, notify=notify)
     return WeeklyScheduler(
         broadcaster(app, bot, limiter), healer, app.store, app.settings, clock=app.clock, notify=notify,
         alerts=Alerts(app.store, notify), leader=leader,

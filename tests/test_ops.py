@@ -422,7 +422,7 @@ async def test_the_weekly_job_survives_a_redis_outage_and_publishes_when_it_is_b
         async with open_app(configured, clock=lambda: monday_9) as app, telegram_bot(app) as (bot, limiter):
             await app.store.save_subscription(Subscription(1001, ChatKind.PRIVATE, "", True, monday_9, monday_9))
             notify = admin_notifier(Outbox(bot, app.store, configured.tz), configured)
-            healer = Healer(app.store, app.digests, None, clock=app.clock, notify=notify)
+            healer = Healer(app.digests, None, delivery=app.store, edits=app.store, clock=app.clock, notify=notify)
             jobs = WeeklyScheduler(
                 broadcaster(app, bot, limiter), healer, app.store, configured, clock=app.clock, notify=notify,
                 alerts=Alerts(app.store, notify),

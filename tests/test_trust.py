@@ -365,8 +365,8 @@ async def test_a_message_turned_into_another_week_during_a_pass_is_left_alone(
     found = await app.store.get_paper(TOP)
     assert found is not None and (await app.translator.correct(found[0], W38, ["더 쉽게"])).translation
     editor = Editor(  # one message at a time
-        bot.telegram, app.store, app.digests, app.translator, SendLimiter(app.store, rate=0, group_per_minute=0),
-        tz=app.settings.tz, clock=lambda: NOW, concurrency=1,
+        bot.telegram, app.digests, app.translator, SendLimiter(app.store, rate=0, group_per_minute=0),
+        edits=app.store, delivery=app.store, tz=app.settings.tz, clock=lambda: NOW, concurrency=1,
     )  # fmt: skip
     fake_tg.hold_edits_in = {ALICE}  # ALICE's message first (the members go in order): held at "Telegram"
     passing = asyncio.create_task(editor.run())

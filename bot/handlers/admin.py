@@ -19,7 +19,8 @@ from bot.handlers.common import Context, Deps, deps, edit, reply, retry_if_inter
 from bot.handlers.week import parse_week, send_digest
 from bot.models import ChatKind
 from bot.render import esc
-from bot.slots import next_run, owed_week
+from bot.slots import next_run
+from bot.status import Figures
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
@@ -61,21 +62,20 @@ async def status(update: Update, context: Context) -> None:
                 kind=kind.value, active=active, inactive=sum(s.kind is kind for s in subs) - active
             )
         )
-    this_week = IsoWeek.current(d.clock(), d.settings.tz)
-    usage = await d.store.get_usage(this_week, spent=True)
-    lines += ["", texts.STATUS_CACHE.format(count=await d.store.count_translations()),
-              texts.STATUS_USAGE.format(week=this_week, u=usage),
-              texts.STATUS_ON_DEMAND.format(u=await d.store.on_demand_usage(week=this_week)),
+    f = await d.status.figures()
+    lines += ["", texts.STATUS_CACHE.format(count=f.translations),
+              texts.STATUS_USAGE.format(week=f.week, u=f.usage),
+              texts.STATUS_ON_DEMAND.format(u=f.on_demand),
               ""]  # fmt: skip
-    lines += await _trust(d, this_week)
+    lines += _trust(f)
     lines += ["", texts.STATUS_RUNS]
-    lines += await _runs(d)
+    lines += await _runs(d, f)
     await reply(update, context, "\n".join(lines))
 
 
-async def _trust(d: Deps, week: IsoWeek) -> list[str]:
+def _trust(f: Figures) -> list[str]:
     """The gate's week (rejections by reason, glossary misses), readers' open reports, the editor."""
-    gate = await d.store.gate_counts(week)
+    gate = f.gate
     reasons = ", ".join(
         f"{tt.GATE_REASONS.get(r, r)} {n}" for r, n in sorted(gate.rejected.items(), key=lambda x: -x[1])
     )
@@ -84,30 +84,29 @@ async def _trust(d: Deps, week: IsoWeek) -> list[str]:
     )]  # fmt: skip
     if gate.recent:
         lines.append(tt.STATUS_GATE_RECENT.format(items=esc(", ".join(gate.recent[:8]))))
-    reports = await d.store.open_reports()
-    lines.append(tt.STATUS_REPORTS.format(count=len(reports), papers=len({r.paper_id for r in reports})))
-    lines.append(tt.STATUS_EDITS.format(s=await d.store.edit_stats()))
+    lines.append(tt.STATUS_REPORTS.format(count=len(f.reports), papers=len({r.paper_id for r in f.reports})))
+    lines.append(tt.STATUS_EDITS.format(s=f.edits))
     return lines
 
 
-async def _runs(d: Deps) -> list[str]:
-    last = await d.store.last_report()
+async def _runs(d: Deps, f: Figures) -> list[str]:
+    last = f.last
     lines = [texts.STATUS_LAST.format(r=last, started=last.started.strftime("%Y-%m-%d %H:%M")) if last
              else texts.STATUS_NO_LAST]  # fmt: skip
-    if last and ((paid := await d.store.paid_count(last.week)) or d.settings.paid_broadcast):
-        lines.append(texts.STATUS_PAID.format(week=last.week, count=paid, stars=paid * PAID_STARS))
+    if last and (f.paid or d.settings.paid_broadcast):
+        lines.append(texts.STATUS_PAID.format(week=last.week, count=f.paid, stars=f.paid * PAID_STARS))
     upcoming = next_run(d.settings, d.clock())
     when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "-"
     lines.append(texts.STATUS_NEXT.format(when=when, schedule=esc(d.settings.schedule)))
-    owed = owed_week(d.settings, d.clock())
-    if owed is not None and (retry := await d.store.retry_at(owed)) is not None:
-        lines.append(texts.STATUS_RETRY.format(week=owed, when=retry.astimezone(d.settings.tz).strftime("%m-%d %H:%M")))
-    hold = await d.store.get_hold(owed) if owed else None
-    if owed is not None and hold is not None:
-        state = texts.STATUS_HOLD_GIVEN_UP if hold.gave_up else texts.STATUS_HOLD_RETRYING
-        lines.append(texts.STATUS_HOLD.format(week=owed, reason=esc(hold.reason), state=state))
-    if healing := await d.store.heal_records():
-        lines.append(texts.STATUS_HEALING.format(weeks=", ".join(str(w) for w in sorted(healing))))
+    if f.owed is not None and f.retry is not None:
+        lines.append(
+            texts.STATUS_RETRY.format(week=f.owed, when=f.retry.astimezone(d.settings.tz).strftime("%m-%d %H:%M"))
+        )
+    if f.owed is not None and f.hold is not None:
+        state = texts.STATUS_HOLD_GIVEN_UP if f.hold.gave_up else texts.STATUS_HOLD_RETRYING
+        lines.append(texts.STATUS_HOLD.format(week=f.owed, reason=esc(f.hold.reason), state=state))
+    if f.healing:
+        lines.append(texts.STATUS_HEALING.format(weeks=", ".join(str(w) for w in f.healing)))
     if d.leadership is not None:
         leader = await d.leadership.leader() or texts.STATUS_NO_LEADER
         lines.append(texts.STATUS_LEADER.format(leader=esc(leader), this=esc(d.leadership.name)))

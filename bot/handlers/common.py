@@ -16,18 +16,21 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.alerts import Alerts
+from bot.allowance import WeekBuilds
 from bot.config import Settings
 from bot.deliver import Broadcaster
 from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
+from bot.layout import Layout
 from bot.leader import Leadership
 from bot.ondemand import OnDemand
 from bot.outbox import Outbox
 from bot.refs import Ref, text_hash
 from bot.render import esc
+from bot.reports import Reports
 from bot.search import ArchiveIndex
-from bot.store import Layout, Store
+from bot.status import Status
 from bot.subscriptions import Subscriptions
 from bot.translate import Translator
 from bot.week import IsoWeek
@@ -54,10 +57,10 @@ def echoed(text: str) -> str:
 
 @dataclass
 class Deps:
-    """The services handlers use, built once by the composition root (bot/app.py)."""
+    """The services handlers use, built once by the composition root (bot/app.py). Handlers never see
+    the store: what they keep or read goes through these (tests/test_layout.py checks)."""
 
     settings: Settings
-    store: Store
     digests: DigestService
     translator: Translator | None
     subscriptions: Subscriptions
@@ -65,9 +68,12 @@ class Deps:
     alerts: Alerts
     outbox: Outbox  # a notice (to an admin) that Telegram does not take now is sent when it answers again
     clock: Callable[[], datetime]
+    editor: Editor  # indexes what answers show; brings sent messages up to date when a paper's text changes
+    reports: Reports  # readers' reports
+    status: Status  # /status's figures
+    week_builds: WeekBuilds  # each person's allowance of new weeks built
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
-    editor: Editor | None = None  # brings sent messages up to date when a paper's text changes
     leadership: Leadership | None = None  # which process leads (`hfweekly run` sets it; /status)
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
@@ -138,7 +144,7 @@ async def index_sent(
     were laid out in; `with_buttons`: the one a ◀ ▶ button may turn into another week). Best effort:
     the answer has reached the person, a failure is only logged."""
     try:
-        await d.store.index_messages(
+        await d.editor.index_messages(
             chat_id, [(ref, m.message_id, text_hash(text)) for ref, m, text in sent], papers,
             reused=[reused.message_id] if reused is not None else (), layout=layout,
             with_buttons=with_buttons.message_id if with_buttons is not None else None,

@@ -76,7 +76,7 @@ async def week_results(digests: DigestService, week: IsoWeek, username: str) -> 
 
 
 async def _paper(d: Deps, paper_id: str, username: str) -> list[InlineQueryResultArticle]:
-    known = await d.store.known_paper(paper_id)
+    known = await d.digests.known_paper(paper_id)
     if known is None:  # never looked up: the bot finds (and translates) it when opened
         button = InlineKeyboardButton(texts.BUTTON_TRANSLATE, url=paper_deep_link(username, paper_id))
         title = texts.INLINE_UNKNOWN_PAPER.format(paper=paper_id)

@@ -19,7 +19,7 @@ from bot.metrics import READER_REPORTS
 from bot.models import Paper, ReaderReport, ReportReason, Translation
 from bot.paperid import deep_link_id, parse_paper_id
 from bot.render import esc
-from bot.store.trust import REPORT_TTL
+from bot.reports import Kept
 from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ REASON_PREFIX = "rr:"  # rr:<reason>:<paper id>
 
 async def _translated(d: Deps, paper_id: str) -> tuple[Paper, IsoWeek | None, Translation | None] | None:
     """The paper (from the archive or found lately), its week, its translation; None when unknown."""
-    known = await d.store.known_paper(paper_id)
+    known = await d.digests.known_paper(paper_id)
     if known is None:
         return None
     paper, week = known
@@ -44,7 +44,7 @@ async def _refusal(d: Deps, paper_id: str, user_id: int) -> str | None:
         return tt.REPORT_UNKNOWN
     if found[2] is None:
         return tt.REPORT_NOT_TRANSLATED
-    if await d.store.has_report(paper_id, user_id):
+    if await d.reports.has(paper_id, user_id):
         return tt.REPORT_ALREADY
     return None
 
@@ -99,14 +99,13 @@ async def reason_pressed(update: Update, context: Context) -> None:
         await answer_quietly(query, tt.REPORT_UNKNOWN)
         return
     paper, week, translation = found
-    reason, now = ReportReason(code), d.clock()
-    report = ReaderReport(paper.id, user.id, chat.id, reason, now, week=str(week) if week else "")
-    kept = await d.store.add_report(
-        report, daily_limit=d.settings.report_daily_limit, day=now.astimezone(d.settings.tz).date()
+    reason = ReportReason(code)
+    kept = await d.reports.add(
+        ReaderReport(paper.id, user.id, chat.id, reason, d.clock(), week=str(week) if week else "")
     )
-    if kept != "added":
+    if kept is not Kept.ADDED:
         limit = d.settings.report_daily_limit
-        await answer_quietly(query, tt.REPORT_ALREADY if kept == "already" else tt.REPORT_LIMIT.format(limit=limit))
+        await answer_quietly(query, tt.REPORT_ALREADY if kept is Kept.ALREADY else tt.REPORT_LIMIT.format(limit=limit))
         return
     READER_REPORTS.labels(reason.value).inc()
     await answer_quietly(query, tt.REPORT_RECEIVED.format(reason=tt.REASONS[reason]))
@@ -115,8 +114,8 @@ async def reason_pressed(update: Update, context: Context) -> None:
     prompt = await context.bot.send_message(
         chat.id, tt.REPORT_COMMENT_ASK, reply_markup=ForceReply(input_field_placeholder=tt.REPORT_COMMENT_PLACEHOLDER)
     )
-    await d.store.remember_prompt(chat.id, prompt.message_id, paper.id)
-    if await d.store.first_time(f"report:{paper.id}", ttl=REPORT_TTL):  # admins: once per paper while open
+    await d.reports.remember_prompt(chat.id, prompt.message_id, paper.id)
+    if await d.reports.first_of(paper.id):  # admins: once per paper while open
         title = translation.title_ko if translation else paper.title
         await d.alerts.tell(tt.REPORT_ALERT.format(paper=paper.id, reason=tt.REASONS[reason], title=title[:300]))
 
@@ -137,9 +136,9 @@ class _ReplyToPrompt(filters.MessageFilter):
 async def comment_replied(update: Update, context: Context) -> None:
     d, message, chat, user = deps(context), update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and message.reply_to_message is not None and chat is not None
-    paper_id = await d.store.prompted_paper(chat.id, message.reply_to_message.message_id)
     line = " ".join((message.text or "").split())[: tt.REPORT_COMMENT_MAX]
-    if paper_id is None or user is None or not line or not await d.store.comment_report(paper_id, user.id, line):
+    prompt_id = message.reply_to_message.message_id
+    if user is None or not line or not await d.reports.comment(chat.id, prompt_id, user.id, line):
         await reply(update, context, tt.REPORT_COMMENT_CLOSED)
         return
     await reply(update, context, tt.REPORT_COMMENT_SAVED)

@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import texts
 from bot import texts_trust as tt
 from bot.errors import SourceError
-from bot.glossary import Term, entry_problem, override_value, parse_edit
+from bot.glossary import Term, entry_problem, parse_edit
 from bot.handlers.admin import admins_only
 from bot.handlers.common import Context, Deps, command_text, deps, echoed, edit, reply
 from bot.models import ReaderReport
@@ -44,8 +44,7 @@ async def _tell(context: Context, reports: list[ReaderReport], text: str) -> int
 
 async def _close(d: Deps, context: Context, paper_id: str, text: str) -> tuple[int, int]:
     """Close the paper's open reports and tell their reporters `text`: (reports closed, people told)."""
-    closed = await d.store.close_reports(paper_id)
-    await d.store.forget_once(f"report:{paper_id}")  # a new report tells the admins again
+    closed = await d.reports.close(paper_id)
     return len(closed), await _tell(context, closed, text)
 
 
@@ -71,7 +70,7 @@ async def retranslate(update: Update, context: Context) -> None:
     if not isinstance(found, Found) or d.translator is None:
         await reply(update, context, tt.RETRANSLATE_UNKNOWN.format(paper=esc(paper_id)))
         return
-    kept = (await d.store.instructions([paper_id])).get(paper_id, ())
+    kept = await d.translator.instructions(paper_id)
     if instruction.lower() in tt.RESET_WORDS:
         instructions: tuple[str, ...] = ()
     else:
@@ -86,9 +85,8 @@ async def retranslate(update: Update, context: Context) -> None:
         return
     if found.week is not None:
         d.digests.forget(found.week)
-    refs = len(await d.store.refs_showing(paper_id))
-    if d.editor is not None:
-        d.editor.wake()
+    refs = await d.editor.refs_showing(paper_id)
+    d.editor.wake()
     title = outcome.translation.title_ko[:200]
     closed, _ = await _close(d, context, paper_id, tt.REPORT_FIXED.format(paper=paper_id, title=esc(title)))
     shown = "\n".join(f"• {esc(i)}" for i in instructions) or tt.NO_INSTRUCTIONS
@@ -119,7 +117,7 @@ async def reports_command(update: Update, context: Context) -> None:
 
 
 async def _list_reports(update: Update, context: Context, d: Deps) -> None:
-    reports = await d.store.open_reports()  # newest first
+    reports = await d.reports.open()  # newest first
     if not reports:
         await reply(update, context, tt.REPORTS_NONE)
         return
@@ -130,7 +128,7 @@ async def _list_reports(update: Update, context: Context, d: Deps) -> None:
     buttons = []
     for i, (paper_id, of_paper) in enumerate(list(by_paper.items())[:MAX_LISTED], start=1):
         paper_start = len(lines)
-        known = await d.store.known_paper(paper_id)
+        known = await d.digests.known_paper(paper_id)
         paper = known[0] if known else None
         translation = (await d.translator.cached([paper])).get(paper_id) if paper and d.translator else None
         title = translation.title_ko if translation else (paper.title if paper else "")
@@ -167,7 +165,7 @@ async def glossary_command(update: Update, context: Context) -> None:
             await reply(update, context, tt.GLOSSARY_BAD.format(problem=tt.GLOSSARY_PROBLEMS[problem or "syntax"]))
             return
         english, korean = parsed
-        await d.store.set_glossary_term(english.lower(), override_value(english, korean))
+        await d.translator.add_term(english, korean)
         term = Term.parse(english, korean)
         await reply(update, context, tt.GLOSSARY_ADDED.format(
             english=esc(term.english), korean=esc(term.korean), first=esc(term.first_use)
@@ -175,15 +173,9 @@ async def glossary_command(update: Update, context: Context) -> None:
         return
     if verb == "remove" and rest.strip():
         english = " ".join(rest.split())
-        glossary = await d.translator.glossary()
-        if glossary.find(english) is None:
+        if not await d.translator.remove_term(english):
             await reply(update, context, tt.GLOSSARY_UNKNOWN.format(english=esc(english)))
             return
-        key = english.lower()
-        if d.translator.default_glossary.find(english) is not None:
-            await d.store.set_glossary_term(key, "")  # a default term: kept out of the file's list
-        else:
-            await d.store.drop_glossary_edit(key)
         await reply(update, context, tt.GLOSSARY_REMOVED.format(english=esc(english)))
         return
     if text:

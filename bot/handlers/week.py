@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -23,11 +22,10 @@ from bot.handlers.common import (
     retry_if_interrupted,
 )
 from bot.keyboards import week_nav
-from bot.layout import depth, laid_out, papers_of
+from bot.layout import Layout, depth, laid_out, papers_of
 from bot.metrics import WEEK_REPLIES
 from bot.models import Digest, View
 from bot.refs import Kind, Ref
-from bot.store import Layout
 from bot.week import FIRST_WEEK, IsoWeek, weeks_in_year
 
 log = logging.getLogger(__name__)
@@ -94,13 +92,13 @@ async def _build(
 ) -> tuple[Digest, Message] | None:
     """Build a week for a chat within the user's allowance, "생성 중…" meanwhile (in `placeholder`
     when given); the digest and the message that is to become it, or None when it answered."""
-    limit, window = d.settings.week_build_limit, d.settings.week_build_window_minutes
-    if not await d.store.take_week_build(user_id, limit=limit, window=timedelta(minutes=window)):
+    if not await d.week_builds.take(user_id):
+        limit, window = d.settings.week_build_limit, d.settings.week_build_window_minutes
         await reply(update, context, texts.RATE_LIMITED.format(limit=limit, window=window))
         return None
     if placeholder is not None:  # a ◀ ▶ button's message: no longer the week it was indexed under
         try:
-            await d.store.forget_message(placeholder.chat_id, placeholder.message_id)
+            await d.editor.forget_message(placeholder.chat_id, placeholder.message_id)
         except StoreError as exc:
             log.warning("Could not take message %s out of the index: %s", placeholder.message_id, exc)
         await edit(placeholder, texts.BUILDING.format(week=week))

@@ -72,8 +72,9 @@ Every Redis failure reaches callers as StoreError (bot/errors.py).
 from __future__ import annotations
 
 from bot.errors import StoreError
+from bot.layout import Layout
 from bot.store.chats import ChatState, ChatStore
-from bot.store.delivery import DeliveryStore, Layout, LedgerRead
+from bot.store.delivery import DeliveryStore, LedgerRead
 from bot.store.edits import EditStats, EditStore
 from bot.store.leases import Lease, LeaseStore
 from bot.store.limits import LimitStore, Notice
@@ -81,9 +82,10 @@ from bot.store.papers import PaperStore
 from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
-__all__ = [
-    "ChatState", "EditStats", "GateCounts", "Layout", "Lease", "LedgerRead", "LockLost", "Notice", "PublishLock",
-    "Store", "StoreError",
+__all__ = [  # the facets (…Store): a service is typed with those it uses; only the composition root knows Store
+    "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "GateCounts", "Layout", "Lease", "LeaseStore",
+    "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "RunStore", "Store", "StoreError",
+    "TrustStore",
 ]  # fmt: skip
 
 

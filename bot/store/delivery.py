@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.layout import Plan
+from bot.layout import Layout, Plan
 from bot.ledger import LedgerEntry, Report, State
 from bot.models import HealRecord, Hold, View
 from bot.store.base import StoreBase, call, log
@@ -24,14 +24,6 @@ _REPORT = TypeAdapter(Report)
 _HOLD = TypeAdapter(Hold)
 _HEAL = TypeAdapter(HealRecord)
 _PLAN = TypeAdapter(list[list[int]])
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A view of a week as first sent: the view, and its plan (bot/layout.py)."""
-
-    view: View
-    plan: Plan
 
 
 _LAYOUT = TypeAdapter(Layout)

@@ -29,9 +29,9 @@ from pydantic import TypeAdapter
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from bot.layout import Layout
 from bot.refs import Ref
 from bot.store.base import StoreBase, call
-from bot.store.delivery import Layout
 from bot.store.runs import PublishLock
 from bot.week import IsoWeek
 
