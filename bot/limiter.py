@@ -31,10 +31,12 @@ scripts answer in seconds to wait, never in its own time, so the two clocks neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from enum import IntEnum
@@ -60,6 +62,7 @@ PACED_METHODS = frozenset(
 GROUP_BURST = 3  # a group or channel may get this many messages at once, then its per-minute pace
 REDIS_PAUSE = 5.0  # after Redis failed the limiter, it paces in-process this many seconds before asking again
 MAX_REPLY_ATTEMPTS = 5  # a reply answered 429 is sent again after each wait, this many times in all
+PAID_SAVE_EVERY = 1.0  # seconds: the count of paid broadcast messages is saved this often while they go
 FREE, PAID = "all", "paid"  # the slots of the bot's two budgets (bot/store/limits.py)
 BUDGETS = {FREE: "free", PAID: "paid broadcast"}
 
@@ -85,6 +88,49 @@ def seconds(value: timedelta | float) -> float:
 
 def chat_slot(chat_id: int | str) -> str:
     return f"chat:{chat_id}"
+
+
+class PaidCounter:
+    """Messages sent as paid broadcasts, per week, saved to Redis (for /status) once a second rather than
+    once a message: one round trip less per message at 1,000 a second. A process killed outright loses
+    at most the last second's count; a count Redis refused is logged, not worth stopping a broadcast for
+    (the ledger has what was sent)."""
+
+    def __init__(self, store: Store, sleep: Sleep) -> None:
+        self._store, self._sleep = store, sleep
+        self._unsaved: Counter[str] = Counter()
+        self._timer: asyncio.Task[None] | None = None
+        self._writing = False
+
+    def count(self, week: IsoWeek) -> None:
+        self._unsaved[str(week)] += 1
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._save_soon(), name="paid-count")
+
+    async def _save_soon(self) -> None:
+        await self._sleep(PAID_SAVE_EVERY)
+        self._writing = True
+        try:
+            await self._write()
+        finally:
+            self._writing = False
+
+    async def save(self) -> None:
+        """Save what was counted now (at shutdown); a save under way is finished, not cut short."""
+        if (timer := self._timer) is not None and not timer.done():
+            if not self._writing:
+                timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timer
+        await self._write()
+
+    async def _write(self) -> None:
+        unsaved, self._unsaved = self._unsaved, Counter()
+        for week, messages in unsaved.items():
+            try:
+                await self._store.count_paid(week, messages)
+            except StoreError as exc:
+                log.warning("Could not count %d paid broadcast messages of %s: %s", messages, week, exc)
 
 
 class SendLimiter(BaseRateLimiter[Paced]):
@@ -113,6 +159,7 @@ class SendLimiter(BaseRateLimiter[Paced]):
         self._local = LocalSlots(clock)  # the pace while Redis is away, and the waits this process heard of
         self._chat_floods = ChatFloods(clock)
         self._redis_after = 0.0  # clock time before which Redis is not asked (it failed just now)
+        self._paid = PaidCounter(store, sleep)
 
     async def initialize(self) -> None:
         for budget in (FREE, PAID) if self.paid_broadcast else (FREE,):
@@ -127,6 +174,7 @@ class SendLimiter(BaseRateLimiter[Paced]):
                 log.info("Telegram's flood wait from an earlier run has %.0f s left", left)
 
     async def shutdown(self) -> None:
+        await self._paid.save()
         if self._pump is not None:
             self._pump.cancel()
         for _, _, waiter in self._waiters:
@@ -175,13 +223,9 @@ class SendLimiter(BaseRateLimiter[Paced]):
         except StoreError as exc:
             log.warning("Could not share the flood wait (%s): this process waits it out alone", exc)
 
-    async def count_paid(self, week: IsoWeek) -> None:
-        """One message of `week` went as a paid broadcast (counted for /status; a count lost to Redis is
-        not worth stopping a broadcast for: the ledger has what was sent)."""
-        try:
-            await self._store.count_paid(week)
-        except StoreError as exc:
-            log.warning("Could not count a paid broadcast message of %s: %s", week, exc)
+    def count_paid(self, week: IsoWeek) -> None:
+        """One message of `week` went as a paid broadcast (for /status; saved within PAID_SAVE_EVERY)."""
+        self._paid.count(week)
 
     async def process_request(
         self,
