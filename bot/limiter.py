@@ -37,7 +37,7 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from enum import IntEnum
 from typing import Any
@@ -46,7 +46,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.errors import StoreError
-from bot.floods import ChatFloods, Clock, LocalSlots, Scope, is_group
+from bot.floods import ChatFloods, Clock, LocalSlots, Scope, Sleep, SlotBatches, is_group
 from bot.store import Store
 from bot.week import IsoWeek
 
@@ -62,11 +62,10 @@ PACED_METHODS = frozenset(
 GROUP_BURST = 3  # a group or channel may get this many messages at once, then its per-minute pace
 REDIS_PAUSE = 5.0  # after Redis failed the limiter, it paces in-process this many seconds before asking again
 MAX_REPLY_ATTEMPTS = 5  # a reply answered 429 is sent again after each wait, this many times in all
+PAID_BATCH = 10  # paid broadcast slots reserved in Redis at once (10 ms of them at 1,000 a second)
 PAID_SAVE_EVERY = 1.0  # seconds: the count of paid broadcast messages is saved this often while they go
 FREE, PAID = "all", "paid"  # the slots of the bot's two budgets (bot/store/limits.py)
 BUDGETS = {FREE: "free", PAID: "paid broadcast"}
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class Priority(IntEnum):
@@ -160,6 +159,7 @@ class SendLimiter(BaseRateLimiter[Paced]):
         self._chat_floods = ChatFloods(clock)
         self._redis_after = 0.0  # clock time before which Redis is not asked (it failed just now)
         self._paid = PaidCounter(store, sleep)
+        self._paid_slots = SlotBatches(self._reserve_paid, self._paid_interval, PAID_BATCH, clock, sleep)
 
     async def initialize(self) -> None:
         for budget in (FREE, PAID) if self.paid_broadcast else (FREE,):
@@ -190,7 +190,7 @@ class SendLimiter(BaseRateLimiter[Paced]):
             await self._take(chat_slot(chat_id), self._group_interval, GROUP_BURST)
         budget = self._budget(priority)
         if budget == PAID:
-            await self._take(PAID, self._paid_interval)
+            await self._paid_slots.take()
         elif self._interval:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             heapq.heappush(self._waiters, (priority, next(self._order), waiter))
@@ -218,6 +218,8 @@ class SendLimiter(BaseRateLimiter[Paced]):
                     "Telegram asked us to wait %.1f s (flood control): every %s send waits", wait, BUDGETS[slot]
                 )
         self._local.pause(slot, wait)
+        if slot == PAID:
+            self._paid_slots.drop()
         try:
             self._local.pause(slot, await self._store.push_send_wait(slot, wait, tolerance=tolerance))
         except StoreError as exc:
@@ -278,6 +280,9 @@ class SendLimiter(BaseRateLimiter[Paced]):
         """Reserve `slot`'s next send (in Redis, or in this process while Redis is away) and wait for it."""
         if delay := await self._reserve(slot, interval, burst):
             await self._sleep(delay)
+
+    async def _reserve_paid(self, interval: float) -> float:
+        return await self._reserve(PAID, interval, 1)
 
     async def _reserve(self, slot: str, interval: float, burst: int) -> float:
         if self._clock() >= self._redis_after:
