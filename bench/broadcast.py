@@ -1,6 +1,6 @@
 """Broadcast benchmark: a week's digest to 5,000 subscribers of the fake Telegram.
 
-    python -m bench.broadcast [--subscribers 5000] [--askers 50] [--only a,b,c]
+    python -m bench.broadcast [--subscribers 5000] [--askers 50] [--paid-chats 100000] [--only a,b,c,d]
 
 (a) Flood control: the fake Telegram answers 429 past 30 messages a second, as Telegram does, and
     `hfweekly publish` runs with its limiter (send_rate 29/s): achieved rate, and 429s.
@@ -13,6 +13,12 @@
     timed from getUpdates handing the update out to the reply reaching the fake.
     Bar: every reply arrives, p99 <= 2 s, zero 429s (the limiter paces replies and broadcast together,
     replies first).
+(d) Paid broadcasts: `hfweekly publish` with HFWEEKLY_PAID_BROADCAST=true to `--paid-chats` (100,000)
+    private chats, the fake Telegram enforcing 1,000 messages a second for paid sends (and 30 for the
+    others), its HTML checks off; on a Redis server of the benchmark's own, so that its memory is the
+    run's. Messages per second, 429s, the publisher's peak RSS, and the Redis memory the week's ledger
+    takes (MEMORY USAGE of its hash, and INFO used_memory before and after the run: everything the
+    run wrote), per 100,000 chats. Bar: >= 900 messages/s, zero 429s, <= 250 MB.
 
 The bot is the real `hfweekly` in its own process; the fakes run in this process, on the other core.
 The digest is built (cold, fast fake Claude) before the timed window starts.
@@ -29,7 +35,9 @@ import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bench.common import WEEK, World, percentile, run_publish
+from bench.common import WEEK, World, own_redis, percentile, run_publish
+from bot.config import Settings
+from bot.models import ChatKind, Subscription
 from bot.week import IsoWeek
 
 FIRST = 100_000
@@ -78,6 +86,39 @@ async def publish(subscribers: int, pace: bool) -> Row:
             "too_many": float(world.tg.too_many),
             "peak_mb": peak_mb,
         }
+
+
+async def paid_broadcast(chats: int, paid_rate: float) -> Row:
+    server, url = await own_redis()
+    try:
+        async with World(redis_url=url) as world:
+            world.tg.validate_html = False  # the sender is measured, not the fake
+            world.tg.flood_limit, world.tg.paid_flood_limit = 30, 1000
+            now = datetime.now(UTC)
+            rows = [(Subscription(c, ChatKind.PRIVATE, f"user {c}", True, now, now), None)
+                    for c in range(FIRST, FIRST + chats)]  # fmt: skip
+            for chat in range(FIRST, FIRST + chats):
+                world.tg.add_chat(chat, "private")
+            await world.store.save_chats(rows)
+            env = await warm(world, 0, WEEK) | {
+                "HFWEEKLY_SEND_RATE": "29", "HFWEEKLY_PAID_BROADCAST": "true", "HFWEEKLY_PAID_RATE": str(paid_rate)
+            }  # fmt: skip
+            before = (await world.redis.info("memory"))["used_memory"]
+            started = time.monotonic()
+            status, _, _, peak_mb = await run_publish(env, WEEK)
+            wall = time.monotonic() - started
+            after = (await world.redis.info("memory"))["used_memory"]
+            ledger = await world.redis.memory_usage(f"{world.prefix}:ledger:{WEEK}", samples=0) or 0
+            sends = [s for s in world.tg.sent if s.method == "sendMessage"]
+            return {
+                "exit": float(status), "messages": float(len(sends)), "chats": float(len({s.chat_id for s in sends})),
+                "paid": float(sum(s.paid for s in sends)), "counted": float(await world.store.paid_count(WEEK)),
+                "rate": rate(world), "wall": wall, "too_many": float(world.tg.too_many), "peak_mb": peak_mb,
+                "ledger_mb": ledger / 2**20 * 100_000 / chats, "written_mb": (after - before) / 2**20 * 100_000 / chats,
+            }  # fmt: skip
+    finally:
+        server.terminate()
+        await server.wait()
 
 
 async def replies_during_broadcast(subscribers: int, askers: int) -> tuple[Row, list[float]]:
@@ -153,13 +194,36 @@ async def run(subscribers: int, askers: int, only: set[str]) -> None:
         )
 
 
+def print_paid(chats: int, paid_rate: float, r: Row) -> None:
+    ok = r["rate"] >= 900 and r["too_many"] == 0 and r["peak_mb"] <= 250 and r["exit"] == 0 and r["chats"] == chats
+    print()
+    print(f"(d) `hfweekly publish` to {chats:,} chats as paid broadcasts (paid_rate {paid_rate:g}/s), the fake "
+          "enforcing 1,000/s for paid sends")  # fmt: skip
+    print()
+    print("| chats | messages | sent as paid | counted for /status | rate | 429s | wall time | peak RSS | "
+          "ledger (MEMORY USAGE) per 100,000 chats | used_memory grown per 100,000 chats | bar | result |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {r['chats']:,.0f} | {r['messages']:,.0f} | {r['paid']:,.0f} | {r['counted']:,.0f} | {r['rate']:,.0f}/s | "
+        f"{r['too_many']:.0f} | {r['wall']:.1f} s | {r['peak_mb']:.0f} MB | {r['ledger_mb']:.1f} MB | "
+        f"{r['written_mb']:.1f} MB | ≥ 900/s, 0 × 429, ≤ 250 MB | {'pass' if ok else 'FAIL'} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=5000)
     parser.add_argument("--askers", type=int, default=50)
-    parser.add_argument("--only", default="a,b,c", help="scenarios to run (a and c take about 3 minutes each)")
+    parser.add_argument("--paid-chats", type=int, default=100_000, help="chats of (d)")
+    parser.add_argument(
+        "--paid-rate", type=float, default=Settings.model_fields["paid_rate"].default, help="HFWEEKLY_PAID_RATE of (d)"
+    )
+    parser.add_argument("--only", default="a,b,c,d", help="scenarios to run (a and c take about 3 minutes each)")
     args = parser.parse_args()
-    asyncio.run(run(args.subscribers, args.askers, set(args.only.split(","))))
+    only = set(args.only.split(","))
+    asyncio.run(run(args.subscribers, args.askers, only))
+    if "d" in only:
+        print_paid(args.paid_chats, args.paid_rate, asyncio.run(paid_broadcast(args.paid_chats, args.paid_rate)))
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=29.0, ge=0)  # messages per second overall (replies and broadcasts); 0: none
     group_rate_per_minute: float = Field(default=20.0, ge=0)  # per group or channel; 0: no limiter
     paid_broadcast: bool = False  # the broadcast as paid broadcasts (allow_paid_broadcast; Stars per message)
-    paid_rate: float = Field(default=1000.0, gt=0, le=1000)  # the broadcast's messages a second when paid
+    paid_rate: float = Field(default=950.0, gt=0, le=1000)  # the broadcast's messages a second when paid
     broadcast_concurrency: int = Field(default=32, ge=1, le=1000)
     http_port: int = Field(default=8080, ge=0, le=65535)
     http_host: str = "127.0.0.1"  # the image sets 0.0.0.0, for its port mapping

@@ -25,13 +25,16 @@ minute because one group is busy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 GROUP_WINDOW = 60.0  # seconds: a group's limit is per minute, so its 429 asks for at most this
 CHAT_429_SPREAD = 1.0  # seconds: per-chat 429s for two chats this close together are the bot's
 
 Clock = Callable[[], float]  # epoch seconds (time.time), or a test's clock
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class Scope(StrEnum):
@@ -97,3 +100,31 @@ class LocalSlots:
             del self._paused[slot]  # over: forgotten, so a broadcast to many groups leaves nothing behind
             return 0.0
         return left
+
+
+class SlotBatches:
+    """A budget's slots reserved `size` at a time (one Redis round trip for `size` messages: at 1,000 a
+    second, the reservation was a fifth of the publisher's CPU) and handed out here at the budget's
+    pace. The budget is still shared: another process reserving meanwhile gets the slots after these."""
+
+    def __init__(
+        self, reserve: Callable[[float], Awaitable[float]], interval: float, size: int, clock: Clock, sleep: Sleep
+    ) -> None:
+        self._reserve, self._interval, self._size = reserve, interval, size
+        self._clock, self._sleep = clock, sleep
+        self._times: deque[float] = deque()  # the batch's slots not taken yet (clock times)
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        """Wait for the next slot (reserving the next batch when this one is used up)."""
+        async with self._lock:
+            if not self._times:
+                start = self._clock() + await self._reserve(self._interval * self._size)
+                self._times.extend(start + i * self._interval for i in range(self._size))
+            at = self._times.popleft()
+        if (wait := at - self._clock()) > 0:
+            await self._sleep(wait)
+
+    def drop(self) -> None:
+        """Forget the slots reserved (Telegram asked this budget to wait: they are not to be used)."""
+        self._times.clear()

@@ -70,7 +70,7 @@ async def send_part(
             answer = await bot.do_api_request(SEND_MESSAGE, api_kwargs=params, rate_limit_args=PACED)
             result = Result(Outcome.SENT, message_id=_message_id(answer))
             if limiter.paid_broadcast:
-                await limiter.count_paid(week)
+                limiter.count_paid(week)
             return result
         except RetryAfter as exc:  # nothing was sent: what Telegram paused waits, then this part goes again
             await limiter.flood(seconds(exc.retry_after), to.chat_id, Priority.BROADCAST)

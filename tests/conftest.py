@@ -7,7 +7,7 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -35,6 +35,13 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+async def eventually(check: Callable[[], Awaitable[object]], within: float = 30.0) -> None:
+    """Wait for the event `check` says happened (asked every 10 ms), at most `within` seconds."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 (Redis has no event to wait for)
+            await asyncio.sleep(0.01)
 
 
 async def start_redis_server(port: int) -> asyncio.subprocess.Process:

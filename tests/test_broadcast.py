@@ -27,7 +27,7 @@ from bot.schedule import WeeklyScheduler
 from bot.slots import owed_week
 from bot.telegram_http import AiohttpRequest, NotSent
 from bot.week import IsoWeek
-from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP, free_port, start_redis_server
+from tests.conftest import ADMIN, ALICE, BOB, CHANNEL, FORUM, GROUP, eventually, free_port, start_redis_server
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, twenty_papers, week_items
 from tests.fakes.telegram import TOKEN, ApiError, FakeTelegram, blocked, migrated, not_found, retry_after
@@ -244,8 +244,12 @@ async def test_paid_broadcasts_go_with_allow_paid_broadcast_and_are_counted(
     assert report.sent == 60 and fake_tg.too_many == 0
     sends = [s for s in fake_tg.sent if s.method == "sendMessage"]
     assert len(sends) == report.messages and all(s.paid for s in sends)
-    assert await app.store.paid_count(W38) == report.messages
+    await eventually(lambda: has_count(app, report.messages))  # saved within a second (bot/limiter.py)
     assert await app.store.send_wait_left(FREE) == 0  # the free budget (replies, edits) was not used
+
+
+async def has_count(app: App, messages: int) -> bool:
+    return await app.store.paid_count(W38) == messages
 
 
 async def test_blocked_and_missing_chats_are_deactivated_and_others_served(

@@ -20,6 +20,7 @@ from bot.floods import ChatFloods, Scope, scope_of
 from bot.limiter import FREE, GROUP_BURST, PAID, Paced, Priority, SendLimiter
 from bot.store import Store
 from bot.telegram_http import AiohttpRequest
+from bot.week import IsoWeek
 from tests.conftest import ALICE, BOB, CHANNEL, GROUP, free_port, start_redis_server
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import TOKEN, FakeTelegram, retry_after
@@ -187,6 +188,29 @@ async def test_paid_broadcasts_have_a_budget_of_their_own(store: Store) -> None:
     await limiter.acquire(10_001, Priority.BROADCAST)
     assert 1.9 < clock.waited <= 2.1
     await limiter.shutdown()
+
+
+async def test_paid_slots_are_reserved_ten_at_a_time_and_still_shared(store: Store) -> None:
+    """A process reserves a batch of the paid budget's slots at once; another one's come after them."""
+    first_clock, second_clock = FakeClock(), FakeClock()
+    first = await started(store, first_clock, rate=0, paid_rate=1000)
+    second = await started(store, second_clock, rate=0, paid_rate=1000)
+    await first.acquire(10_000, Priority.BROADCAST)  # reserves 10 ms of slots: 10_000's and 9 more
+    await second.acquire(10_001, Priority.BROADCAST)  # its batch starts after them
+    assert first_clock.slept == [] and second_clock.slept == [pytest.approx(0.010, abs=0.005)]
+    for chat in range(10_002, 10_011):
+        await first.acquire(chat, Priority.BROADCAST)  # the rest of its batch, 1 ms apart
+    assert first_clock.slept == [pytest.approx(0.001, abs=1e-6)] * 9
+
+
+async def test_paid_messages_are_counted_per_week_and_saved_at_shutdown(store: Store) -> None:
+    clock = FakeClock()
+    limiter = await started(store, clock, rate=20, paid_rate=1000)
+    for _ in range(3):
+        limiter.count_paid(IsoWeek(2025, 38))
+    limiter.count_paid(IsoWeek(2025, 39))
+    await limiter.shutdown()  # whatever a second's batch has not saved yet
+    assert (await store.paid_count(IsoWeek(2025, 38)), await store.paid_count("2025-W39")) == (3, 1)
 
 
 async def test_paid_broadcasts_keep_a_groups_pace(store: Store) -> None:
