@@ -21,8 +21,9 @@ calls for each request (it is the bot's `BaseRateLimiter`):
 Why our own pacing instead of PTB's AIORateLimiter: that one keeps its state in the process, has no
 priorities, and stops every request on any 429, but the budget is shared by every process sending
 with the token (the bot, webhook replicas, `hfweekly publish` from cron), so the slots are reserved
-in Redis (a GCRA in one Lua script, bot/store/limits.py; one call per message). While Redis cannot be
-reached, the same GCRA paces this process alone (bot/floods.py's `LocalSlots`).
+in Redis (a GCRA in one Lua script, bot/store/limits.py; one call per message, or per ten of the paid
+broadcast's). While Redis cannot be reached, the same GCRA paces this process alone (bot/floods.py's
+`LocalSlots`).
 
 Time is injected: `clock` (epoch seconds) and `sleep`, so tests drive a clock of their own. Redis's
 scripts answer in seconds to wait, never in its own time, so the two clocks never meet.
