@@ -35,6 +35,7 @@ from bot.week import IsoWeek
 from tests.fakes.hf import long_papers
 
 LOCK_SECONDS = 3
+STALL_PAST_LOCK = 4  # seconds a stall lasts beyond the lock: another process takes the week meanwhile
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Processes:
         self.cron: asyncio.subprocess.Process | None = None
         self._ports = {0: _port(), 1: _port()}
         self._looping: asyncio.Task[None] | None = None
+        self.manual: list[asyncio.subprocess.Process] = []  # `hfweekly publish WEEK` started during stalls
 
     async def start_replica(self, n: int) -> None:
         env = self._env | {"HFWEEKLY_WEBHOOK_PORT": str(self._ports[n])}
@@ -132,11 +134,19 @@ class Processes:
             await self.start_replica(target)
 
     def pids(self) -> set[int]:
-        return {p.pid for p in [*self.replicas.values(), self.cron] if p is not None and p.returncode is None}
+        procs = [*self.replicas.values(), self.cron, *self.manual]
+        return {p.pid for p in procs if p is not None and p.returncode is None}
 
-    async def stall(self, pid: int, seconds: float) -> None:
-        """Stop a process for `seconds` (longer than its lock lasts), then let it go on."""
+    async def stall(self, pid: int, seconds: float, week: IsoWeek) -> None:
+        """Stop a process for `seconds` (longer than its lock lasts), then let it go on. Meanwhile an
+        operator's `hfweekly publish WEEK` (waiting for the lock) takes the week over when the lock
+        lapses, so the stalled process surely wakes up to find another sending its chats."""
         os.kill(pid, signal.SIGSTOP)
+        takeover = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "publish", str(week), env=self._env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        self.manual.append(takeover)
         try:
             await asyncio.sleep(seconds)
         finally:
@@ -148,7 +158,7 @@ class Processes:
             self._looping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._looping
-        procs = [*self.replicas.values(), *([self.cron] if self.cron else [])]
+        procs = [*self.replicas.values(), *([self.cron] if self.cron else []), *self.manual]
         for proc in procs:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
@@ -196,7 +206,7 @@ async def chaos(world: World, *, chats: int, kill_every: float, within: float = 
                 result.rates.append((count - last_count) / (time.monotonic() - last_kill))
                 publisher = await _publisher(world, week)
                 if (result.kills + result.stalls) % 2 and publisher in procs.pids():
-                    stalled = asyncio.create_task(procs.stall(publisher, LOCK_SECONDS + 2))
+                    stalled = asyncio.create_task(procs.stall(publisher, LOCK_SECONDS + STALL_PAST_LOCK, week))
                     result.stalls += 1
                 else:
                     stalled = None
