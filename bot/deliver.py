@@ -132,7 +132,7 @@ class Broadcaster:
             if not audience.recipients and not audience.unresolved:  # nobody to send to: no digest needed
                 await self._runs.finish_run(  # the owed chats paused or left: the week's retries end
                     report, owed=(), paid=audience.dropped, slots=slot_keys(slots), retry_at=None,
-                    generation=generation, as_last=False, done=False,
+                    generation=generation, as_last=False, done=False, end_hold=False,
                 )  # fmt: skip
                 return report
             layouts = await self._delivery.layouts(week)  # a chat sent part of a layout is continued in it

@@ -31,6 +31,7 @@ log = logging.getLogger("bot.deliver")
 Clock = Callable[[], datetime]
 Notify = Callable[[str], Awaitable[None]]
 UNREADABLE_TOLD_FOR = timedelta(days=30)  # admins hear once of a week's unreadable ledger entries
+UNREADABLE_RETRY = timedelta(hours=1)  # chats whose entries cannot be read are looked at again this often
 
 
 @dataclass
@@ -119,9 +120,12 @@ class Finisher:
     async def finish(self, run: Run, audience: Audience, slots: Sequence[str] | None, *, why: str) -> None:
         """Record how the run ended (one atomic write), then tell what needs telling. `why`: why it
         stopped early, if it did ("" when it ran to its end)."""
-        report, week = run.report, run.week
-        run.still_owed |= {r.chat_id for r in audience.recipients} - run.settled - run.unreadable
-        report.complete = not why and (run.settled | run.unreadable) >= {r.chat_id for r in audience.recipients}
+        report, week, now = run.report, run.week, self._clock()
+        # Not settled: never tried, or cut off mid-send (a migrated group's new id included: it is no
+        # recipient of the run's). Unreadable entries stay owed, retried slowly until they can be read.
+        untried = ({r.chat_id for r in audience.recipients} | run.claimed) - run.settled - run.unreadable
+        run.still_owed |= untried | run.unreadable
+        report.complete = not why and not untried
         if not report.complete:
             log.info("Stopped publishing %s %s; the next run sends the rest: %s", week, why, report.line())
         elif report.owed:
@@ -131,16 +135,23 @@ class Finisher:
         else:
             log.info("Published %s", report.line())
         paid = (audience.owed - run.still_owed) | set(audience.dropped)
-        # Chats owed a retry are retried by the scheduler when due, whichever week it is; a run that
-        # stopped early is due at once. Every run includes every chat owed the week, so this run's
-        # earliest retry is the week's (unless a chat was owed it meanwhile: the earlier time stays).
-        retry = (report.next_retry or self._clock()) if run.still_owed or report.unresolved else None
+        # Chats owed a retry are retried by the scheduler when due, whichever week it is. A run that
+        # stopped early is due at once, and never puts off a time another run set (it may have lost
+        # the lock to it). Every run includes every chat owed the week, so a complete run's earliest
+        # retry is the week's (unless a chat was owed it meanwhile: the earlier time stays).
+        if not report.complete:
+            retry: datetime | None = now
+        elif run.still_owed - run.unreadable or report.unresolved:
+            retry = report.next_retry or now
+        else:
+            retry = now + UNREADABLE_RETRY if run.unreadable else None
         await self._runs.finish_run(
             report,
             owed=sorted(run.still_owed),
             paid=sorted(paid),
             slots=slot_keys(slots) if report.complete else (),  # stopped early: its slots run again
             retry_at=retry,
+            earlier_only=not report.complete,
             generation=run.generation,
             as_last=slots is ALL or report.chats > report.already,  # what /status shows: a run that did anything
             done=report.done,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF
 from tests.fakes.telegram_html import parse_telegram_html, utf16_length
 
-ERROR_FRAGMENTS = ("오류", "Error", "error", "Traceback", "Overloaded", "529", "시도 후에도")
+ERROR_FRAGMENTS = ("오류", "Error", "error", "Traceback", "Overloaded", "시도 후에도")
+STATUS_529 = re.compile(r"(?<![\d.])529(?!\d)")  # Claude's "overloaded" status, not digits of a timestamp
 
 
 @dataclass
@@ -72,6 +74,7 @@ async def test_korean_digest_then_a_warm_second_run(
     assert "번역 준비 중" not in first.out
     for fragment in ERROR_FRAGMENTS:
         assert fragment not in first.out
+    assert not STATUS_529.search(first.out)
     assert fake_claude.calls == 10 and fake_hf.api_calls == 1
 
     second = await hfweekly(cli_env, "digest", "2025W38", cwd=tmp_path)
@@ -214,6 +217,7 @@ async def test_claude_down_prints_pending_papers_and_exits_3(
         assert "10 of 10 papers are pending translation" in result.err
         for fragment in ERROR_FRAGMENTS:
             assert fragment not in result.out, (fmt, fragment)
+        assert not STATUS_529.search(result.out), fmt
         assert "번역 준비 중" in result.out or '"status": "pending"' in result.out
 
 

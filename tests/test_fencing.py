@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -128,6 +128,26 @@ async def test_a_cancelled_run_records_who_is_still_owed(
     assert rest.complete and {s.chat_id for s in fake_tg.sent} >= set(chats)
 
 
+async def test_a_run_cut_off_after_a_failure_is_due_again_at_once(
+    app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
+) -> None:
+    """The chats it never tried must not wait for the backoff of the one that failed."""
+    chats = list(range(7200, 7212))
+    for chat in chats:
+        fake_tg.add_chat(chat, "private")
+        await subscribe(app, chat, ChatKind.PRIVATE)
+    fake_tg.fail_next(chats[0], ApiError(500, "Internal Server Error"))
+    fake_tg.delay = 0.2
+    settings = app.settings.model_copy(update={"broadcast_concurrency": 1})
+    run = asyncio.create_task((await broadcaster(app, tg_bot, clock, settings)).publish(W38))
+    await fake_tg.wait_for(lambda: len(fake_tg.sent) >= 2, within=60)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert (await app.store.ledger(W38))[chats[0]].state is State.FAILED  # its retry: in 2 minutes
+    assert await app.store.retry_at(W38) == clock()  # the untried chats: at once
+
+
 async def test_a_chat_owed_the_week_during_a_run_keeps_its_earlier_retry_time(
     app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
 ) -> None:
@@ -160,6 +180,9 @@ async def test_an_unreadable_entry_is_never_taken_for_a_chat_that_was_not_sent(
     assert digest_parts(fake_tg, ALICE) and not digest_parts(fake_tg, BOB)
     told = [s.text for s in fake_tg.to(ADMIN) if "읽을 수 없는" in s.text]
     assert len(told) == 1 and str(BOB) in told[0]
+    # Not forgotten either: owed, looked at again hourly (a later release may read it again).
+    assert BOB in await app.store.owed_chats(W38)
+    assert await app.store.retry_at(W38) == clock() + timedelta(hours=1)
     again = await publish(app, tg_bot, clock)
     assert again.unreadable == 1 and not digest_parts(fake_tg, BOB)
     assert len([s for s in fake_tg.to(ADMIN) if "읽을 수 없는" in s.text]) == 1  # told once

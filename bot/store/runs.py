@@ -51,7 +51,8 @@ return 1
 """
 # KEYS: owed, slots, retries, generation, last report, done report, hold.
 # ARGV: week, owed (JSON list), paid (JSON list), slots (JSON list), retry at (epoch s, or ""),
-#       generation seen at the start, report (JSON), as last ("1"), done ("1"), TTL (s).
+#       generation seen at the start, report (JSON), as last ("1"), done ("1"), TTL (s), the retry time
+#       only if earlier ("1"), the hold ends ("1").
 _FINISH = """
 local function each(list, command, key)
   for i = 1, #list, 1000 do
@@ -69,7 +70,7 @@ if #slots > 0 then
 end
 local changed = (redis.call('GET', KEYS[4]) or '0') ~= ARGV[6]
 if ARGV[5] ~= '' then
-  if changed then
+  if changed or ARGV[11] == '1' then
     redis.call('ZADD', KEYS[3], 'LT', ARGV[5], ARGV[1])
   else
     redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
@@ -79,7 +80,7 @@ elseif redis.call('SCARD', KEYS[1]) == 0 then
 end
 if ARGV[8] == '1' then redis.call('SET', KEYS[5], ARGV[7]) end
 if ARGV[9] == '1' then redis.call('SET', KEYS[6], ARGV[7], 'EX', ttl) end
-redis.call('DEL', KEYS[7])
+if ARGV[12] == '1' then redis.call('DEL', KEYS[7]) end
 return 1
 """
 
@@ -179,11 +180,15 @@ class RunStore(StoreBase):
         generation: str,
         as_last: bool,
         done: bool,
+        earlier_only: bool = False,
+        end_hold: bool = True,
     ) -> None:
         """A run's end, atomically: `owed` added to and `paid` removed from the week's owed chats;
         `slots` have delivered it; its retries are due at `retry_at` (the earlier time kept when a chat
         was owed it meanwhile), or end when no chat is owed it; the report kept (as the latest with
-        `as_last`; as the week's completion with `done`); the week no longer held."""
+        `as_last`; as the week's completion with `done`); the week no longer held (`end_hold`: it passed
+        the source gate). `earlier_only`: `retry_at` only if sooner than the time set (a run that stopped
+        early, perhaps for another that holds the lock now)."""
         week = report.week
         keys = [
             self._key("ledger", week, "owed"),
@@ -205,5 +210,7 @@ class RunStore(StoreBase):
             "1" if as_last else "0",
             "1" if done else "0",
             str(int(LEDGER_TTL.total_seconds())),
+            "1" if earlier_only else "0",
+            "1" if end_hold else "0",
         ]
         await call(self._finish(keys=keys, args=args))
