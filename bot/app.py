@@ -94,7 +94,9 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
 
         session = aiohttp.ClientSession(headers={"User-Agent": f"hfweekly/{__version__}"})
         stack.push_async_callback(session.close)
-        source = HFSource(session, settings.hf_base_url, attempts=settings.hf_max_attempts)
+        token = settings.hf_token.get_secret_value() if settings.hf_token else None
+        source = HFSource(session, settings.hf_base_url, attempts=settings.hf_max_attempts, token=token,
+                          on_request=lambda: store.count_hf_call(clock().timestamp()))  # fmt: skip
 
         translator = None
         if translate:

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     hf_base_url: str = Field(default="https://huggingface.co", validation_alias="HF_BASE_URL")
+    hf_token: SecretStr | None = Field(default=None, validation_alias="HF_TOKEN")  # sent to Hugging Face only
     arxiv_base_url: str = Field(default="https://export.arxiv.org", validation_alias="ARXIV_BASE_URL")
 
     # HFWEEKLY_<NAME> settings, documented in config/settings.toml.

@@ -31,6 +31,7 @@ class Figures:
     retry: datetime | None  # when that week's chats owed a retry are due
     hold: Hold | None  # that week's publish, held by the source gate
     healing: list[IsoWeek]  # sent weeks whose pending papers are being translated again
+    hf_calls: int = 0  # requests to Hugging Face in the current 5-minute window, by every process
 
 
 class Status:
@@ -64,6 +65,8 @@ class Status:
         retry = await self._delivery.retry_at(owed) if owed is not None else None
         hold = await self._delivery.get_hold(owed) if owed is not None else None
         healing = sorted(await self._delivery.heal_records())
+        hf_calls = await self._limits.hf_calls(now.timestamp())
         return Figures(
-            week, usage, translations, on_demand, gate, reports, edits, last, paid, owed, retry, hold, healing
-        )
+            week, usage, translations, on_demand, gate, reports, edits, last, paid, owed, retry, hold, healing,
+            hf_calls,
+        )  # fmt: skip

@@ -178,6 +178,9 @@ STATUS_PAID = (
     "많아야 {stars:,.1f} 스타"
 )
 STATUS_NEXT = "다음 발행: {when} ({schedule})"
+STATUS_HF = "Hugging Face 호출: 지금 5분 창에 {calls:,}회, 모든 프로세스 합계 ({token})"
+STATUS_HF_TOKEN = "HF_TOKEN 사용: 토큰 계정의 한도"
+STATUS_HF_ANONYMOUS = "토큰 없음: 익명 한도는 5분에 약 500회, HF_TOKEN을 설정하면 늘어납니다"
 STATUS_RETRY = "다시 시도할 대화가 있는 주: {week} ({when})"
 STATUS_HOLD = "보류: {week} — {reason} ({state})"
 STATUS_HOLD_GIVEN_UP = "포기함 (/publish 로 직접 보낼 수 있음)"

@@ -377,6 +377,8 @@ async def test_status(bot: App, fake_tg: FakeTelegram) -> None:
     assert "private: 활성 1 · 비활성 1" in text
     assert "번역 캐시: 10편" in text
     assert "호출 10" in text
+    # Hugging Face's calls in its 5-minute window: the /week build asked it once (the week's list).
+    assert "Hugging Face 호출: 지금 5분 창에 1회" in text and "토큰 없음" in text
 
 
 async def test_paid_broadcasts_are_flagged_and_shown_in_status(

@@ -117,6 +117,48 @@ async def test_429_waits_retry_after_then_succeeds(session: aiohttp.ClientSessio
     assert fake_hf.page_calls == 0
 
 
+@pytest.mark.parametrize(
+    "headers", [{"RateLimit": '"api";r=0;t=1', "RateLimit-Policy": '"fixed window";"api";q=500;w=300'},
+                {"RateLimit-Reset": "1"}],
+    ids=["ratelimit", "ratelimit-reset"],
+)  # fmt: skip
+async def test_429_without_retry_after_waits_for_the_window_to_reset(
+    session: aiohttp.ClientSession, fake_hf: FakeHF, headers: dict[str, str]
+) -> None:
+    """Hugging Face answers a 429 with its `RateLimit` headers: the window's reset is waited for."""
+    fake_hf.api_script.append((429, headers, "Too Many Requests"))
+    started = time.monotonic()
+    papers = await source(session, fake_hf).fetch_week(W38)
+    assert time.monotonic() - started >= 0.9  # the reset (1 s) was waited for, not the 10 ms backoff
+    assert len(papers) == 10 and fake_hf.api_calls == 2
+
+
+async def test_the_token_goes_on_every_request_and_every_request_is_counted(
+    session: aiohttp.ClientSession, fake_hf: FakeHF
+) -> None:
+    counted: list[int] = []
+
+    async def count() -> None:
+        counted.append(1)
+
+    with_token = HFSource(session, fake_hf.url, attempts=2, backoff=0.01, token="hf_secret", on_request=count)
+    fake_hf.api_script.append((500, {}, "Internal Error"))  # a retry is a request too
+    await with_token.fetch_week(W38)
+    await with_token.fetch_paper("2509.13310")
+    assert fake_hf.authorizations and set(fake_hf.authorizations) == {"Bearer hf_secret"}
+    assert len(counted) == len(fake_hf.requests) == 3
+    fake_hf.authorizations.clear()
+    await source(session, fake_hf).fetch_paper("2509.13310")  # without a token: no header at all
+    assert fake_hf.authorizations == [None]
+
+
+async def test_a_count_that_fails_never_fails_the_request(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
+    async def broken() -> None:
+        raise RuntimeError("Redis is away")
+
+    assert len(await HFSource(session, fake_hf.url, attempts=1, on_request=broken).fetch_week(W38)) == 10
+
+
 async def test_retry_after_beyond_the_bound_is_not_waited(session: aiohttp.ClientSession, fake_hf: FakeHF) -> None:
     fake_hf.api_script.append((429, {"Retry-After": "3600"}, "Too Many Requests"))
     papers = await source(session, fake_hf).fetch_week(W38)

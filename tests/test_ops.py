@@ -38,6 +38,7 @@ from tests.fakes.telegram_html import parse_telegram_html
 from tests.test_cli import hfweekly
 
 ANTHROPIC_KEY = "sk-ant-test-key-must-never-be-logged"
+HF_TOKEN = "hf_test-token-must-never-be-logged"
 
 
 async def answer(fake: FakeTelegram, user: int, text: str, expect: str) -> Sent:
@@ -78,9 +79,9 @@ def run_env(cli_env: dict[str, str], fake_tg: FakeTelegram) -> dict[str, str]:
 
 @pytest.mark.parametrize("fmt", ["plain", "json"])
 async def test_debug_logs_hold_no_secret_and_sigterm_stops_promptly(
-    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fmt: str
+    run_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram, fake_hf: FakeHF, fmt: str
 ) -> None:
-    proc = await run_bot(run_env | {"HFWEEKLY_LOG_FORMAT": fmt}, tmp_path)
+    proc = await run_bot(run_env | {"HFWEEKLY_LOG_FORMAT": fmt, "HF_TOKEN": HF_TOKEN}, tmp_path)
     await fake_tg.wait_for(lambda: bool(fake_tg.commands), within=30)
     fake_tg.message(1001, 1001, "/week 2025-W38")  # a build: Hugging Face, Claude, Redis, Telegram
     fake_tg.message(1001, 1001, "/help")
@@ -90,7 +91,8 @@ async def test_debug_logs_hold_no_secret_and_sigterm_stops_promptly(
     assert proc.returncode == 0
     log = err.decode()
     assert "DEBUG" in log and "getUpdates" in log  # it really logged at DEBUG, HTTP traffic included
-    for secret in (TOKEN, TOKEN.split(":")[1], ANTHROPIC_KEY):
+    assert f"Bearer {HF_TOKEN}" in fake_hf.authorizations  # Hugging Face got the token…
+    for secret in (TOKEN, TOKEN.split(":")[1], ANTHROPIC_KEY, HF_TOKEN):  # …and no log line has it
         assert secret not in log and secret not in out.decode()
     assert "***" in log  # what would have been the token is masked
     if fmt == "json":

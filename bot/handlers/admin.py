@@ -98,6 +98,8 @@ async def _runs(d: Deps, f: Figures) -> list[str]:
     upcoming = next_run(d.settings, d.clock())
     when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "-"
     lines.append(texts.STATUS_NEXT.format(when=when, schedule=esc(d.settings.schedule)))
+    token = texts.STATUS_HF_TOKEN if d.settings.hf_token else texts.STATUS_HF_ANONYMOUS
+    lines.append(texts.STATUS_HF.format(calls=f.hf_calls, token=token))
     if f.owed is not None and f.retry is not None:
         lines.append(
             texts.STATUS_RETRY.format(week=f.owed, when=f.retry.astimezone(d.settings.tz).strftime("%m-%d %H:%M"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -42,11 +42,16 @@ class HFSource:
         max_retry_after: float = 60.0,
         timeout: float = 30.0,
         max_body: int = MAX_BODY,
+        token: str | None = None,
+        on_request: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`token`: Hugging Face's access token, sent on every request (a larger rate limit); `on_request`:
+        told of every request (the calls are counted per rate-limit window for /status)."""
         self._base = base_url.rstrip("/")
         self._fetch = Fetcher(
             session, HFError, attempts=attempts, backoff=backoff, max_retry_after=max_retry_after,
-            timeout=timeout, max_body=max_body,
+            timeout=timeout, max_body=max_body, headers={"Authorization": f"Bearer {token}"} if token else None,
+            on_request=on_request,
         )  # fmt: skip
 
     def api_url(self, week: IsoWeek) -> str:

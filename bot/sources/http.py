@@ -1,10 +1,18 @@
 """GET with the retry policy every source shares: bounded attempts with exponential backoff, honouring
 Retry-After (up to a bound) on 429 and 5xx, timeouts and dropped connections retried, bodies read in
-chunks and refused past a size. Errors are the source's own class (a SourceError)."""
+chunks and refused past a size. Errors are the source's own class (a SourceError).
+
+A 429 without Retry-After is waited out by the IETF `RateLimit` header Hugging Face sends
+(`"api";r=0;t=42`: 42 seconds until the window resets), or the older `RateLimit-Reset`. A source may
+add headers to every request (Hugging Face's token: never logged, the request line names no header)
+and be told of every request it makes (`on_request`: Hugging Face's calls counted per window)."""
 
 from __future__ import annotations
 
 import email.utils
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 import aiohttp
@@ -13,6 +21,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from bot.errors import SourceError
 
 MAX_BODY = 20 * 1024 * 1024  # bytes: a real page of 100 items is about 0.5 MB; more is a broken answer
+log = logging.getLogger(__name__)
+_RESET = re.compile(r"(?:^|[;,\s])t=(\d+(?:\.\d+)?)")  # the seconds to a window's reset in `RateLimit`
 
 
 class _Transient(Exception):
@@ -34,8 +44,12 @@ class Fetcher:
         max_retry_after: float = 60.0,
         timeout: float = 30.0,
         max_body: int = MAX_BODY,
+        headers: Mapping[str, str] | None = None,
+        on_request: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._session = session
+        self._headers = dict(headers or {})
+        self._on_request = on_request
         self._error = error
         self._attempts = attempts
         self._backoff = backoff
@@ -68,11 +82,18 @@ class Fetcher:
 
     async def _get_once(self, url: str, params: dict[str, str], missing_ok: bool) -> str | None:
         where = f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else url
+        if self._on_request is not None:
+            try:
+                await self._on_request()
+            except Exception as exc:  # counting a request never fails it (e.g. Redis away)
+                log.debug("Could not count a request to %s: %s", url, exc)
         try:
-            async with self._session.get(url, params=params, timeout=self._timeout) as response:
+            async with self._session.get(url, params=params, timeout=self._timeout, headers=self._headers) as response:
                 body = await self._read(response, where)
                 if response.status == 429 or response.status >= 500:
                     retry_after = _retry_after(response.headers.get("Retry-After"))
+                    if retry_after is None and response.status == 429:
+                        retry_after = _window_reset(response.headers)
                     if retry_after is not None and retry_after > self._max_retry_after:
                         raise self._error(f"{where}: HTTP {response.status}, asked to wait {retry_after:.0f}s")
                     raise _Transient(f"{where}: HTTP {response.status}", retry_after)
@@ -110,3 +131,13 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
+
+
+def _window_reset(headers: Mapping[str, str]) -> float | None:
+    """Seconds until the rate-limit window resets, by `RateLimit` (`"api";r=0;t=42`) or `RateLimit-Reset`."""
+    if (found := _RESET.search(headers.get("RateLimit", ""))) is not None:
+        return float(found.group(1))
+    try:
+        return max(0.0, float(headers["RateLimit-Reset"]))
+    except (KeyError, ValueError):
+        return None

@@ -62,6 +62,7 @@ Keys (all under `<prefix>:`), by the module that owns them:
     send:chat:<id>                the free budget, the paid broadcast's, a group's or channel's; a 429
                                   pushes the one Telegram paused forward, so every process waits it out
     paid:<week>                   how many of the week's broadcast messages went as paid broadcasts
+    hf:calls:<window>             requests to Hugging Face in a 5-minute window (epoch s // 300), 10 min
     ratelimit:week:<user id>      sorted set of the user's recent builds of new weeks (sliding window)
     outbox                        list of JSON Notice: what Telegram did not take from admins' notices,
                                   oldest first (100 at most, 7 days); lock:outbox, one sender of them

@@ -97,6 +97,9 @@ def _encoded(notice: Notice) -> str:
                   "html": notice.html, "at": notice.at.isoformat()})  # fmt: skip
 
 
+HF_WINDOW = timedelta(minutes=5)  # Hugging Face limits calls per 5-minute window
+
+
 class LimitStore(StoreBase):
     def __init__(self, redis: Redis, prefix: str = "hfweekly") -> None:
         super().__init__(redis, prefix)
@@ -129,6 +132,20 @@ class LimitStore(StoreBase):
     async def paid_count(self, week: IsoWeek | str) -> int:
         """Messages of `week`'s broadcast sent as paid broadcasts (for /status)."""
         return int(await self._get(self._key("paid", str(week))) or 0)
+
+    # --- Hugging Face's calls ---------------------------------------------------------------------
+
+    async def count_hf_call(self, now: float) -> None:
+        """One request to Hugging Face, counted in the 5-minute window (epoch-aligned) of `now`."""
+        key = self._key("hf", "calls", str(int(now // HF_WINDOW.total_seconds())))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, HF_WINDOW * 2)
+            await call(pipe.execute())
+
+    async def hf_calls(self, now: float) -> int:
+        """Requests to Hugging Face in the window of `now`, by every process (for /status)."""
+        return int(await self._get(self._key("hf", "calls", str(int(now // HF_WINDOW.total_seconds())))) or 0)
 
     # --- users and admins ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from tests.fakes.server import FakeServer
 
@@ -98,10 +99,17 @@ class FakeHF(FakeServer):
         self.requests: list[str] = []  # path?query of every request, in order
         self.papers: dict[str, Item] = {}  # what /api/papers/{id} knows besides the weeks' papers
         self.search_results: dict[str, list[Item]] = {}  # /api/papers/search answers, by query
+        self.authorizations: list[str | None] = []  # the Authorization header of every request, in order
+        self.app.middlewares.append(self._note_authorization)
         self.app.router.add_get("/api/daily_papers", self._api)
         self.app.router.add_get("/papers/week/{week}", self._page)
         self.app.router.add_get("/api/papers/search", self._search)
         self.app.router.add_get("/api/papers/{id:.+}", self._paper)
+
+    @web.middleware
+    async def _note_authorization(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.authorizations.append(request.headers.get("Authorization"))
+        return await handler(request)
 
     @property
     def api_calls(self) -> int:
