@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot import texts
+from bot.links import code_link, extra_links
 from bot.models import Digest, DigestItem, Form, Status, View
 from bot.tghtml import TELEGRAM_LIMIT, esc, paper_deep_link, shorten, telegram_length
 from bot.topics import match_items
@@ -110,6 +111,7 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
         line += f" ⏳ {PENDING_KO}" if item.status is Status.PENDING else ""
         line += f" {texts.NO_ABSTRACT_SHORT}" if item.status is Status.NO_ABSTRACT else ""
         line += f" {CORRECTED_KO}" if tr is not None and tr.corrected_at is not None else ""
+        line += f" · {code}" if (code := code_link(paper)) is not None else ""
         line += f" {star}" if star else ""
         with_english = tr is not None and view.english and (limit is None or limit > 40)  # the last cuts drop it
         return line + (f"\n    <i>{title_cut(paper.title)}</i>" if with_english else "")
@@ -118,7 +120,11 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
         return esc(shorten(text, size) if limit is not None else text)
 
     body_limit, title_limit = limit or 0, max(limit or 0, 200)
-    links = [f'<a href="{esc(paper.hf_url)}">HF</a>', f'<a href="{esc(paper.arxiv_url)}">arXiv</a>']
+    links = [
+        f'<a href="{esc(paper.hf_url)}">HF</a>',
+        f'<a href="{esc(paper.arxiv_url)}">arXiv</a>',
+        *extra_links(paper),
+    ]
     if username and tr is not None:
         links.append(f'<a href="{esc(paper_deep_link(username, paper.id))}">{texts.FULL_TRANSLATION_LINK}</a>')
     corrected = [CORRECTED_KO] if tr is not None and tr.corrected_at is not None else []

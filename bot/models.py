@@ -18,6 +18,9 @@ class Paper:
     title: str
     abstract: str
     upvotes: int
+    github_repo: str | None = None  # the code repository Hugging Face links (an http(s) URL)
+    github_stars: int | None = None  # its stars when the week was fetched
+    project_page: str | None = None  # the project page Hugging Face links (an http(s) URL)
 
     @property
     def hf_url(self) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from bot import texts as ko
 from bot.faithful import unsummarisable
 from bot.layout import render_view, translated
+from bot.links import extra_links
 from bot.models import Digest, Paper, Status, Translation, View
 from bot.texts import AI_NOTICE, CORRECTED_KO, PENDING_KO
 from bot.tghtml import TELEGRAM_LIMIT, esc, plain_text, shorten, telegram_length, utf16_length
@@ -137,12 +138,17 @@ def _split_into(text: str, count: int, first: int, rest: int) -> list[str]:
 
 
 def _paper_meta(paper: Paper, week: IsoWeek | None, translation: Translation | None = None) -> str:
-    """Upvotes and week (when it was on Hugging Face's lists), then the HF and arXiv links."""
+    """Upvotes and week (when it was on Hugging Face's lists), then the HF and arXiv links, and the code
+    repository (with its stars) and project page when Hugging Face lists them."""
     facts = [f"▲ {paper.upvotes}"] if paper.upvotes or week else []
     facts += [str(week)] if week else []
-    links = f'<a href="{esc(paper.hf_url)}">HF</a> · <a href="{esc(paper.arxiv_url)}">arXiv</a>'
+    links = [
+        f'<a href="{esc(paper.hf_url)}">HF</a>',
+        f'<a href="{esc(paper.arxiv_url)}">arXiv</a>',
+        *extra_links(paper),
+    ]
     corrected = [CORRECTED_KO] if translation is not None and translation.corrected_at is not None else []
-    return " · ".join([*facts, links, *corrected])
+    return " · ".join([*facts, *links, *corrected])
 
 
 def model_name(model: str) -> str:

@@ -320,3 +320,9 @@ SLOT_DEFAULT_AT = "기본 ({time})"
 REPORT_BUTTON = "🚩 번역 오류 신고"
 COUNT_BUTTON = "{n}편"
 HOUR_BUTTON = "{h}시"
+
+# --- a paper's links (bot/links.py) ----------------------------------------------------------------
+
+CODE_LINK = "코드 ★{stars}"
+CODE_LINK_NO_STARS = "코드"
+PROJECT_LINK = "프로젝트"

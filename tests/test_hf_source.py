@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.sources.hf import HFError, HFSource
+from bot.sources.hf import HFError, HFSource, parse_items
 from bot.week import IsoWeek
 from tests.fakes.hf import DATA, FakeHF, item_2024, item_2026
 
@@ -233,3 +233,26 @@ async def test_an_error_page_without_a_charset_is_retried_then_the_page_is_used(
     fake_hf.api_script.extend([gateway] * 3)
     papers = await source(session, fake_hf).fetch_week(W38)
     assert len(papers) == 10 and fake_hf.api_calls == 3 and fake_hf.page_calls == 1
+
+
+def test_a_papers_code_and_project_links_are_kept_and_only_web_urls() -> None:
+    base = {"id": "2509.00001", "title": "T", "summary": "An abstract.", "upvotes": 3}
+    [linked] = parse_items(
+        [
+            {
+                "paper": base
+                | {"githubRepo": "https://github.com/a/b", "githubStars": 1200, "projectPage": "https://a.io"}
+            }
+        ],
+        where="test",
+    )
+    assert (linked.github_repo, linked.github_stars, linked.project_page) == (
+        "https://github.com/a/b",
+        1200,
+        "https://a.io",
+    )
+    hostile = {"githubRepo": "javascript:alert(1)", "githubStars": -5, "projectPage": "https://"}
+    [plain] = parse_items([{"paper": base | hostile}], where="test")
+    assert (plain.github_repo, plain.github_stars, plain.project_page) == (None, None, None)
+    [old] = parse_items([{"paper": base}], where="test")  # 2024's items have none of them
+    assert old.github_repo is None and old.github_stars is None

@@ -85,6 +85,18 @@ async def test_a_paper_of_a_digest_costs_nothing(bot: App, fake_tg: FakeTelegram
     assert fake_claude.calls == calls  # cached for the digest: no Claude
 
 
+async def test_a_papers_code_repository_with_its_stars_and_project_page_are_shown(
+    bot: App, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    fake_hf.papers["2601.00009"] = item_2026(
+        "2601.00009", "A paper with code", f"It improves by 7%. {SHORT}.", 4, with_links=True
+    )  # Hugging Face's real 2026 item: githubRepo, githubStars 9, projectPage
+    sent = await ask(fake_tg, ALICE, "/paper 2601.00009")
+    answer = sent[-1].text
+    assert '<a href="https://github.com/marco-garosi/CIRCLE">코드 ★9</a>' in answer
+    assert '<a href="https://circle-lmm.github.io/">프로젝트</a>' in answer
+
+
 async def test_a_paper_only_on_hugging_face_is_translated_with_a_placeholder(
     bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.models import Digest, DigestItem, Paper, Status, Translation
+from bot.links import stars
+from bot.models import Digest, DigestItem, Form, Paper, Status, Translation, View
 from bot.render import (
     PENDING_KO,
     TELEGRAM_LIMIT,
@@ -243,3 +244,31 @@ def test_a_paper_answer_is_rendered_again_into_as_many_messages_as_were_sent() -
         assert len(again) == len(sent)
         assert all(telegram_length(part) <= TELEGRAM_LIMIT for part in again)
         assert "✍️ Claude" in plain_text(again[-1])
+
+
+# --- a paper's code and project links (issue 18) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"), [(0, "0"), (9, "9"), (999, "999"), (1000, "1k"), (1234, "1.2k"), (12_345, "12k"),
+                         (999_999, "999k"), (1_500_000, "1.5M")],
+)  # fmt: skip
+def test_stars_in_short(count: int, shown: str) -> None:
+    assert stars(count) == shown
+
+
+def test_code_and_project_links_show_in_every_form_and_answer() -> None:
+    linked = replace(
+        paper(1), github_repo="https://github.com/x/y?a=1&b=2", github_stars=1234, project_page="https://y.io/"
+    )
+    items = (translated(linked, 1), translated(paper(2), 2))
+    for view in (View(form=Form.SUMMARY), View(form=Form.FULL), View(form=Form.BRIEF)):
+        [message] = render_telegram(digest(*items), view=view)
+        parse_telegram_html(message)  # valid, the URL's & escaped
+        assert '<a href="https://github.com/x/y?a=1&amp;b=2">코드 ★1.2k</a>' in message, view.form
+        assert message.count("코드 ★") == 1  # only the paper that has a repository
+        assert ('<a href="https://y.io/">프로젝트</a>' in message) is (view.form is not Form.BRIEF)
+    answer = "".join(render_paper_parts(linked, items[0].translation, W38))
+    assert '코드 ★1.2k</a> · <a href="https://y.io/">프로젝트</a>' in answer
+    no_stars = replace(linked, github_stars=None, project_page=None)
+    assert '">코드</a>' in "".join(render_paper_parts(no_stars, None, W38))

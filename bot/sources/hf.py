@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -183,7 +184,21 @@ def _parse_item(item: object) -> Paper | None:
     title, abstract = _clean_line(title), _clean_paragraphs(abstract)
     if not title or not abstract:
         return None
-    return Paper(id=pid.strip(), title=title, abstract=abstract, upvotes=upvotes)
+    stars = paper.get("githubStars")
+    return Paper(
+        id=pid.strip(), title=title, abstract=abstract, upvotes=upvotes,
+        github_repo=_web_url(paper.get("githubRepo")),
+        github_stars=stars if isinstance(stars, int) and not isinstance(stars, bool) and stars >= 0 else None,
+        project_page=_web_url(paper.get("projectPage")),
+    )  # fmt: skip
+
+
+def _web_url(value: object) -> str | None:
+    """An http(s) URL with a host, as Hugging Face gives a paper's links; anything else is dropped."""
+    if not isinstance(value, str) or len(value) > 500:
+        return None
+    url = urlsplit(value.strip())
+    return url.geturl() if url.scheme in ("http", "https") and url.netloc and " " not in url.netloc else None
 
 
 def parse_items(items: Iterable[object], *, where: str) -> list[Paper]:

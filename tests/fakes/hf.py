@@ -25,10 +25,14 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 Item = dict[str, Any]
 
 
-def item_2026(pid: str, title: str, abstract: str, upvotes: int) -> Item:
-    """An item of the 2026 shape (every newer field), from the real one in tests/data."""
+def item_2026(pid: str, title: str, abstract: str, upvotes: int, *, with_links: bool = False) -> Item:
+    """An item of the 2026 shape (every newer field), from the real one in tests/data. Its code
+    repository, stars and project page are kept `with_links` only: most papers list none."""
     item: Item = json.loads((DATA / "daily_papers_item_2026.json").read_text())
     item["paper"].update(id=pid, title=title, summary=abstract, upvotes=upvotes)
+    if not with_links:
+        for name in ("githubRepo", "githubStars", "projectPage"):
+            item["paper"].pop(name, None)
     item["title"] = " ".join(title.split())
     item["summary"] = abstract
     return item
