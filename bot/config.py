@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     hf_base_url: str = Field(default="https://huggingface.co", validation_alias="HF_BASE_URL")
     hf_token: SecretStr | None = Field(default=None, validation_alias="HF_TOKEN")  # sent to Hugging Face only
     arxiv_base_url: str = Field(default="https://export.arxiv.org", validation_alias="ARXIV_BASE_URL")
+    arxiv_html_base_url: str = Field(default="https://arxiv.org", validation_alias="ARXIV_HTML_BASE_URL")
 
     # HFWEEKLY_<NAME> settings, documented in config/settings.toml.
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list)

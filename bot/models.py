@@ -32,6 +32,21 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class FullText:
+    """A paper's body as bot/sources/fulltext.py found it: its sections in the paper's order."""
+
+    paper_id: str
+    source: str  # "hf_md" (Hugging Face's markdown), "arxiv_html" (arXiv's HTML) or "abstract" (nothing more found)
+    sections: tuple[tuple[str, str], ...]  # (title, text)
+    truncated: bool  # sections were left out (or the last one cut) to stay within the cap
+    fetched_at: datetime
+
+    @property
+    def chars(self) -> int:
+        return sum(len(title) + len(text) for title, text in self.sections)
+
+
+@dataclass(frozen=True)
 class Translation:
     title_ko: str
     summary_ko: str

@@ -135,6 +135,7 @@ async def fake_tg() -> AsyncIterator[FakeTelegram]:
 def settings(fake_hf: FakeHF, fake_claude: FakeClaude, fake_arxiv: FakeArxiv, redis: Redis, prefix: str) -> Settings:
     return Settings(
         arxiv_base_url=fake_arxiv.url,
+        arxiv_html_base_url=fake_arxiv.url,
         anthropic_api_key=SecretStr("test-key-not-a-secret"),
         anthropic_base_url=fake_claude.url,
         redis_url=REDIS_URL,
@@ -162,6 +163,7 @@ def cli_env(settings: Settings, tmp_path: object) -> dict[str, str]:
         ANTHROPIC_BASE_URL=str(settings.anthropic_base_url),
         HF_BASE_URL=settings.hf_base_url,
         ARXIV_BASE_URL=settings.arxiv_base_url,
+        ARXIV_HTML_BASE_URL=settings.arxiv_html_base_url,
         REDIS_URL=REDIS_URL,
         HFWEEKLY_REDIS_PREFIX=settings.redis_prefix,
         HFWEEKLY_CLAUDE_MAX_RETRIES="1",

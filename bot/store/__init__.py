@@ -18,6 +18,9 @@ Keys (all under `<prefix>:`), by the module that owns them:
     ondemand:user:<id>:<date>     how many new on-demand translations the person had that day
     ondemand:day:<date>           hash of Claude token counts of on-demand translations that day (budget)
     ondemand:week:<week>          the same per week (/status)
+  fulltext.py
+    fulltext:<paper id>           a paper's full text (bot/sources/fulltext.py): JSON FullText, zlib-compressed
+                                  and base64'd; 30 days (a day when only the abstract was found)
   chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
     chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)
@@ -77,6 +80,7 @@ from bot.layout import Layout
 from bot.store.chats import ChatState, ChatStore
 from bot.store.delivery import DeliveryStore, LedgerRead
 from bot.store.edits import EditStats, EditStore
+from bot.store.fulltext import FullTextStore
 from bot.store.leases import Lease, LeaseStore
 from bot.store.limits import LimitStore, Notice
 from bot.store.papers import PaperStore
@@ -84,12 +88,14 @@ from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
 __all__ = [  # the facets (…Store): a service is typed with those it uses; only the composition root knows Store
-    "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "GateCounts", "Layout", "Lease", "LeaseStore",
-    "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "RunStore", "Store", "StoreError",
-    "TrustStore",
+    "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "FullTextStore", "GateCounts", "Layout",
+    "Lease", "LeaseStore", "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "RunStore",
+    "Store", "StoreError", "TrustStore",
 ]  # fmt: skip
 
 
-class Store(PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore):
+class Store(
+    PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore, FullTextStore
+):
     """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, runs.py, limits.py,
-    trust.py, edits.py, leases.py)."""
+    trust.py, edits.py, leases.py, fulltext.py)."""

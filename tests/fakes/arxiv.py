@@ -1,6 +1,7 @@
-"""A fake arXiv export API: `GET /api/query?id_list=…` answers an Atom feed shaped like the real one
+"""A fake arXiv: the export API, `GET /api/query?id_list=…`, answers an Atom feed shaped like the real one
 (an entry per paper found; an empty feed for an id arXiv does not have; an error entry for a
-malformed id)."""
+malformed id); HTML papers, `GET /html/{id}`, redirect to the latest version as arXiv does and answer
+LaTeXML's markup (tests/fakes/papers_text.py), 404 for a paper without HTML."""
 
 from __future__ import annotations
 
@@ -61,7 +62,10 @@ class FakeArxiv(FakeServer):
         self.papers: dict[str, tuple[str, str, str]] = {}  # id -> (title, abstract, comment)
         self.down = False
         self.requests: list[str] = []
+        self.html: dict[str, str] = {}  # id -> the paper's HTML (tests/fakes/papers_text.py)
+        self.html_stream_bytes: int | None = None  # /html/ streams this many bytes, without a length, instead
         self.app.router.add_get("/api/query", self._query)
+        self.app.router.add_get("/html/{id:.+}", self._html)
 
     def add(self, paper_id: str, title: str, abstract: str, comment: str = "12 pages, 3 figures") -> None:
         self.papers[paper_id] = (title, abstract, comment)
@@ -81,3 +85,25 @@ class FakeArxiv(FakeServer):
                 entries.append(ENTRY.format(id=pid, title=title, summary=wrapped, comment=comment))
         body = FEED.format(ids=html.escape(ids), total=len(entries), entries="".join(entries))
         return web.Response(text=body, content_type="application/atom+xml")
+
+    @property
+    def html_calls(self) -> int:
+        return sum(1 for r in self.requests if r.startswith("/html/"))
+
+    async def _html(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(request.path_qs)
+        if self.down:
+            return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "0"})
+        pid = request.match_info["id"]
+        if self.html_stream_bytes is not None:  # a runaway answer, streamed without a length
+            response = web.StreamResponse(headers={"Content-Type": "text/html"})
+            await response.prepare(request)
+            chunk = b"<p>" + b"x" * 65533
+            for _ in range(self.html_stream_bytes // len(chunk)):
+                await response.write(chunk)
+            return response
+        if pid in self.html:  # the unversioned address redirects to the latest version
+            raise web.HTTPFound(f"/html/{pid}v2")
+        if pid.removesuffix("v2") in self.html and pid.endswith("v2"):
+            return web.Response(text=self.html[pid.removesuffix("v2")], content_type="text/html")
+        return web.Response(status=404, text="No HTML for this paper")

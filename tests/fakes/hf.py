@@ -1,4 +1,5 @@
-"""A fake Hugging Face: the paged `/api/daily_papers` API and the `/papers/week/<week>` page.
+"""A fake Hugging Face: the paged `/api/daily_papers` API, the `/papers/week/<week>` page and papers as
+markdown (`/papers/<id>.md`).
 
 It answers like the real one (pages of at most 100 items, `limit` above 100 refused, items in no
 particular order) and can be told to fail: queued statuses with headers, a broken shape, no page.
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tests.fakes.papers_text import page_shell
 from tests.fakes.server import FakeServer
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -105,8 +107,11 @@ class FakeHF(FakeServer):
         self.search_results: dict[str, list[Item]] = {}  # /api/papers/search answers, by query
         self.authorizations: list[str | None] = []  # the Authorization header of every request, in order
         self.app.middlewares.append(self._note_authorization)
+        self.markdown: dict[str, str] = {}  # /papers/{id}.md answers (tests/fakes/papers_text.py); 404 if absent
+        self.markdown_html: set[str] = set()  # ids whose /papers/{id}.md answers a page shell (HTML) instead
         self.app.router.add_get("/api/daily_papers", self._api)
         self.app.router.add_get("/papers/week/{week}", self._page)
+        self.app.router.add_get(r"/papers/{file:.+\.md}", self._markdown)
         self.app.router.add_get("/api/papers/search", self._search)
         self.app.router.add_get("/api/papers/{id:.+}", self._paper)
 
@@ -165,6 +170,18 @@ class FakeHF(FakeServer):
         if item is None:
             return web.json_response({"error": "Paper not found"}, status=404)
         return web.json_response(item["paper"])
+
+    async def _markdown(self, request: web.Request) -> web.Response:
+        """`GET /papers/{id}.md`: the paper as markdown (full or a stub), a page shell, or 404."""
+        self.requests.append(request.path_qs)
+        if self.page_down:
+            return web.Response(status=500, text="Internal Error")
+        pid = request.match_info["file"].removesuffix(".md")
+        if pid in self.markdown_html:
+            return web.Response(text=page_shell(pid), content_type="text/html")
+        if pid not in self.markdown:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(text=self.markdown[pid], content_type="text/markdown")
 
     async def _search(self, request: web.Request) -> web.Response:
         """`GET /api/papers/search?q=…`: a list of items (as the daily papers API has them)."""

@@ -1,0 +1,129 @@
+"""A paper's full text (its body, not only the abstract), fetched once and kept.
+
+Order, first that has it:
+  1. Hugging Face's markdown, `GET {HF_BASE_URL}/papers/{id}.md`. A 404, a page shell (HTML) or a stub
+     (under 2,000 characters, or fewer than two sections under `#`/`##` headings: the title and the
+     abstract only) does not count.
+  2. arXiv's HTML paper, `GET {ARXIV_HTML_BASE_URL}/html/{id}` (LaTeXML), parsed with BeautifulSoup.
+  3. The abstract alone (source "abstract"): whoever uses the text says it is only the abstract.
+A source that fails (after the retry policy of every source, bot/sources/http.py) or answers more than
+`max_body` bytes (refused while streaming) is logged and the next one is tried.
+
+Rules (bot/sources/fulltext_parse.py): references, acknowledgements and appendices over 4,000
+characters are dropped; figures and tables leave the text (their captions are kept as a section of their
+own); math becomes its LaTeX. The result is capped at 60,000 characters, whole sections only (the core
+sections — abstract, introduction, method, experiments, results, limitations, conclusion — first), and
+`truncated` says whether any was left out.
+
+Kept in Redis (bot/store/fulltext.py), compressed, for 30 days; an abstract-only answer for a day when
+both sources said they have nothing, not at all when one failed (asked again next time). Within a
+process, concurrent requests for one paper share one fetch; across processes the cache serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+
+from bot.errors import SourceError
+from bot.models import FullText, Paper
+from bot.sources.fulltext_parse import CAP, Section, arxiv_sections, markdown_sections, within_cap
+from bot.sources.http import Fetcher
+from bot.store.fulltext import FULLTEXT_TTL, FullTextStore
+
+log = logging.getLogger(__name__)
+
+MAX_FULLTEXT_BODY = 10 * 1024 * 1024  # bytes: arXiv's HTML of a long paper with much math is a few MB
+ABSTRACT_TTL = timedelta(days=1)  # arXiv converts new papers to HTML within days: look again tomorrow
+
+
+class FullTextError(SourceError):
+    """Hugging Face's markdown or arXiv's HTML could not be had; the message names the URL."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FullTextSource:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        store: FullTextStore,
+        *,
+        hf_base_url: str,
+        arxiv_html_base_url: str,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        max_body: int = MAX_FULLTEXT_BODY,
+        cap: int = CAP,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._store = store
+        self._hf = hf_base_url.rstrip("/")
+        self._arxiv = arxiv_html_base_url.rstrip("/")
+        self._fetch = Fetcher(session, FullTextError, attempts=attempts, backoff=backoff, max_body=max_body)
+        self._cap = cap
+        self._clock = clock
+        self._inflight: dict[str, asyncio.Future[FullText]] = {}  # by paper id: one fetch each
+
+    def md_url(self, paper_id: str) -> str:
+        return f"{self._hf}/papers/{paper_id}.md"
+
+    def html_url(self, paper_id: str) -> str:
+        return f"{self._arxiv}/html/{paper_id}"
+
+    async def get(self, paper: Paper) -> FullText:
+        """The paper's full text: from Redis, else fetched (once, however many ask at the same time).
+        Never fails for the sources (the abstract is the last resort); StoreError when Redis does."""
+        running = self._inflight.get(paper.id)
+        if running is None:
+            running = asyncio.ensure_future(self._load(paper))
+            self._inflight[paper.id] = running
+            running.add_done_callback(
+                lambda done: self._inflight.pop(paper.id, None) if self._inflight.get(paper.id) is done else None
+            )
+        return await asyncio.shield(running)  # a caller that gives up does not cancel the others' fetch
+
+    async def aclose(self) -> None:
+        """Cancel the fetches still running (at shutdown)."""
+        for run in list(self._inflight.values()):
+            run.cancel()
+
+    async def _load(self, paper: Paper) -> FullText:
+        cached = await self._store.get_full_text(paper.id)
+        if cached is not None:
+            return cached
+        full, ttl = await self._fetch_full(paper)
+        if ttl is not None:
+            await self._store.save_full_text(full, ttl=ttl)
+        return full
+
+    async def _fetch_full(self, paper: Paper) -> tuple[FullText, timedelta | None]:
+        """The full text and how long to keep it (None: not at all)."""
+        failed = False
+        for source, url, parse in (
+            ("hf_md", self.md_url(paper.id), markdown_sections),
+            ("arxiv_html", self.html_url(paper.id), arxiv_sections),
+        ):
+            try:
+                body = await self._fetch.get(url, {}, missing_ok=True)
+            except FullTextError as exc:
+                log.warning("Full text of %s: %s", paper.id, exc)
+                failed = True
+                continue
+            sections = parse(body) if body is not None else None
+            if sections:
+                return self._made(paper.id, source, sections), FULLTEXT_TTL
+            log.info("Full text of %s: nothing usable at %s", paper.id, url)
+        log.info("Full text of %s: only the abstract", paper.id)
+        abstract = FullText(paper.id, "abstract", (("Abstract", paper.abstract),), False, self._clock())
+        return abstract, None if failed else ABSTRACT_TTL
+
+    def _made(self, paper_id: str, source: str, sections: list[Section]) -> FullText:
+        kept, truncated = within_cap(sections, self._cap)
+        return FullText(paper_id, source, kept, truncated, self._clock())
