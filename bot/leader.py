@@ -21,22 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.errors import StoreError
 from bot.store import Lease
+from bot.store.base import process_name as process_name
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[bool], Awaitable[None]]
-
-
-def process_name() -> str:
-    """How health and the lease name this process: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Leadership:

@@ -99,22 +99,30 @@ async def test_a_chat_whose_digest_cannot_be_rendered_fails_alone_and_is_retried
     assert await app.store.retry_at(W38) == ledger[BOB].retry_at
 
 
+async def cut_off_run(
+    app: App, tg_bot: Bot, clock: Clock, fake: FakeTelegram, chats: list[int], *, concurrency: int, after: int
+) -> None:
+    """Publish W38 to these private chats, slowly, and cancel the run once `after` messages went out
+    (the shutdown's grace ran out)."""
+    for chat in chats:
+        fake.add_chat(chat, "private")
+        await subscribe(app, chat, ChatKind.PRIVATE)
+    fake.delay = 0.2
+    settings = app.settings.model_copy(update={"broadcast_concurrency": concurrency})
+    run = asyncio.create_task((await broadcaster(app, tg_bot, clock, settings)).publish(W38))
+    await fake.wait_for(lambda: len(fake.sent) >= after, within=60)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+
 async def test_a_cancelled_run_records_who_is_still_owed(
     app: App, tg_bot: Bot, clock: Clock, fake_tg: FakeTelegram
 ) -> None:
     """Cancelled mid-run (the shutdown's grace ran out): the chats not yet sent are owed the week, due
     at once, and the report says the run stopped early."""
     chats = list(range(7100, 7120))
-    for chat in chats:
-        fake_tg.add_chat(chat, "private")
-        await subscribe(app, chat, ChatKind.PRIVATE)
-    fake_tg.delay = 0.2
-    settings = app.settings.model_copy(update={"broadcast_concurrency": 2})
-    run = asyncio.create_task((await broadcaster(app, tg_bot, clock, settings)).publish(W38))
-    await fake_tg.wait_for(lambda: len(fake_tg.sent) >= 4, within=60)
-    run.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await run
+    await cut_off_run(app, tg_bot, clock, fake_tg, chats, concurrency=2, after=4)
     ledger = await app.store.ledger(W38)
     done = {chat for chat, entry in ledger.items() if entry.state is State.SENT}
     assert 0 < len(done) < len(chats)
@@ -133,17 +141,8 @@ async def test_a_run_cut_off_after_a_failure_is_due_again_at_once(
 ) -> None:
     """The chats it never tried must not wait for the backoff of the one that failed."""
     chats = list(range(7200, 7212))
-    for chat in chats:
-        fake_tg.add_chat(chat, "private")
-        await subscribe(app, chat, ChatKind.PRIVATE)
     fake_tg.fail_next(chats[0], ApiError(500, "Internal Server Error"))
-    fake_tg.delay = 0.2
-    settings = app.settings.model_copy(update={"broadcast_concurrency": 1})
-    run = asyncio.create_task((await broadcaster(app, tg_bot, clock, settings)).publish(W38))
-    await fake_tg.wait_for(lambda: len(fake_tg.sent) >= 2, within=60)
-    run.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await run
+    await cut_off_run(app, tg_bot, clock, fake_tg, chats, concurrency=1, after=2)
     assert (await app.store.ledger(W38))[chats[0]].state is State.FAILED  # its retry: in 2 minutes
     assert await app.store.retry_at(W38) == clock()  # the untried chats: at once
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -28,6 +30,11 @@ async def call(awaitable: Awaitable[Any]) -> Any:
         return await awaitable
     except RedisError as exc:
         raise StoreError(f"Redis failed: {exc}") from exc
+
+
+def process_name() -> str:
+    """How this process names itself to others (lock tokens, the leader lease, health): host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def dumps(data: object) -> str:

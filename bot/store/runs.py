@@ -16,8 +16,6 @@ changed keeps the earlier of the two retry times.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -29,7 +27,7 @@ from redis.exceptions import RedisError
 
 from bot.errors import StoreError
 from bot.ledger import LedgerEntry, Report
-from bot.store.base import StoreBase, call, dumps, log
+from bot.store.base import StoreBase, call, dumps, log, process_name
 from bot.week import IsoWeek
 
 LEDGER_TTL = timedelta(days=400)
@@ -95,7 +93,7 @@ class PublishLock:
 
     def __init__(self, lock: Any) -> None:
         self._lock = lock
-        self.token = f"{uuid.uuid4().hex} {socket.gethostname()}:{os.getpid()}"  # unique; says who holds it
+        self.token = f"{uuid.uuid4().hex} {process_name()}"  # unique; says who holds it
         self.key: str = lock.name
 
     async def acquire(self, wait: float) -> bool:
