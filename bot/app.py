@@ -15,22 +15,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import __version__
-from bot.claude import Claude, sdk_client
-from bot.config import Settings, config_dir
+from bot.clients import hf_sources, make_translator, redis_client
+from bot.config import Settings
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
 from bot.ondemand import OnDemand
 from bot.outbox import Outbox
-from bot.prompt import PromptConfig
 from bot.search import ArchiveIndex
 from bot.sources.arxiv import ArxivSource
+from bot.sources.fulltext import FullTextSource
 from bot.sources.hf import HFSource
 from bot.store import Store
 from bot.subscriptions import Subscriptions
@@ -50,7 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REDIS_CONNECTIONS = 32
 TELEGRAM_CONNECTIONS = 8
 CONCURRENT_UPDATES = 64
 
@@ -66,27 +60,14 @@ class App:
     clock: Clock
     ondemand: OnDemand | None = None  # None without a translator
     archive: ArchiveIndex | None = None
+    fulltext: FullTextSource | None = None  # papers' bodies (Hugging Face's markdown, arXiv's HTML)
 
 
 @asynccontextmanager
 async def open_app(settings: Settings, *, translate: bool = True, clock: Clock = utcnow) -> AsyncIterator[App]:
     """Everything but Telegram. `translate=False` builds no translator (no Claude key needed)."""
     async with AsyncExitStack() as stack:
-        if settings.redis_url:
-            # Blocking: a burst of concurrent commands waits for a free connection instead of failing.
-            # Retries with backoff and health checks: a pooled connection that went stale while Redis
-            # restarted is replaced without anyone seeing an error (a pool built this way has neither).
-            pool = BlockingConnectionPool.from_url(
-                settings.redis_url, decode_responses=True, max_connections=REDIS_CONNECTIONS, timeout=10,
-                retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=3),
-                retry_on_error=[RedisConnectionError, RedisTimeoutError], health_check_interval=15,
-                socket_connect_timeout=5, socket_timeout=10,
-            )  # fmt: skip
-            redis: Redis = Redis.from_pool(pool)
-        else:  # the command line says so to its user: nothing persists
-            import fakeredis
-
-            redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+        redis = redis_client(settings)
         store = Store(redis, prefix=settings.redis_prefix)
         stack.push_async_callback(store.aclose)
         await store.ping()
@@ -94,13 +75,12 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
 
         session = aiohttp.ClientSession(headers={"User-Agent": f"hfweekly/{__version__}"})
         stack.push_async_callback(session.close)
-        token = settings.hf_token.get_secret_value() if settings.hf_token else None
-        source = HFSource(session, settings.hf_base_url, attempts=settings.hf_max_attempts, token=token,
-                          on_request=lambda: store.count_hf_call(clock().timestamp()))  # fmt: skip
+        source, fulltext = hf_sources(settings, session, store, clock)
+        stack.push_async_callback(fulltext.aclose)
 
         translator = None
         if translate:
-            translator = _translator(settings, store, clock)
+            translator = make_translator(settings, store, clock)
             stack.push_async_callback(translator.aclose)
         digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
         ondemand = None
@@ -118,23 +98,8 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             clock,
             ondemand,
             archive,
+            fulltext,
         )
-
-
-def _translator(settings: Settings, store: Store, clock: Clock) -> Translator:
-    if settings.anthropic_api_key is None:
-        raise ConfigError("ANTHROPIC_API_KEY is not set")
-    key = settings.anthropic_api_key.get_secret_value()
-    try:
-        prompt = PromptConfig.load(config_dir())
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    claude = sdk_client(key, base_url=settings.anthropic_base_url, max_retries=settings.claude_max_retries)
-    asker = Claude(
-        claude, store, model=settings.model, concurrency=settings.translate_concurrency,
-        max_tokens=settings.translate_max_tokens, tz=settings.tz, clock=clock,
-    )  # fmt: skip
-    return Translator(asker, prompt, papers=store, trust=store, edits=store, tz=settings.tz, clock=clock)
 
 
 def _token(settings: Settings) -> str:

@@ -103,10 +103,17 @@ class Claude:
             self._client = None
 
     async def ask(
-        self, system: Sequence[dict[str, object]], messages: list[MessageParam], week: IsoWeek, *, on_demand: bool
+        self,
+        system: Sequence[dict[str, object]],
+        messages: list[MessageParam],
+        week: IsoWeek,
+        *,
+        on_demand: bool,
+        schema: dict[str, object] = OUTPUT_SCHEMA,
+        max_tokens: int | None = None,
     ) -> object:
-        """Claude's answer: a Message, or whatever a proxy in between answered 200 with. API errors
-        (after the SDK's retries) are raised as the SDK's."""
+        """Claude's answer in the JSON of `schema` (a translation's by default): a Message, or whatever a
+        proxy in between answered 200 with. API errors (after the SDK's retries) are raised as the SDK's."""
         await self.sdk()
         if self._client is None:
             self._client = self._make_client()
@@ -114,10 +121,10 @@ class Claude:
         async with self._limit:
             message = await self._client.messages.create(
                 model=self.model,
-                max_tokens=self._max_tokens,
+                max_tokens=max_tokens or self._max_tokens,
                 system=blocks,
                 messages=messages,
-                output_config={"format": {"type": "json_schema", "schema": OUTPUT_SCHEMA}},
+                output_config={"format": {"type": "json_schema", "schema": schema}},
             )
         usage = usage_of(message)
         if usage is None:  # not a Messages response: the gate says so, and the paper is re-asked

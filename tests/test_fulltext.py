@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot.app import open_app
+from bot.config import Settings
 from bot.models import FullText, Paper
 from bot.sources.fulltext import FullTextSource
 from bot.sources.fulltext_parse import FIGURES
@@ -37,7 +41,7 @@ def store(redis: Redis, prefix: str) -> Store:
     return Store(redis, prefix)
 
 
-def make(session: aiohttp.ClientSession, store: Store, hf: FakeHF, arxiv: FakeArxiv, **kw: int) -> FullTextSource:
+def make(session: aiohttp.ClientSession, store: Store, hf: FakeHF, arxiv: FakeArxiv, **kw: Any) -> FullTextSource:
     return FullTextSource(
         session, store, hf_base_url=hf.url, arxiv_html_base_url=arxiv.url, attempts=2, backoff=0.01,
         clock=lambda: NOW, **kw,
@@ -164,3 +168,18 @@ async def test_a_body_over_the_size_cap_is_refused(
     assert fake_arxiv.html_calls == 1  # not retried: a too large answer is not transient
     assert any("larger than" in r.getMessage() for r in caplog.records)
     assert await store.get_full_text(PID) is None  # a source failed: asked again next time, not kept
+
+
+async def test_the_app_sends_hf_token_to_hugging_face_only_and_counts_its_calls(
+    settings: Settings, fake_hf: FakeHF, fake_arxiv: FakeArxiv
+) -> None:
+    fake_hf.markdown[PID] = stub_markdown(PAPER.title, ABSTRACT)  # a stub: arXiv is asked next
+    fake_arxiv.html[PID] = latexml_paper(PAPER.title, ABSTRACT, sample_body())
+    with_token = settings.model_copy(update={"hf_token": SecretStr("hf_secret_token")})
+    async with open_app(with_token, translate=False, clock=lambda: NOW) as app:
+        assert app.fulltext is not None
+        full = await app.fulltext.get(PAPER)
+        assert full.source == "arxiv_html"
+        assert fake_hf.authorizations == ["Bearer hf_secret_token"]  # the one .md request
+        assert fake_arxiv.authorizations and set(fake_arxiv.authorizations) == {None}  # (it redirects to v1)
+        assert await app.store.hf_calls(NOW.timestamp()) == 1  # arXiv's request is not Hugging Face's

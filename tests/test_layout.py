@@ -98,7 +98,8 @@ def test_handlers_reach_the_store_only_through_services() -> None:
 
 
 def test_services_take_the_store_facets_they_use() -> None:
-    """Only the composition root and the command line know the whole Store; every service and function
+    """Only the composition root (bot/app.py, and bot/clients.py which builds its clients) and the command
+    line know the whole Store; every service and function
     elsewhere is typed with the facets it uses (PaperStore, ChatStore, DeliveryStore …), so mypy
     proves it uses nothing else."""
     knowing = {}
@@ -108,4 +109,4 @@ def test_services_take_the_store_facets_they_use() -> None:
             continue
         if found := _mentions_store(ast.parse(path.read_text())):
             knowing[name] = found
-    assert set(knowing) <= {"bot.app", "bot.__main__"}, knowing
+    assert set(knowing) <= {"bot.app", "bot.clients", "bot.__main__"}, knowing

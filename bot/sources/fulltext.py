@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -62,11 +62,19 @@ class FullTextSource:
         max_body: int = MAX_FULLTEXT_BODY,
         cap: int = CAP,
         clock: Callable[[], datetime] = _now,
+        hf_headers: Mapping[str, str] | None = None,
+        on_hf_request: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._hf = hf_base_url.rstrip("/")
         self._arxiv = arxiv_html_base_url.rstrip("/")
-        self._fetch = Fetcher(session, FullTextError, attempts=attempts, backoff=backoff, max_body=max_body)
+        # Hugging Face's requests carry HF_TOKEN and are counted (its limits are per 5 minutes); arXiv's
+        # carry neither.
+        self._fetch_hf = Fetcher(
+            session, FullTextError, attempts=attempts, backoff=backoff, max_body=max_body, headers=hf_headers,
+            on_request=on_hf_request,
+        )  # fmt: skip
+        self._fetch_arxiv = Fetcher(session, FullTextError, attempts=attempts, backoff=backoff, max_body=max_body)
         self._cap = cap
         self._clock = clock
         self._inflight: dict[str, asyncio.Future[FullText]] = {}  # by paper id: one fetch each
@@ -106,12 +114,12 @@ class FullTextSource:
     async def _fetch_full(self, paper: Paper) -> tuple[FullText, timedelta | None]:
         """The full text and how long to keep it (None: not at all)."""
         failed = False
-        for source, url, parse in (
-            ("hf_md", self.md_url(paper.id), markdown_sections),
-            ("arxiv_html", self.html_url(paper.id), arxiv_sections),
+        for source, fetch, url, parse in (
+            ("hf_md", self._fetch_hf, self.md_url(paper.id), markdown_sections),
+            ("arxiv_html", self._fetch_arxiv, self.html_url(paper.id), arxiv_sections),
         ):
             try:
-                body = await self._fetch.get(url, {}, missing_ok=True)
+                body = await fetch.get(url, {}, missing_ok=True)
             except FullTextError as exc:
                 log.warning("Full text of %s: %s", paper.id, exc)
                 failed = True

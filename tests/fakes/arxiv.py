@@ -64,6 +64,7 @@ class FakeArxiv(FakeServer):
         self.requests: list[str] = []
         self.html: dict[str, str] = {}  # id -> the paper's HTML (tests/fakes/papers_text.py)
         self.html_stream_bytes: int | None = None  # /html/ streams this many bytes, without a length, instead
+        self.authorizations: list[str | None] = []  # the Authorization header of every /html/ request, in order
         self.app.router.add_get("/api/query", self._query)
         self.app.router.add_get("/html/{id:.+}", self._html)
 
@@ -92,6 +93,7 @@ class FakeArxiv(FakeServer):
 
     async def _html(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request.path_qs)
+        self.authorizations.append(request.headers.get("Authorization"))
         if self.down:
             return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "0"})
         pid = request.match_info["id"]
