@@ -29,9 +29,10 @@ def report_button(paper_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(REPORT_BUTTON, callback_data=f"{REPORT_PREFIX}{paper_id}")]])
 
 
-def paper_buttons(paper_id: str, *, reportable: bool) -> InlineKeyboardMarkup:
-    """Under a paper's answer: 🔎 (its deep brief) always, 🚩 when it shows a translation."""
-    row = [InlineKeyboardButton(tb.BRIEF_BUTTON, callback_data=f"{BRIEF_PREFIX}{paper_id}")]
+def paper_buttons(paper_id: str, *, reportable: bool, briefable: bool = True) -> InlineKeyboardMarkup | None:
+    """Under a paper's answer: 🔎 (its deep brief) unless it has nothing worth summarising (no
+    abstract), 🚩 when it shows a translation; None when neither."""
+    row = [InlineKeyboardButton(tb.BRIEF_BUTTON, callback_data=f"{BRIEF_PREFIX}{paper_id}")] if briefable else []
     if reportable:
         row.append(InlineKeyboardButton(REPORT_BUTTON, callback_data=f"{REPORT_PREFIX}{paper_id}"))
-    return InlineKeyboardMarkup([row])
+    return InlineKeyboardMarkup([row]) if row else None

@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from bot.app import App
+from bot.brief_gate import gate_brief
 from bot.config import Settings
+from bot.glossary import Glossary
 from bot.models import Form, View
 from bot.render import render_telegram, telegram_length
+from bot.validate import Rejected
 from tests.conftest import ALICE, BOB, GROUP
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.anthropic_brief import is_brief
@@ -35,7 +40,7 @@ def body_with_results() -> list[tuple[str, list[str]]]:
     return body
 
 
-def brief_calls(fake: FakeClaude) -> list[dict[str, object]]:
+def brief_calls(fake: FakeClaude) -> list[dict[str, Any]]:
     return [r for r in fake.requests if is_brief(r["output_config"]["format"]["schema"])]
 
 
@@ -98,7 +103,7 @@ async def test_a_brief_naming_what_the_paper_lacks_is_rejected_and_never_shown(
     assert "We show that X beats Y by 5%" in answer  # the English original instead
     calls = brief_calls(fake_claude)
     assert len(calls) == 2  # one re-ask, naming what was wrong
-    reask = calls[1]["messages"][-1]["content"]  # type: ignore[index]
+    reask = calls[1]["messages"][-1]["content"]
     assert "GPT-7" in reask and "full text" in reask
     assert await bot.store.take_paper_allowance(ALICE, today(bot), limit=3) == 2  # the failure cost nothing
     fake_claude.script.append("good")
@@ -171,7 +176,8 @@ async def test_briefs_are_made_for_the_top_papers_when_the_digest_is_built(
         assert not digest.pending
         made = brief_calls(fake_claude)
         assert len(made) == 2 and (await app.store.get_usage(W38)).calls == len(digest.items) + 2  # the week's
-        assert "## 1 Introduction" in made[0]["messages"][0]["content"] or "## 1 Introduction" in str(made[1])
+        asked = sorted(json.dumps(r["messages"], ensure_ascii=False) for r in made)
+        assert sum("## 1 Introduction" in a for a in asked) == 1  # the top paper's full text reached Claude
         calls = fake_claude.calls
         [brief] = await ask(fake_tg, ALICE, f"/paper {top[0]} 심층")  # made already: at once
         assert "81.2%" in parse_telegram_html(brief.text) and "Hugging Face 전문" in parse_telegram_html(brief.text)
@@ -202,3 +208,41 @@ async def test_the_full_form_links_each_papers_brief_within_telegrams_limit(app:
     assert all(telegram_length(part) <= 4096 for part in full) and len(full) > 1
     brief = render_telegram(digest, bot_username=BOT_USERNAME, view=View(form=Form.BRIEF, count=10))
     assert "start=b_" not in "".join(brief)  # only the full form
+
+
+def _message(parts: dict[str, str]) -> object:
+    block = SimpleNamespace(type="text", text=json.dumps(parts, ensure_ascii=False))
+    return SimpleNamespace(type="message", content=[block], stop_reason="end_turn")
+
+
+GOOD = {
+    "problem": "이 논문은 X가 Y보다 나은지 묻는다. 이 질문은 중요하다.",
+    "method": "저자들은 새 방법을 제안한다. 방법의 단계를 설명한다.",
+    "results": "X는 Y보다 5% 낫다. 결과는 일관된다.",
+    "limitations": "논문에 밝힌 한계 없음",
+}
+SOURCE = "A title\nWe show that X beats Y by 5%.\n\nExperiments\nIt works."
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({}, None),
+        ({"results": ""}, "empty"),
+        ({"method": "We propose a new method and describe each of its steps in detail here."}, "not_korean"),
+        ({"problem": " ".join(["문제를 다룬다."] * 6)}, "sentences"),
+        ({"problem": "문제를 다룬다. " * 120}, "length"),
+        ({"method": "저자들은 Llama-9를 쓴다. 방법을 설명한다."}, "invented_name"),
+        ({"results": "X는 Y보다 7% 낫다. 결과는 일관된다."}, "changed_number"),
+        ({"results": "X는 Y보다 5% 낫다. 자세한 것은 https://evil.example 에 있다."}, "foreign_link"),
+        ({"limitations": "한계는 있다"}, None),  # one sentence without a full stop is one sentence
+    ],
+)
+def test_the_brief_gate(change: dict[str, str], reason: str | None) -> None:
+    message = _message({**GOOD, **change})
+    if reason is None:
+        assert gate_brief(SOURCE, message, Glossary(())).results
+    else:
+        with pytest.raises(Rejected) as rejected:
+            gate_brief(SOURCE, message, Glossary(()))
+        assert rejected.value.reason == reason

@@ -37,7 +37,10 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
     translation = await d.ondemand.cached(found.paper)
     if translation is not None or unsummarisable(found.paper) is not None:  # nothing to ask Claude
         parts = render_paper_parts(found.paper, translation, found.week, tz=d.settings.tz)
-        await _send(update, context, parts, paper_id=found.paper.id, reportable=translation is not None)
+        briefable = unsummarisable(found.paper) is None
+        await _send(
+            update, context, parts, paper_id=found.paper.id, reportable=translation is not None, briefable=briefable
+        )
         return
     user = update.effective_user
     chat = update.effective_chat
@@ -75,12 +78,13 @@ async def _send(
     *,
     paper_id: str,
     reportable: bool,
+    briefable: bool = True,
 ) -> None:
     """A paper's answer (the first part into `placeholder`, when given), 🔎 (its deep brief) under its
     last part, and 🚩 when it is a translation; indexed, so that a correction or a late translation edits it in place."""
     sent = []
     for i, part in enumerate(parts):
-        markup = paper_buttons(paper_id, reportable=reportable) if i == len(parts) - 1 else None
+        markup = paper_buttons(paper_id, reportable=reportable, briefable=briefable) if i == len(parts) - 1 else None
         if i == 0 and placeholder is not None:
             await edit(placeholder, part, markup)
             sent.append(placeholder)
