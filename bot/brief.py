@@ -13,8 +13,10 @@ of the full text the brief was written from: a better full text later (arXiv's H
 new brief. A brief written from the abstract alone says so (its `source` is "abstract").
 
 Who asks: the digest build, for the week's top `brief_top` papers after the translations
-(`for_digest`: tokens counted against the week, like translations; every failure logged and
-swallowed, bounded by DIGEST_TIMEOUT: never holds the digest); and readers on demand (🔎, `/paper <id>
+(`for_digest`: in the background, so the digest is never held, not even by a slow Claude; tokens
+counted against the week, like translations; every failure logged, counted and swallowed; bounded by
+DIGEST_TIMEOUT; cancelled at shutdown, so a one-shot command such as `hfweekly digest` leaves them to
+the running bot or to readers); and readers on demand (🔎, `/paper <id>
 심층`, bot/ondemand.py `OnDemand.brief`: within /paper's per-person limit and daily token budget).
 """
 
@@ -75,6 +77,7 @@ class Briefs:
         self.top = top
         self._clock = clock
         self._inflight: dict[str, asyncio.Future[Brief | None]] = {}  # by paper id: one Claude call each
+        self._background: set[asyncio.Task[None]] = set()  # the digest builds' briefs under way
 
     def key(self, paper: Paper, full: FullText) -> str:
         return self._briefs.brief_key(paper.id, self._claude.model, self._prompt.hash, text_hash(full))
@@ -103,18 +106,31 @@ class Briefs:
 
     def cancel(self) -> None:
         """Cancel every brief under way (shutdown)."""
-        for run in list(self._inflight.values()):
+        for run in self._inflight.values():
             run.cancel()
+        for task in self._background:
+            task.cancel()
 
-    async def for_digest(self, week: IsoWeek, papers: Sequence[Paper]) -> None:
-        """Briefs of the top `top` papers, as the week's digest is built: their tokens count against the
-        week. Never fails, never takes longer than DIGEST_TIMEOUT: a brief is extra, the digest is not."""
+    def for_digest(self, week: IsoWeek, papers: Sequence[Paper]) -> None:
+        """Start the briefs of the top `top` papers (in rank order) as the week's digest is built, in
+        the background: the digest does not wait for them."""
         if self.top <= 0 or not papers:
             return
+        task = asyncio.create_task(self._for_digest(week, list(papers[: self.top])))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settled(self) -> None:
+        """Wait until the digest builds' briefs under way are done (tests; a graceful stop)."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _for_digest(self, week: IsoWeek, papers: list[Paper]) -> None:
+        """Never fails, never takes longer than DIGEST_TIMEOUT: a brief is extra, the digest is not."""
         try:
             async with asyncio.timeout(DIGEST_TIMEOUT):
                 made = await asyncio.gather(
-                    *(asyncio.shield(self.start(p, week=week, on_demand=False)) for p in papers[: self.top]),
+                    *(asyncio.shield(self.start(p, week=week, on_demand=False)) for p in papers),
                     return_exceptions=True,
                 )
         except TimeoutError:

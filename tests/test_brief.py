@@ -3,6 +3,7 @@ full digest's `b_` link), through the real Application and the fakes; the gate a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import date
@@ -173,7 +174,8 @@ async def test_briefs_are_made_for_the_top_papers_when_the_digest_is_built(
         top = [p.id for p in (await app.digests.snapshot(W38)).papers[:3]]
         fake_hf.markdown[top[0]] = paper_markdown("Top paper", "It is 12% better.", body_with_results())
         digest = await app.digests.build(W38)
-        assert not digest.pending
+        assert not digest.pending and app.briefs is not None
+        await app.briefs.settled()  # made in the background
         made = brief_calls(fake_claude)
         assert len(made) == 2 and (await app.store.get_usage(W38)).calls == len(digest.items) + 2  # the week's
         asked = sorted(json.dumps(r["messages"], ensure_ascii=False) for r in made)
@@ -190,11 +192,16 @@ async def test_a_claude_failure_on_briefs_never_holds_the_digest(
     settings: Settings, fake_tg: FakeTelegram, fake_claude: FakeClaude, clock: Clock
 ) -> None:
     async with running(settings, fake_tg, clock, brief_top=3) as app:
-        await app.digests.snapshot(W38)
-        fake_claude.script.extend(["good"] * 10)  # the translations
-        fake_claude.default = "status:500"  # every brief (and its SDK retry)
-        digest = await app.digests.build(W38)
+        snapshot = await app.digests.snapshot(W38)
+        assert app.translator is not None and app.briefs is not None
+        await app.translator.translate_many(snapshot.papers[:10], week=W38)  # the translations, cached
+        fake_claude.default = "status:500"  # every brief (and its SDK retry) fails ...
+        fake_claude.gate.clear()  # ... after Claude "thought" on it: the digest does not wait for that
+        async with asyncio.timeout(30):  # generous: it takes no Claude call at all
+            digest = await app.digests.build(W38)
         assert not digest.pending and len(digest.items) == 10
+        fake_claude.gate.set()
+        await app.briefs.settled()
         assert len(brief_calls(fake_claude)) == 3 * 2  # each brief asked (and retried by the SDK), then given up
 
 
