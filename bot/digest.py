@@ -201,15 +201,16 @@ class DigestService:
                     progress(f"translating {done}/{total}")
 
             translations = await self._translator.translate_many(papers, week=week, progress=on_translated)
-            await self._make_briefs(week, papers)
+            self._make_briefs(week, papers)
         return _assemble(snapshot, papers, translations, translate=translate)
 
-    async def _make_briefs(self, week: IsoWeek, papers: Sequence[Paper]) -> None:
-        """The top papers' deep briefs (bot/brief.py): a failure is logged, never the digest's."""
+    def _make_briefs(self, week: IsoWeek, papers: Sequence[Paper]) -> None:
+        """Start the top papers' deep briefs (bot/brief.py, in the background: the digest does not wait);
+        a failure is logged, never the digest's."""
         if self._briefs is None:
             return
         try:
-            await self._briefs.for_digest(week, papers)
+            self._briefs.for_digest(week, papers)
         except Exception:
             log.exception("Briefs of %s failed (the digest goes on)", week)
 
