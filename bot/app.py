@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bot import __version__
-from bot.clients import hf_sources, make_translator, redis_client
+from bot.brief import Briefs
+from bot.clients import hf_sources, make_briefs, make_translator, redis_client
 from bot.config import Settings
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
@@ -61,6 +62,7 @@ class App:
     ondemand: OnDemand | None = None  # None without a translator
     archive: ArchiveIndex | None = None
     fulltext: FullTextSource | None = None  # papers' bodies (Hugging Face's markdown, arXiv's HTML)
+    briefs: Briefs | None = None  # deep briefs from the full text (None without a translator)
 
 
 @asynccontextmanager
@@ -78,15 +80,19 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
         source, fulltext = hf_sources(settings, session, store, clock)
         stack.push_async_callback(fulltext.aclose)
 
-        translator = None
+        translator, briefs = None, None
         if translate:
             translator = make_translator(settings, store, clock)
             stack.push_async_callback(translator.aclose)
-        digests = DigestService(source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock)
+            briefs = make_briefs(settings, store, clock, translator, fulltext)
+            stack.callback(briefs.cancel)
+        digests = DigestService(
+            source, store, translator, top_n=settings.top_n, tz=settings.tz, clock=clock, briefs=briefs
+        )
         ondemand = None
         if translator is not None:
             arxiv = ArxivSource(session, settings.arxiv_base_url, attempts=settings.hf_max_attempts)
-            ondemand = OnDemand(store, source, arxiv, translator, settings, clock=clock)
+            ondemand = OnDemand(store, source, arxiv, translator, settings, clock=clock, briefs=briefs)
         archive = ArchiveIndex(store, translator)
         yield App(
             settings,
@@ -99,6 +105,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             ondemand,
             archive,
             fulltext,
+            briefs,
         )
 
 
@@ -300,6 +307,8 @@ async def running_bot(
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
         if app.ondemand is not None:
             stack.callback(app.ondemand.cancel)  # nor a /paper
+        if app.briefs is not None:
+            stack.callback(app.briefs.cancel)  # nor a brief
         updates = Updates(application, settings, telegram, poll_timeout=poll_timeout)
         if webhook_url:
             await updates.webhook(webhook_url)

@@ -1,6 +1,6 @@
 """The clients the composition root (bot/app.py) builds from the settings: Redis, Hugging Face's two
-sources (its API and papers' full texts, both with HF_TOKEN and counted per 5-minute window), and the
-translator."""
+sources (its API and papers' full texts, both with HF_TOKEN and counted per 5-minute window), the
+translator and the deep briefs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.brief import Briefs
+from bot.brief_prompt import BriefPrompt
 from bot.claude import Claude, sdk_client
 from bot.config import Settings, config_dir
 from bot.digest import Clock
@@ -76,3 +78,17 @@ def make_translator(settings: Settings, store: Store, clock: Clock) -> Translato
         max_tokens=settings.translate_max_tokens, tz=settings.tz, clock=clock,
     )  # fmt: skip
     return Translator(asker, prompt, papers=store, trust=store, edits=store, tz=settings.tz, clock=clock)
+
+
+def make_briefs(
+    settings: Settings, store: Store, clock: Clock, translator: Translator, fulltext: FullTextSource
+) -> Briefs:
+    """Deep briefs (bot/brief.py): the translator's Claude and glossary, config/brief.md."""
+    try:
+        prompt = BriefPrompt.load(config_dir())
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return Briefs(
+        translator.claude, prompt, fulltext, briefs=store, texts=store, glossary=translator.glossary,
+        top=settings.brief_top, clock=clock,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.brief import Briefs
 from bot.errors import DigestError, EmptyWeekError, FutureWeekError, TooEarlyWeekError
 from bot.faithful import unsummarisable
 from bot.metrics import BUILD_SECONDS
@@ -61,8 +62,10 @@ class DigestService:
         top_n: int,
         tz: ZoneInfo,
         clock: Clock = utcnow,
+        briefs: Briefs | None = None,
     ) -> None:
         self._source = source
+        self._briefs = briefs  # the top papers' deep briefs, made after the translations of a build
         self._papers = papers
         self._translator = translator
         self._top_n = top_n
@@ -198,7 +201,18 @@ class DigestService:
                     progress(f"translating {done}/{total}")
 
             translations = await self._translator.translate_many(papers, week=week, progress=on_translated)
+            self._make_briefs(week, papers)
         return _assemble(snapshot, papers, translations, translate=translate)
+
+    def _make_briefs(self, week: IsoWeek, papers: Sequence[Paper]) -> None:
+        """Start the top papers' deep briefs (bot/brief.py, in the background: the digest does not wait);
+        a failure is logged, never the digest's."""
+        if self._briefs is None:
+            return
+        try:
+            self._briefs.for_digest(week, papers)
+        except Exception:
+            log.exception("Briefs of %s failed (the digest goes on)", week)
 
 
 def _status(paper: Paper, translation: Translation | None, translate: bool) -> Status:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
 from functools import cached_property
 
 from bot.glossary import Glossary, is_name
@@ -70,24 +71,36 @@ def gate(paper: Paper, message: object, glossary: Glossary) -> Translation:
 
 def check(paper: Paper, translation: Translation, glossary: Glossary) -> None:
     """Rejected when the translation names, numbers or writes what the paper does not."""
-    source = f"{paper.title}\n{paper.abstract}"
+    fields = {field: getattr(translation, field) for field in FIELDS}
+    check_text(f"{paper.title}\n{paper.abstract}", fields, glossary, where="the paper's title and abstract")
+
+
+def check_text(
+    source: str,
+    fields: Mapping[str, str],
+    glossary: Glossary,
+    *,
+    where: str = "the paper",
+    titles: Collection[str] = ("title_ko",),
+) -> None:
+    """Rejected when a field of Claude's answer (name → Korean text) names, numbers or writes what
+    `source` does not (names, numbers, one script; no English drift, except in the `titles` fields).
+    `where` names the source in the reason the re-ask quotes ("the paper's full text")."""
     known, values, scripts = _Names(source), stated(source), _scripts(source)
-    for field in FIELDS:
-        text = getattr(translation, field)
+    verb = "do" if " and " in where else "does"  # "title and abstract do", "full text does"
+    for field, text in fields.items():
         if (name := _invented_name(text, known, glossary.names)) is not None:
-            raise Rejected(
-                "invented_name", f'{field} mentions "{name}", which the paper\'s title and abstract do not contain'
-            )
+            raise Rejected("invented_name", f'{field} mentions "{name}", which {where} {verb} not contain')
         if (number := invented(values, text)) is not None:
             raise Rejected(
                 "changed_number",
-                f"{field} has the number {number}, which the paper's title and abstract do not contain "
+                f"{field} has the number {number}, which {where} {verb} not contain "
                 "(keep every number exactly as the paper writes it)",
             )
         if (foreign := _foreign_script(text, scripts)) is not None:
             script, sample = foreign
             raise Rejected("foreign_script", f'{field} contains {script} characters ("{sample}"): write Korean only')
-        if field != "title_ko" and (sentence := _drift(text)) is not None:
+        if field not in titles and (sentence := _drift(text)) is not None:
             raise Rejected("english_drift", f'{field} drifts into English: "{sentence[:80]}" is not translated')
 
 

@@ -15,7 +15,8 @@ from datetime import date
 from bot import texts
 from bot.links import code_link, extra_links
 from bot.models import Digest, DigestItem, Form, Status, View
-from bot.tghtml import TELEGRAM_LIMIT, esc, paper_deep_link, shorten, telegram_length
+from bot.texts_brief import BRIEF_LINK
+from bot.tghtml import TELEGRAM_LIMIT, brief_deep_link, esc, paper_deep_link, shorten, telegram_length
 from bot.topics import match_items
 
 PENDING_KO, CORRECTED_KO, AI_NOTICE = texts.PENDING_KO, texts.CORRECTED_KO, texts.AI_NOTICE
@@ -127,6 +128,8 @@ def _block(item: DigestItem, view: View, topics: tuple[str, ...], username: str 
     ]
     if username and tr is not None:
         links.append(f'<a href="{esc(paper_deep_link(username, paper.id))}">{texts.FULL_TRANSLATION_LINK}</a>')
+    if username and view.form is Form.FULL:  # the full form links each paper's deep brief (bot/brief.py)
+        links.append(f'<a href="{esc(brief_deep_link(username, paper.id))}">{BRIEF_LINK}</a>')
     corrected = [CORRECTED_KO] if tr is not None and tr.corrected_at is not None else []
     meta = f"▲ {paper.upvotes} · " + " · ".join([*links, *corrected]) + (f"\n{star}" if star else "")
     if tr is not None:

@@ -8,6 +8,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 MESSAGES = Counter("hfweekly_messages_total", "Broadcast sends by result", ["result"])
 TRANSLATIONS = Counter("hfweekly_translations_total", "Claude translations by result", ["result"])
+BRIEFS = Counter("hfweekly_briefs_total", "Deep briefs by result (made, rejected, api_error, failed)", ["result"])
 CLAUDE_TOKENS = Counter("hfweekly_claude_tokens_total", "Claude tokens by kind", ["kind"])
 TRANSLATION_CACHE = Counter("hfweekly_translation_cache_total", "Translation cache lookups", ["result"])
 WEEK_REPLIES = Counter("hfweekly_week_replies_total", "Digests sent in answer to /week, /latest and week links")

@@ -47,6 +47,20 @@ class FullText:
 
 
 @dataclass(frozen=True)
+class Brief:
+    """A deep brief (심층 요약) of a paper, written by Claude from its full text (bot/brief.py): four
+    parts of 2–4 Korean sentences each, and what it was written from."""
+
+    problem: str  # 문제: what problem, why it matters
+    method: str  # 방법: what they did
+    results: str  # 결과: the main results, with the paper's own numbers
+    limitations: str  # 한계: the limitations the paper states ("논문에 밝힌 한계 없음" when none)
+    source: str  # the full text's source: "hf_md", "arxiv_html" or "abstract" (only the abstract was had)
+    model: str = ""
+    made_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Translation:
     title_ko: str
     summary_ko: str

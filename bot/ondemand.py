@@ -3,7 +3,8 @@ archive, else on Hugging Face (`/api/papers/{id}`), else on arXiv; translated by
 cache key, validation and re-ask as the digest, so a paper translated for a weekly digest (or for
 anyone before) costs nothing.
 
-New translations are limited: `paper_daily_limit` a day per person, and `on_demand_daily_tokens` a
+New translations (and deep briefs, bot/brief.py: each counts as one new paper) are limited:
+`paper_daily_limit` a day per person, and `on_demand_daily_tokens` a
 day for everyone together (past it they wait until tomorrow, admins are told once; the weekly digest
 has a budget of its own, untouched).
 """
@@ -16,10 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from bot import texts
+from bot.brief import Briefs
 from bot.config import Settings
-from bot.models import Paper, Translation
+from bot.models import Brief, Paper, Translation
 from bot.sources.arxiv import ArxivSource, Withdrawn
 from bot.sources.hf import HFSource
 from bot.store import PaperStore
@@ -29,6 +32,7 @@ from bot.week import IsoWeek
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ class Translated:
     remaining: int | None  # the person's new translations left today (None: it was cached)
 
 
+@dataclass(frozen=True)
+class Briefed:
+    brief: Brief | None  # None: it could not be made (rejected, failed, or failed lately; nothing counted)
+    remaining: int | None  # the person's new papers left today (None: someone else's brief was waited for)
+
+
 class OnDemand:
     def __init__(
         self,
@@ -65,7 +75,9 @@ class OnDemand:
         *,
         clock: Callable[[], datetime],
         notify: Notify | None = None,
+        briefs: Briefs | None = None,
     ) -> None:
+        self.briefs = briefs  # deep briefs (bot/brief.py), made within the same limits
         self._papers = papers
         self._hf = hf
         self._arxiv = arxiv
@@ -117,6 +129,38 @@ class OnDemand:
             return Translated(await asyncio.shield(running), None)
         if await self._translator.recently_failed([paper]):
             return Translated(None, None)
+        week = found.week or IsoWeek.current(self._clock(), self._settings.tz)
+
+        def start() -> asyncio.Future[Translation | None]:
+            run = asyncio.ensure_future(self._translator.translate(paper, week=week, on_demand=True))
+            self._inflight[paper.id] = run
+            run.add_done_callback(
+                lambda done: self._inflight.pop(paper.id, None) if self._inflight.get(paper.id) is done else None
+            )
+            return run
+
+        outcome = await self._limited(user_id, start)
+        return outcome if isinstance(outcome, Refused) else Translated(*outcome)
+
+    async def brief(self, found: Found, user_id: int) -> Briefed | Refused:
+        """The paper's deep brief (bot/brief.py) within the same limits as a translation: one of the
+        person's new papers today, and everyone's token budget. A brief being made meanwhile is waited
+        for (and costs nothing); a failed one costs nothing."""
+        assert self.briefs is not None, "briefs are made where a translator is"
+        briefs, paper = self.briefs, found.paper
+        if (running := briefs.running(paper.id)) is not None:
+            return Briefed(await asyncio.shield(running), None)
+        week = found.week or IsoWeek.current(self._clock(), self._settings.tz)
+        outcome = await self._limited(user_id, lambda: briefs.start(paper, week=week, on_demand=True))
+        return outcome if isinstance(outcome, Refused) else Briefed(*outcome)
+
+    async def _limited(
+        self, user_id: int, start: Callable[[], asyncio.Future[T | None]]
+    ) -> tuple[T | None, int] | Refused:
+        """Run `start()`'s work within today's limits: everyone's token budget (admins told once when it
+        is spent), then one of the person's new papers. What it gives (None: it failed) and how many the
+        person has left; a failure, or the work not had (Redis failed, the handler was cancelled),
+        gives the person's paper back."""
         now = self._clock()
         today = now.astimezone(self._settings.tz).date()
         spent = await self._papers.on_demand_usage(day=today)
@@ -127,19 +171,14 @@ class OnDemand:
         remaining = await self._papers.take_paper_allowance(user_id, today, limit=self._settings.paper_daily_limit)
         if remaining is None:
             return Refused.USER_LIMIT
-        week = found.week or IsoWeek.current(now, self._settings.tz)
-        run = asyncio.ensure_future(self._translator.translate(paper, week=week, on_demand=True))
-        self._inflight[paper.id] = run
-        run.add_done_callback(
-            lambda done: self._inflight.pop(paper.id, None) if self._inflight.get(paper.id) is done else None
-        )
+        run = start()
         try:
-            translation = await asyncio.shield(run)
-        except BaseException:  # Redis failed, or the handler was cancelled: a translation not had costs nothing
+            made = await asyncio.shield(run)
+        except BaseException:  # Redis failed, or the handler was cancelled: what was not had costs nothing
             if not run.done() or run.cancelled() or run.exception() is not None:
                 await self._papers.give_back_paper_allowance(user_id, today)
             raise
-        if translation is None:
+        if made is None:
             await self._papers.give_back_paper_allowance(user_id, today)
             remaining += 1
-        return Translated(translation, remaining)
+        return made, remaining

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.digest import DigestService
 from bot.errors import WeekError
-from bot.keyboards import report_button, week_nav
+from bot.faithful import unsummarisable
+from bot.keyboards import paper_buttons, week_nav
 from bot.layout import render_plan
 from bot.refs import Kind, Ref
 from bot.render import render_paper_parts
@@ -73,5 +74,6 @@ class Renders:
         paper, week = known
         translation = (await self._translator.cached([paper])).get(paper.id)
         texts = render_paper_parts(paper, translation, week, tz=self._tz, parts=ref.parts)
-        markup = report_button(paper.id).to_dict() if ref.last and translation is not None else None
+        buttons = paper_buttons(paper.id, reportable=translation is not None, briefable=not unsummarisable(paper))
+        markup = buttons.to_dict() if ref.last and buttons is not None else None
         return texts[ref.part], markup

@@ -52,6 +52,7 @@ HELP = (
     "/paper &lt;id 또는 링크&gt; — 어떤 논문이든 한국어 제목·요약·초록 전체 번역. 예: "
     "<code>/paper 2509.13310</code>, <code>/paper arxiv.org/abs/2509.13310v2</code>, "
     "<code>/paper huggingface.co/papers/2509.13310</code> (개인 대화에서는 링크만 보내도 됩니다)\n"
+    "/paper 2509.13310 심층 — 논문 본문으로 쓴 심층 요약(문제·방법·결과·한계). 논문 답의 🔎 버튼으로도 볼 수 있어요\n"
     "/search &lt;낱말&gt; — 지난 모든 주에서 찾기 (한국어·영어)\n"
     "다른 대화에서 <code>@봇이름 2025-W38</code>, <code>@봇이름 2509.13310</code>, <code>@봇이름 확산 모델</code> "
     "으로 논문을 바로 공유할 수 있어요.\n\n"

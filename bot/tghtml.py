@@ -38,3 +38,8 @@ def shorten(text: str, limit: int) -> str:
 
 def paper_deep_link(bot_username: str, paper_id: str) -> str:
     return f"https://t.me/{bot_username}?start=p_{deep_link_id(paper_id)}"
+
+
+def brief_deep_link(bot_username: str, paper_id: str) -> str:
+    """The bot's private chat opening on the paper's deep brief (`/start b_<id>`)."""
+    return f"https://t.me/{bot_username}?start=b_{deep_link_id(paper_id)}"

@@ -80,6 +80,11 @@ class Translator:
         return self._claude.model
 
     @property
+    def claude(self) -> Claude:
+        """Who asks Claude (shared with the deep briefs, bot/brief.py: one client, one concurrency limit)."""
+        return self._claude
+
+    @property
     def default_glossary(self) -> Glossary:
         """config/glossary.toml's terms, before the chat's edits."""
         return self._prompt.glossary

@@ -144,6 +144,7 @@ def settings(fake_hf: FakeHF, fake_claude: FakeClaude, fake_arxiv: FakeArxiv, re
         claude_max_retries=1,
         hf_max_attempts=2,
         http_port=0,
+        brief_top=0,  # deep briefs at digest builds: tests/test_brief.py turns them on
     )
 
 
@@ -169,5 +170,6 @@ def cli_env(settings: Settings, tmp_path: object) -> dict[str, str]:
         HFWEEKLY_CLAUDE_MAX_RETRIES="1",
         HFWEEKLY_HF_MAX_ATTEMPTS="2",
         HFWEEKLY_HTTP_PORT="0",
+        HFWEEKLY_BRIEF_TOP="0",
     )
     return env

@@ -155,7 +155,7 @@ async def report(fake: FakeTelegram, user: int, reason: str, paper: str = TOP) -
     """/paper, then 🚩, then a reason: what the bot sent meanwhile."""
     sent = await ask(fake, user, f"/paper {paper}")
     flag = sent[-1]
-    assert flag.button_data == [f"rp:{paper}"]
+    assert flag.button_data == [f"bf:{paper}", f"rp:{paper}"]  # 🔎 (the deep brief) next to 🚩
     question = [s for s in await press(fake, user, flag, f"rp:{paper}") if s.chat_id == user]
     assert "무엇이 잘못되었나요" in shown(question[-1])
     assert question[-1].button_data == [f"rr:{r}:{paper}" for r in ("mis", "term", "fact", "other")]
@@ -214,14 +214,14 @@ async def test_reports_have_a_daily_limit_and_untranslated_papers_cannot_be_repo
 
     fake_claude.default = "overloaded"  # a pending paper carries no 🚩
     sent = await ask(fake_tg, BOB, "/paper 2509.99998")
-    assert all(not s.button_data for s in sent)
+    assert all(not any(b.startswith("rp:") for b in s.button_data) for s in sent)
 
 
 async def test_a_report_from_a_group_continues_in_the_private_chat(bot: Running, fake_tg: FakeTelegram) -> None:
     app = bot.app
     await app.digests.build(W38)
     flag = (await ask(fake_tg, ALICE, f"/paper {TOP}", chat=GROUP))[-1]
-    assert flag.chat_id == GROUP and flag.button_data == [f"rp:{TOP}"]
+    assert flag.chat_id == GROUP and flag.button_data == [f"bf:{TOP}", f"rp:{TOP}"]
     assert await press(fake_tg, ALICE, flag, f"rp:{TOP}") == []  # nothing posted in the group
     assert fake_tg.callback_answers[-1]["url"] == f"https://t.me/{BOT_USERNAME}?start=r_2509_13310"
     [question] = await ask(fake_tg, ALICE, "/start r_2509_13310")

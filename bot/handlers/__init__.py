@@ -12,7 +12,7 @@ from telegram import BotCommand
 from telegram.ext import Application
 
 from bot import texts
-from bot.handlers import admin, inline, paper, reports, settings, start, subscribe, trust, week
+from bot.handlers import admin, brief, inline, paper, reports, settings, start, subscribe, trust, week
 from bot.handlers.common import DEPS, Deps
 from bot.handlers.errors import on_error
 
@@ -31,6 +31,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], deps: Deps)
         admin.HANDLERS,
         trust.HANDLERS,
         reports.HANDLERS,
+        brief.HANDLERS,
         start.FALLBACKS,
     ):
         application.add_handlers(handlers)

@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, InlineQueryHandler
 
 from bot import texts
+from bot import texts_brief as tb
 from bot.digest import DigestService
 from bot.errors import WeekError
 from bot.handlers.common import Context, Deps, deps
@@ -26,7 +27,7 @@ from bot.models import Digest, Form, Paper, Translation, View
 from bot.paperid import parse_paper_id
 from bot.render import render_paper_card, render_telegram
 from bot.search import MAX_QUERY, ArchiveIndex
-from bot.tghtml import paper_deep_link, shorten
+from bot.tghtml import brief_deep_link, paper_deep_link, shorten
 from bot.translate import Translator
 from bot.week import FIRST_WEEK, IsoWeek
 
@@ -39,14 +40,19 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _article(
-    key: str, title: str, description: str, html: str, button: InlineKeyboardButton | None
+    key: str,
+    title: str,
+    description: str,
+    html: str,
+    button: InlineKeyboardButton | None,
+    *extra: InlineKeyboardButton,
 ) -> InlineQueryResultArticle:
     return InlineQueryResultArticle(
         id=key,
         title=shorten(title, 100),
         description=shorten(description, 150),
         input_message_content=InputTextMessageContent(html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
-        reply_markup=InlineKeyboardMarkup([[button]]) if button else None,
+        reply_markup=InlineKeyboardMarkup([[button, *extra]]) if button else None,
     )
 
 
@@ -57,7 +63,8 @@ def _paper_article(
     button = InlineKeyboardButton(label, url=paper_deep_link(username, paper.id))
     title = tr.title_ko if tr else paper.title
     description = tr.summary_ko if tr else f"{paper.id} · {texts.BUTTON_TRANSLATE}"
-    return _article(key, title, description, render_paper_card(paper, tr, week), button)
+    brief = InlineKeyboardButton(tb.BRIEF_BUTTON, url=brief_deep_link(username, paper.id))  # 🔎 in the bot
+    return _article(key, title, description, render_paper_card(paper, tr, week), button, brief)
 
 
 async def week_results(digests: DigestService, week: IsoWeek, username: str) -> list[InlineQueryResultArticle]:

@@ -1,5 +1,5 @@
 """/paper (and, in private chats, a pasted arXiv or Hugging Face link; and the `p_` deep link): any
-paper in Korean; /search across every week the bot has built. The rules are bot/ondemand.py's and
+paper in Korean (`/paper <id> 심층`: its deep brief, bot/handlers/brief.py); /search across every week the bot has built. The rules are bot/ondemand.py's and
 bot/search.py's; this module parses, asks them, and replies."""
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
-from bot.errors import SourceError, StoreError
+from bot.errors import SourceError
 from bot.faithful import unsummarisable
+from bot.handlers.brief import show_brief
 from bot.handlers.common import Context, command_text, deps, echoed, edit, index_sent, reply, retry_if_interrupted
-from bot.keyboards import report_button
-from bot.logs import redact
-from bot.ondemand import Found, Missing, Refused
+from bot.handlers.lookup import found_or_said, tell_failure
+from bot.keyboards import paper_buttons
+from bot.ondemand import Refused
 from bot.paperid import parse_paper_id
 from bot.refs import paper_refs
 from bot.render import esc, render_paper_parts
 from bot.search import MAX_QUERY, Hit, search_with_titles
+from bot.texts_brief import BRIEF_WORDS
 from bot.tghtml import paper_deep_link
 
 log = logging.getLogger(__name__)
@@ -29,25 +31,16 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
     """The paper in full; Claude is asked (within the limits) when it was never translated, with a
     "생성 중…" message that becomes the answer."""
     d = deps(context)
-    if d.ondemand is None:  # no translator: only papers of the archive, in English
-        await reply(update, context, texts.PAPER_UNKNOWN)
-        return
-    try:
-        found = await d.ondemand.find(paper_id)
-    except SourceError as exc:
-        log.warning("/paper %s: %s", paper_id, exc)
-        await reply(update, context, texts.PAPER_SOURCE_DOWN.format(paper=esc(paper_id)))
-        return
-    if found is Missing.WITHDRAWN:
-        await reply(update, context, texts.PAPER_WITHDRAWN.format(paper=esc(paper_id)))
-        return
-    if not isinstance(found, Found):
-        await reply(update, context, texts.PAPER_NOT_FOUND.format(paper=esc(paper_id)))
+    found = await found_or_said(update, context, paper_id)
+    if found is None or d.ondemand is None:
         return
     translation = await d.ondemand.cached(found.paper)
     if translation is not None or unsummarisable(found.paper) is not None:  # nothing to ask Claude
         parts = render_paper_parts(found.paper, translation, found.week, tz=d.settings.tz)
-        await _send(update, context, parts, paper_id=found.paper.id, reportable=translation is not None)
+        briefable = unsummarisable(found.paper) is None
+        await _send(
+            update, context, parts, paper_id=found.paper.id, reportable=translation is not None, briefable=briefable
+        )
         return
     user = update.effective_user
     chat = update.effective_chat
@@ -58,10 +51,7 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
         async with retry_if_interrupted(placeholder):  # the bot stopping cancels the translation
             outcome = await d.ondemand.translate(found, user.id if user else chat.id)
     except Exception as exc:  # the placeholder says so rather than staying "생성 중…"; admins are told
-        log.exception("/paper %s failed", found.paper.id)
-        detail = redact(str(exc), d.settings.secrets())[:500]
-        await d.alerts.alert(type(exc).__name__, texts.ALERT.format(kind=type(exc).__name__, detail=esc(detail)))
-        await edit(placeholder, texts.STORE_DOWN if isinstance(exc, StoreError) else texts.SORRY)
+        await tell_failure(d, placeholder, exc, f"/paper {found.paper.id}")
         return
     if outcome is Refused.USER_LIMIT:
         await edit(placeholder, texts.PAPER_USER_LIMIT.format(limit=d.settings.paper_daily_limit, link=link))
@@ -88,12 +78,13 @@ async def _send(
     *,
     paper_id: str,
     reportable: bool,
+    briefable: bool = True,
 ) -> None:
-    """A paper's answer (the first part into `placeholder`, when given), 🚩 under its last part when it
-    is a translation; indexed, so that a correction or a late translation edits it in place."""
+    """A paper's answer (the first part into `placeholder`, when given), 🔎 (its deep brief) under its
+    last part, and 🚩 when it is a translation; indexed, so that a correction or a late translation edits it in place."""
     sent = []
     for i, part in enumerate(parts):
-        markup = report_button(paper_id) if reportable and i == len(parts) - 1 else None
+        markup = paper_buttons(paper_id, reportable=reportable, briefable=briefable) if i == len(parts) - 1 else None
         if i == 0 and placeholder is not None:
             await edit(placeholder, part, markup)
             sent.append(placeholder)
@@ -110,11 +101,15 @@ async def paper_command(update: Update, context: Context) -> None:
     if not text:
         await reply(update, context, texts.PAPER_USAGE)
         return
+    words = text.split()
+    deep = len(words) > 1 and words[-1].lower() in BRIEF_WORDS  # `/paper <id> 심층`: its deep brief
+    if deep:
+        text = " ".join(words[:-1])
     paper_id = parse_paper_id(text)
     if paper_id is None:
         await reply(update, context, texts.PAPER_BAD_ID.format(text=echoed(text)))
         return
-    await show_any_paper(update, context, paper_id)
+    await (show_brief if deep else show_any_paper)(update, context, paper_id)
 
 
 def search_answer(

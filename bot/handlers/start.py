@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
 from bot.errors import WeekError
+from bot.handlers.brief import show_brief
 from bot.handlers.common import Context, deps, reply
 from bot.handlers.paper import show_any_paper
 from bot.handlers.reports import ask_reason
@@ -27,6 +28,12 @@ async def start(update: Update, context: Context) -> None:
             await reply(update, context, texts.PAPER_UNKNOWN)
         else:
             await show_any_paper(update, context, paper_id)
+        return
+    if payload.startswith("b_"):  # a paper's deep brief: b_2509_13310 (the full digest's 🔎 links)
+        paper_id = parse_paper_id(from_deep_link(payload[2:]))
+        await (
+            reply(update, context, texts.PAPER_UNKNOWN) if paper_id is None else show_brief(update, context, paper_id)
+        )
         return
     if payload.startswith("w_"):  # a week: w_2025-W38
         await show_week(update, context, payload[2:])

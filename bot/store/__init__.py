@@ -21,6 +21,9 @@ Keys (all under `<prefix>:`), by the module that owns them:
   fulltext.py
     fulltext:<paper id>           a paper's full text (bot/sources/fulltext.py): JSON FullText, zlib-compressed
                                   and base64'd; 30 days (a day when only the abstract was found)
+  briefs.py
+    brief:<paper id>:<model>:<prompt hash>:<full text hash>   JSON Brief (bot/brief.py), 400 days
+    brief:…:failed                marker: making it failed recently (15 minutes)
   chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
     chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)
@@ -77,6 +80,7 @@ from __future__ import annotations
 
 from bot.errors import StoreError
 from bot.layout import Layout
+from bot.store.briefs import BriefStore
 from bot.store.chats import ChatState, ChatStore
 from bot.store.delivery import DeliveryStore, LedgerRead
 from bot.store.edits import EditStats, EditStore
@@ -88,14 +92,23 @@ from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
 __all__ = [  # the facets (…Store): a service is typed with those it uses; only the composition root knows Store
-    "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "FullTextStore", "GateCounts", "Layout",
+    "BriefStore", "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "FullTextStore", "GateCounts", "Layout",
     "Lease", "LeaseStore", "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "RunStore",
     "Store", "StoreError", "TrustStore",
 ]  # fmt: skip
 
 
 class Store(
-    PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore, FullTextStore
+    PaperStore,
+    ChatStore,
+    DeliveryStore,
+    RunStore,
+    LimitStore,
+    TrustStore,
+    EditStore,
+    LeaseStore,
+    FullTextStore,
+    BriefStore,
 ):
     """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, runs.py, limits.py,
-    trust.py, edits.py, leases.py, fulltext.py)."""
+    trust.py, edits.py, leases.py, fulltext.py, briefs.py)."""

@@ -7,7 +7,8 @@ that carry every number of the abstract. A script of behaviours can be queued (`
 behaviour made permanent. A faithful answer keeps each sentence's names and numbers and follows the
 glossary of the system prompt; given an admin's instructions (추가 지시), its title says it was corrected
 (교정된 한국어 제목(첫째): …, 둘째 with two instructions …). It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
-an output_config that is not a JSON schema.
+an output_config that is not a JSON schema. A request with a deep brief's schema gets a brief
+(tests/fakes/anthropic_brief.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.anthropic_brief import brief_answer, is_brief
 from tests.fakes.server import FakeServer
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?(?:\s*\\?%|\s*percentage[\s-]*points?\b|\s*percent\b|pp\b)?")
@@ -172,6 +174,9 @@ class FakeClaude(FakeServer):
 
         first_user = body["messages"][0]["content"]
         user_text = first_user if isinstance(first_user, str) else first_user[0]["text"]
+        if is_brief(fmt["schema"]):  # a deep brief (tests/fakes/anthropic_brief.py)
+            brief = json.dumps(brief_answer(user_text, behaviour), ensure_ascii=False)
+            return web.json_response(self._message(body, brief, "end_turn"))
         title, abstract = paper_from_prompt(user_text)
         system = "\n".join(block.get("text", "") for block in body.get("system") or [] if isinstance(block, dict))
         glossary = [] if behaviour == "no_glossary" else glossary_of(system)
