@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cached_property
 
 from bot.glossary import Glossary, is_name
@@ -70,18 +71,26 @@ def gate(paper: Paper, message: object, glossary: Glossary) -> Translation:
 
 def check(paper: Paper, translation: Translation, glossary: Glossary) -> None:
     """Rejected when the translation names, numbers or writes what the paper does not."""
-    source = f"{paper.title}\n{paper.abstract}"
+    fields = {field: getattr(translation, field) for field in FIELDS}
+    check_text(f"{paper.title}\n{paper.abstract}", fields, glossary)
+
+
+def check_text(
+    source: str, fields: Mapping[str, str], glossary: Glossary, *, source_name: str = "the paper's title and abstract"
+) -> None:
+    """Rejected when a field of Claude's answer (name -> text) names, numbers or writes what `source`
+    does not: a name the source and the glossary lack, a number the source does not state, a script the
+    source lacks, or (in any field but a title, `title_ko`) an English sentence that drifted.
+    `source_name` (plural: "… do not contain") is how the reason, quoted to Claude in the re-ask, calls
+    the source."""
     known, values, scripts = _Names(source), stated(source), _scripts(source)
-    for field in FIELDS:
-        text = getattr(translation, field)
+    for field, text in fields.items():
         if (name := _invented_name(text, known, glossary.names)) is not None:
-            raise Rejected(
-                "invented_name", f'{field} mentions "{name}", which the paper\'s title and abstract do not contain'
-            )
+            raise Rejected("invented_name", f'{field} mentions "{name}", which {source_name} do not contain')
         if (number := invented(values, text)) is not None:
             raise Rejected(
                 "changed_number",
-                f"{field} has the number {number}, which the paper's title and abstract do not contain "
+                f"{field} has the number {number}, which {source_name} do not contain "
                 "(keep every number exactly as the paper writes it)",
             )
         if (foreign := _foreign_script(text, scripts)) is not None:
