@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bot import __version__
+from bot.ask import Questions
 from bot.clients import hf_sources, make_translator, redis_client
 from bot.config import Settings
 from bot.digest import Clock, DigestService, utcnow
@@ -61,6 +62,7 @@ class App:
     ondemand: OnDemand | None = None  # None without a translator
     archive: ArchiveIndex | None = None
     fulltext: FullTextSource | None = None  # papers' bodies (Hugging Face's markdown, arXiv's HTML)
+    questions: Questions | None = None  # questions answered from a paper (None without a translator)
 
 
 @asynccontextmanager
@@ -88,6 +90,12 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             arxiv = ArxivSource(session, settings.arxiv_base_url, attempts=settings.hf_max_attempts)
             ondemand = OnDemand(store, source, arxiv, translator, settings, clock=clock)
         archive = ArchiveIndex(store, translator)
+        questions = None
+        if translator is not None and ondemand is not None:
+            questions = Questions(
+                ondemand, fulltext, translator.claude, translator.glossary, settings, questions=store, papers=store,
+                clock=clock,
+            )  # fmt: skip
         yield App(
             settings,
             store,
@@ -99,6 +107,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             ondemand,
             archive,
             fulltext,
+            questions,
         )
 
 
@@ -234,7 +243,7 @@ def build_application(
         settings, app.digests, app.translator, app.subscriptions, broadcaster(app, application.bot, limiter, alerts),
         alerts, outbox, app.clock, editor(app, application.bot, limiter), Reports(s, settings),
         Status(settings, app.clock, papers=s, trust=s, edits=s, delivery=s, limits=s), WeekBuilds(s, settings),
-        app.ondemand, app.archive,
+        app.ondemand, app.archive, questions=app.questions,
     )  # fmt: skip
     register(application, deps)
     return application, deps

@@ -80,6 +80,11 @@ class Translator:
         return self._claude.model
 
     @property
+    def claude(self) -> Claude:
+        """The Claude client it asks (shared with other questions to Claude: answers, briefs)."""
+        return self._claude
+
+    @property
     def default_glossary(self) -> Glossary:
         """config/glossary.toml's terms, before the chat's edits."""
         return self._prompt.glossary

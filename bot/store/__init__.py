@@ -21,6 +21,8 @@ Keys (all under `<prefix>:`), by the module that owns them:
   fulltext.py
     fulltext:<paper id>           a paper's full text (bot/sources/fulltext.py): JSON FullText, zlib-compressed
                                   and base64'd; 30 days (a day when only the abstract was found)
+  questions.py                    questions answered from a paper (bot/ask.py; see the module)
+    qa:<user>:<paper>, msgpaper:<chat>:<msg>, ask:user:<user>:<date>
   chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
     chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)
@@ -84,18 +86,20 @@ from bot.store.fulltext import FullTextStore
 from bot.store.leases import Lease, LeaseStore
 from bot.store.limits import LimitStore, Notice
 from bot.store.papers import PaperStore
+from bot.store.questions import QuestionStore
 from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
 __all__ = [  # the facets (…Store): a service is typed with those it uses; only the composition root knows Store
     "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "FullTextStore", "GateCounts", "Layout",
-    "Lease", "LeaseStore", "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "RunStore",
-    "Store", "StoreError", "TrustStore",
+    "Lease", "LeaseStore", "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "QuestionStore",
+    "RunStore", "Store", "StoreError", "TrustStore",
 ]  # fmt: skip
 
 
 class Store(
-    PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore, FullTextStore
-):
+    PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore, FullTextStore,
+    QuestionStore,
+):  # fmt: skip
     """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, runs.py, limits.py,
-    trust.py, edits.py, leases.py, fulltext.py)."""
+    trust.py, edits.py, leases.py, fulltext.py, questions.py)."""
