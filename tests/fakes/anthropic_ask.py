@@ -39,8 +39,8 @@ def _name(text: str) -> str | None:
 
 def answer(body: dict[str, Any], behaviour: str) -> dict[str, Any]:
     system = "\n".join(b.get("text", "") for b in body.get("system") or [] if isinstance(b, dict))
-    said = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in body["messages"]]
-    asked_last = [s for s in said if s.startswith("질문: ")] or said  # a re-ask follows the question it repeats
+    spoken = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in body["messages"]]
+    asked_last = [s for s in spoken if s.startswith("질문: ")] or spoken  # a re-ask follows the question it repeats
     question = asked_last[-1].removeprefix("질문: ")
     asked = _words(question)
     scored = [(len(asked & _words(f"{title} {text}")), i) for i, (title, text) in enumerate(sections(system))]
