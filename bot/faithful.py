@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from functools import cached_property
+from decimal import Decimal
+from functools import cached_property, lru_cache
 
 from bot.glossary import Glossary, is_name
 from bot.models import Paper, Translation
@@ -83,7 +84,7 @@ def check_text(
     source lacks, or (in any field but a title, `title_ko`) an English sentence that drifted.
     `source_name` (plural: "… do not contain") is how the reason, quoted to Claude in the re-ask, calls
     the source."""
-    known, values, scripts = _Names(source), stated(source), _scripts(source)
+    known, values, scripts = _facts(source)
     for field, text in fields.items():
         if (name := _invented_name(text, known, glossary.names)) is not None:
             raise Rejected("invented_name", f'{field} mentions "{name}", which {source_name} do not contain')
@@ -98,6 +99,13 @@ def check_text(
             raise Rejected("foreign_script", f'{field} contains {script} characters ("{sample}"): write Korean only')
         if field != "title_ko" and (sentence := _drift(text)) is not None:
             raise Rejected("english_drift", f'{field} drifts into English: "{sentence[:80]}" is not translated')
+
+
+@lru_cache(maxsize=64)
+def _facts(source: str) -> tuple[_Names, frozenset[Decimal], frozenset[str]]:
+    """What the checks need of a source, worked out once per source text: a paper's full text (60,000
+    characters) is checked against for every question asked about it."""
+    return _Names(source), stated(source), frozenset(_scripts(source))
 
 
 # --- names -----------------------------------------------------------------------------------------
@@ -192,7 +200,7 @@ def _scripts(text: str) -> set[str]:
     return found | ({"greek"} if _GREEK_NAMES.search(text) else set())
 
 
-def _foreign_script(text: str, allowed: set[str]) -> tuple[str, str] | None:
+def _foreign_script(text: str, allowed: frozenset[str]) -> tuple[str, str] | None:
     for match in _OUTSIDE.finditer(text):
         ch = match.group(0)
         if ch.isalpha() and (script := script_of(ch)) not in (None, "hangul", "latin") and script not in allowed:

@@ -81,6 +81,9 @@ async def answer_question(update: Update, context: Context, paper_id: str, quest
     if d.questions is None:  # no Claude configured
         await reply(update, context, ta.ASK_FAILED)
         return
+    if not question:
+        await reply(update, context, ta.ASK_USAGE)
+        return
     if d.questions.refusal(question) is not None:
         await reply(update, context, ta.ASK_TOO_LONG.format(length=len(question), limit=d.settings.ask_max_chars))
         return
