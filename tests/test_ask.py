@@ -19,6 +19,7 @@ from tests.fakes.anthropic import FakeClaude
 from tests.fakes.arxiv import FakeArxiv
 from tests.fakes.hf import FakeHF, item_2026
 from tests.fakes.papers_text import latexml_paper
+from tests.fakes.prompt_cache import PromptCache
 from tests.fakes.telegram import FakeTelegram, Sent
 from tests.test_bot import ask
 from tests.test_paper import Clock, running
@@ -237,3 +238,21 @@ async def test_a_paper_without_its_body_is_answered_from_the_abstract_and_says_s
     answer = answer_of(await ask(fake_tg, ALICE, f"/ask {SHORT_PAPER} Foo-7B accuracy는?"))
     assert "초록만 보고 답했습니다" in answer.text and "<i>(Abstract)</i>" in answer.text
     assert ABSTRACT_ONLY in question_requests(fake_claude)[-1]["system"][1]["text"]
+
+
+def test_the_fake_prompt_cache_reports_usage_as_the_real_api_does() -> None:
+    now = [0.0]
+    cache = PromptCache(clock=lambda: now[0])
+    paper = {"type": "text", "text": "x" * 8000, "cache_control": {"type": "ephemeral"}}
+    body = {"model": "m", "system": [{"type": "text", "text": "y" * 400}, paper], "messages": [
+        {"role": "user", "content": "z" * 40}]}  # fmt: skip
+    assert cache.usage(body) == {"input_tokens": 10, "cache_creation_input_tokens": 2100, "cache_read_input_tokens": 0}
+    now[0] = 299.0
+    assert cache.usage(body)["cache_read_input_tokens"] == 2100
+    now[0] = 550.0
+    assert cache.usage(body)["cache_read_input_tokens"] == 2100  # the hit at 299 s refreshed the 5 minutes
+    now[0] = 550.0 + 301.0
+    assert cache.usage(body)["cache_creation_input_tokens"] == 2100  # gone after 5 minutes unused
+    assert cache.usage({**body, "model": "other"})["cache_creation_input_tokens"] == 2100  # per model
+    small = {**body, "system": [{"type": "text", "text": "short", "cache_control": {"type": "ephemeral"}}]}
+    assert cache.usage(small) == {"input_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
