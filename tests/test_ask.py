@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.ask_prompt import ABSTRACT_ONLY, NOT_IN_PAPER
+from bot.ask import Answered
+from bot.ask_prompt import ABSTRACT_ONLY, NOT_IN_PAPER, AskAnswer
 from bot.config import Settings
+from bot.handlers.ask import answer_html
+from bot.models import Paper
 from tests.conftest import ALICE, BOB, GROUP
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.arxiv import FakeArxiv
@@ -256,3 +259,10 @@ def test_the_fake_prompt_cache_reports_usage_as_the_real_api_does() -> None:
     assert cache.usage({**body, "model": "other"})["cache_creation_input_tokens"] == 2100  # per model
     small = {**body, "system": [{"type": "text", "text": "short", "cache_control": {"type": "ephemeral"}}]}
     assert cache.usage(small) == {"input_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+
+
+def test_an_answer_full_of_markup_stays_within_one_message() -> None:
+    paper = Paper(PAPER, TITLE, ABSTRACT, 1)
+    answered = Answered(AskAnswer("가" + "&<" * 749, "3 Experiments", True), False, 3)
+    text = answer_html(paper, "<b>" * 100, answered)
+    assert len(text) < 4096 and "<b><b>" not in text and "&amp;&lt;" in text

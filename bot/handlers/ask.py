@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 
 QUESTION_ECHO = 200  # characters of the question the answer quotes
 TITLE_ECHO = 120
+ANSWER_HTML = 3000  # characters of the escaped answer: the message stays within Telegram's 4,096
+
+
+def _escaped_within(text: str, limit: int) -> str:
+    """`text` escaped, shortened (…) until the escaped form fits `limit` characters."""
+    while len(escaped := esc(text)) > limit:
+        text = text[: len(text) * 3 // 4].rstrip() + "…"
+    return escaped
 
 
 def answer_html(paper: Paper, question: str, answered: Answered) -> str:
@@ -37,7 +45,7 @@ def answer_html(paper: Paper, question: str, answered: Answered) -> str:
     shown = question if len(question) <= QUESTION_ECHO else question[: QUESTION_ECHO - 1] + "…"
     answer = answered.answer
     lines = [ta.ASK_QUESTION.format(question=esc(shown)), ""]
-    body = esc(answer.text)
+    body = _escaped_within(answer.text, ANSWER_HTML)
     if answer.section:
         body += " " + ta.ASK_SECTION.format(section=esc(answer.section))
     lines.append(body)
