@@ -79,9 +79,5 @@ class QuestionStore(StoreBase):
         """A question that could not be answered costs the person nothing."""
         await call(self._redis.decr(self._question_key(user_id, day)))
 
-    async def questions_left(self, user_id: int, day: date, *, limit: int) -> int:
-        used = await self._get(self._question_key(user_id, day))
-        return max(0, limit - int(used or 0))
-
     def _question_key(self, user_id: int, day: date) -> str:
         return self._key("ask", "user", str(user_id), day.isoformat())
