@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bot import __version__
+from bot.ask import Questions
 from bot.brief import Briefs
 from bot.clients import hf_sources, make_briefs, make_translator, redis_client
 from bot.config import Settings
@@ -63,6 +64,7 @@ class App:
     archive: ArchiveIndex | None = None
     fulltext: FullTextSource | None = None  # papers' bodies (Hugging Face's markdown, arXiv's HTML)
     briefs: Briefs | None = None  # deep briefs from the full text (None without a translator)
+    questions: Questions | None = None  # questions answered from a paper (None without a translator)
 
 
 @asynccontextmanager
@@ -94,6 +96,12 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             arxiv = ArxivSource(session, settings.arxiv_base_url, attempts=settings.hf_max_attempts)
             ondemand = OnDemand(store, source, arxiv, translator, settings, clock=clock, briefs=briefs)
         archive = ArchiveIndex(store, translator)
+        questions = None
+        if translator is not None and ondemand is not None:
+            questions = Questions(
+                ondemand, fulltext, translator.claude, translator.glossary, settings, questions=store, papers=store,
+                clock=clock,
+            )  # fmt: skip
         yield App(
             settings,
             store,
@@ -106,6 +114,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             archive,
             fulltext,
             briefs,
+            questions,
         )
 
 
@@ -241,7 +250,7 @@ def build_application(
         settings, app.digests, app.translator, app.subscriptions, broadcaster(app, application.bot, limiter, alerts),
         alerts, outbox, app.clock, editor(app, application.bot, limiter), Reports(s, settings),
         Status(settings, app.clock, papers=s, trust=s, edits=s, delivery=s, limits=s), WeekBuilds(s, settings),
-        app.ondemand, app.archive,
+        app.ondemand, app.archive, questions=app.questions,
     )  # fmt: skip
     register(application, deps)
     return application, deps

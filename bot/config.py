@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     paper_daily_limit: int = Field(default=20, ge=0, le=10_000)  # new on-demand translations per person a day
     on_demand_daily_tokens: int = Field(default=2_000_000, ge=0)  # Claude tokens a day for /paper, all people
     brief_top: int = Field(default=3, ge=0, le=50)  # deep briefs made with each digest build (0: none)
+    ask_daily_limit: int = Field(default=20, ge=0, le=10_000)  # questions about papers (/ask) per person a day
+    ask_max_chars: int = Field(default=500, ge=10, le=4000)  # a longer question is refused, nothing asked
     report_daily_limit: int = Field(default=10, ge=1, le=1000)  # readers' reports of translations a day per person
 
     @field_validator("channels", mode="before")

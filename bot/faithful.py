@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
-from functools import cached_property
+from decimal import Decimal
+from functools import cached_property, lru_cache
 
 from bot.glossary import Glossary, is_name
 from bot.models import Paper, Translation
@@ -80,14 +81,15 @@ def check_text(
     fields: Mapping[str, str],
     glossary: Glossary,
     *,
-    where: str = "the paper",
+    where: str = "the source",
     titles: Collection[str] = ("title_ko",),
 ) -> None:
     """Rejected when a field of Claude's answer (name → Korean text) names, numbers or writes what
-    `source` does not (names, numbers, one script; no English drift, except in the `titles` fields).
-    `where` names the source in the reason the re-ask quotes ("the paper's full text")."""
-    known, values, scripts = _Names(source), stated(source), _scripts(source)
-    verb = "do" if " and " in where else "does"  # "title and abstract do", "full text does"
+    `source` does not (a translation's title and abstract, a paper's full text for a deep brief or an
+    answer, a figure's caption): names, numbers, one script; no English drift, except in the `titles`
+    fields (a title may be mostly a name). `where` names the source in the reason the re-ask quotes."""
+    known, values, scripts = _facts(source)
+    verb = "do" if " and " in where or where.endswith("s") else "does"  # "title and abstract do", "full text does"
     for field, text in fields.items():
         if (name := _invented_name(text, known, glossary.names)) is not None:
             raise Rejected("invented_name", f'{field} mentions "{name}", which {where} {verb} not contain')
@@ -102,6 +104,13 @@ def check_text(
             raise Rejected("foreign_script", f'{field} contains {script} characters ("{sample}"): write Korean only')
         if field not in titles and (sentence := _drift(text)) is not None:
             raise Rejected("english_drift", f'{field} drifts into English: "{sentence[:80]}" is not translated')
+
+
+@lru_cache(maxsize=64)
+def _facts(source: str) -> tuple[_Names, frozenset[Decimal], frozenset[str]]:
+    """What the checks need of a source, worked out once per source text: a paper's full text (60,000
+    characters) is checked against for every question asked about it."""
+    return _Names(source), stated(source), frozenset(_scripts(source))
 
 
 # --- names -----------------------------------------------------------------------------------------
@@ -196,7 +205,7 @@ def _scripts(text: str) -> set[str]:
     return found | ({"greek"} if _GREEK_NAMES.search(text) else set())
 
 
-def _foreign_script(text: str, allowed: set[str]) -> tuple[str, str] | None:
+def _foreign_script(text: str, allowed: frozenset[str]) -> tuple[str, str] | None:
     for match in _OUTSIDE.finditer(text):
         ch = match.group(0)
         if ch.isalpha() and (script := script_of(ch)) not in (None, "hangul", "latin") and script not in allowed:

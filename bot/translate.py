@@ -81,7 +81,8 @@ class Translator:
 
     @property
     def claude(self) -> Claude:
-        """Who asks Claude (shared with the deep briefs, bot/brief.py: one client, one concurrency limit)."""
+        """Who asks Claude (shared with deep briefs, answers to questions and figure captions: one client,
+        one concurrency limit)."""
         return self._claude
 
     @property

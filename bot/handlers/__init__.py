@@ -12,7 +12,7 @@ from telegram import BotCommand
 from telegram.ext import Application
 
 from bot import texts
-from bot.handlers import admin, brief, inline, paper, reports, settings, start, subscribe, trust, week
+from bot.handlers import admin, ask, brief, inline, paper, reports, settings, start, subscribe, trust, week
 from bot.handlers.common import DEPS, Deps
 from bot.handlers.errors import on_error
 
@@ -30,8 +30,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], deps: Deps)
         settings.HANDLERS,
         admin.HANDLERS,
         trust.HANDLERS,
-        reports.HANDLERS,
+        reports.HANDLERS,  # before ask's replies: a reply to a report's "add a comment" is the comment
         brief.HANDLERS,
+        ask.HANDLERS,  # before the fallbacks: a reply to a paper's message is a question about it
         start.FALLBACKS,
     ):
         application.add_handlers(handlers)

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.alerts import Alerts
 from bot.allowance import WeekBuilds
+from bot.ask import Questions
 from bot.config import Settings
 from bot.deliver import Broadcaster
 from bot.digest import DigestService
@@ -75,6 +76,7 @@ class Deps:
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
     leadership: Leadership | None = None  # which process leads (`hfweekly run` sets it; /status)
+    questions: Questions | None = None  # questions answered from a paper (/ask, replies)
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
-from bot.errors import SourceError
+from bot.errors import SourceError, StoreError
 from bot.faithful import unsummarisable
 from bot.handlers.brief import show_brief
 from bot.handlers.common import Context, command_text, deps, echoed, edit, index_sent, reply, retry_if_interrupted
@@ -93,7 +93,13 @@ async def _send(
     chat = update.effective_chat
     assert chat is not None
     refs = paper_refs(paper_id, len(parts))
-    await index_sent(deps(context), chat.id, list(zip(refs, sent, parts, strict=True)), {r: [paper_id] for r in refs})
+    d = deps(context)
+    await index_sent(d, chat.id, list(zip(refs, sent, parts, strict=True)), {r: [paper_id] for r in refs})
+    if d.questions is not None:  # a reply to any of them is a question about the paper (bot/ask.py)
+        try:
+            await d.questions.remember(chat.id, [m.message_id for m in sent], paper_id)
+        except StoreError as exc:  # best effort: the answer has reached the person
+            log.warning("Could not remember the paper of the messages sent to chat %s: %s", chat.id, exc)
 
 
 async def paper_command(update: Update, context: Context) -> None:

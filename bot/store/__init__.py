@@ -24,6 +24,8 @@ Keys (all under `<prefix>:`), by the module that owns them:
   briefs.py
     brief:<paper id>:<model>:<prompt hash>:<full text hash>   JSON Brief (bot/brief.py), 400 days
     brief:…:failed                marker: making it failed recently (15 minutes)
+  questions.py                    questions answered from a paper (bot/ask.py; see the module)
+    qa:<user>:<paper>, msgpaper:<chat>:<msg>, ask:user:<user>:<date>
   chats.py
     subs                          hash chat id -> JSON Subscription (no TTL: subscriptions are kept)
     chat_settings                 hash chat id -> JSON ChatSettings (/settings; kept after unsubscribing)
@@ -88,27 +90,20 @@ from bot.store.fulltext import FullTextStore
 from bot.store.leases import Lease, LeaseStore
 from bot.store.limits import LimitStore, Notice
 from bot.store.papers import PaperStore
+from bot.store.questions import QuestionStore
 from bot.store.runs import LockLost, PublishLock, RunStore
 from bot.store.trust import GateCounts, TrustStore
 
 __all__ = [  # the facets (…Store): a service is typed with those it uses; only the composition root knows Store
-    "BriefStore", "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "FullTextStore", "GateCounts", "Layout",
-    "Lease", "LeaseStore", "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock", "RunStore",
-    "Store", "StoreError", "TrustStore",
+    "BriefStore", "ChatState", "ChatStore", "DeliveryStore", "EditStats", "EditStore", "FullTextStore", "GateCounts",
+    "Layout", "Lease", "LeaseStore", "LedgerRead", "LimitStore", "LockLost", "Notice", "PaperStore", "PublishLock",
+    "QuestionStore", "RunStore", "Store", "StoreError", "TrustStore",
 ]  # fmt: skip
 
 
 class Store(
-    PaperStore,
-    ChatStore,
-    DeliveryStore,
-    RunStore,
-    LimitStore,
-    TrustStore,
-    EditStore,
-    LeaseStore,
-    FullTextStore,
-    BriefStore,
-):
+    PaperStore, ChatStore, DeliveryStore, RunStore, LimitStore, TrustStore, EditStore, LeaseStore, FullTextStore,
+    BriefStore, QuestionStore,
+):  # fmt: skip
     """The one Redis store (its parts by concern: papers.py, chats.py, delivery.py, runs.py, limits.py,
-    trust.py, edits.py, leases.py, fulltext.py, briefs.py)."""
+    trust.py, edits.py, leases.py, fulltext.py, briefs.py, questions.py)."""

@@ -9,6 +9,10 @@ glossary of the system prompt; given an admin's instructions (추가 지시), it
 (교정된 한국어 제목(첫째): …, 둘째 with two instructions …). It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
 an output_config that is not a JSON schema. A request with a deep brief's schema gets a brief
 (tests/fakes/anthropic_brief.py).
+
+Questions about a paper (a schema with an `answer` property) are answered by tests/fakes/anthropic_ask.py,
+and their usage is the prompt cache's as the real API reports it (tests/fakes/prompt_cache.py);
+translations keep their fixed usage. `handler_seconds` is the time each request spent in this fake.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import anthropic_ask
 from tests.fakes.anthropic_brief import brief_answer, is_brief
+from tests.fakes.prompt_cache import PromptCache
 from tests.fakes.server import FakeServer
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d[\d,]*(?:\.\d+)?(?:\s*\\?%|\s*percentage[\s-]*points?\b|\s*percent\b|pp\b)?")
@@ -121,7 +128,19 @@ class FakeClaude(FakeServer):
         self.in_flight = 0
         self.max_in_flight = 0
         self._ids = itertools.count(1)
+        self.cache = PromptCache()  # what questions' usage reports (translations: fixed figures)
+        self.handler_seconds: list[float] = []  # time each request spent in this fake (a benchmark subtracts it)
+        self.app.middlewares.append(self._timed)
         self.app.router.add_post("/v1/messages", self._messages)
+
+    @web.middleware
+    async def _timed(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            self.handler_seconds.append(time.perf_counter() - started)
 
     @property
     def calls(self) -> int:
@@ -171,6 +190,9 @@ class FakeClaude(FakeServer):
             return web.json_response({})
         if behaviour.startswith("status:"):
             return self._error(int(behaviour.split(":")[1]), "scripted failure")
+        if anthropic_ask.is_question(fmt["schema"]):
+            text = json.dumps(anthropic_ask.answer(body, behaviour), ensure_ascii=False)
+            return web.json_response(self._message(body, text, "end_turn", self.cache.usage(body)))
 
         first_user = body["messages"][0]["content"]
         user_text = first_user if isinstance(first_user, str) else first_user[0]["text"]
@@ -217,8 +239,12 @@ class FakeClaude(FakeServer):
             text, stop_reason = text[: len(text) // 2], "max_tokens"
         return web.json_response(self._message(body, text, stop_reason))
 
-    def _message(self, body: dict[str, Any], text: str, stop_reason: str) -> dict[str, Any]:
+    def _message(
+        self, body: dict[str, Any], text: str, stop_reason: str, usage: dict[str, int] | None = None
+    ) -> dict[str, Any]:
         first = body["messages"][0]["content"]
+        fixed = {"input_tokens": 900 + len(str(first)) // 4, "cache_creation_input_tokens": 0,
+                 "cache_read_input_tokens": 700}  # fmt: skip
         return {
             "id": f"msg_fake_{next(self._ids)}",
             "type": "message",
@@ -227,10 +253,5 @@ class FakeClaude(FakeServer):
             "content": [{"type": "text", "text": text}],
             "stop_reason": stop_reason,
             "stop_sequence": None,
-            "usage": {
-                "input_tokens": 900 + len(str(first)) // 4,
-                "output_tokens": len(text) // 2,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 700,
-            },
+            "usage": {**(usage or fixed), "output_tokens": len(text) // 2},
         }
