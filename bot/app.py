@@ -21,6 +21,7 @@ from bot.clients import hf_sources, make_translator, redis_client
 from bot.config import Settings
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
+from bot.figure import CaptionTranslator, Figures
 from bot.ondemand import OnDemand
 from bot.outbox import Outbox
 from bot.search import ArchiveIndex
@@ -61,6 +62,7 @@ class App:
     ondemand: OnDemand | None = None  # None without a translator
     archive: ArchiveIndex | None = None
     fulltext: FullTextSource | None = None  # papers' bodies (Hugging Face's markdown, arXiv's HTML)
+    figures: Figures | None = None  # /paper's first figure with a Korean caption (bot/figure.py)
 
 
 @asynccontextmanager
@@ -88,6 +90,14 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             arxiv = ArxivSource(session, settings.arxiv_base_url, attempts=settings.hf_max_attempts)
             ondemand = OnDemand(store, source, arxiv, translator, settings, clock=clock)
         archive = ArchiveIndex(store, translator)
+        figures = None
+        if translator is not None and settings.paper_figure:
+            captions = CaptionTranslator(
+                translator.claude, translator.glossary, papers=store, cache=store,
+                daily_tokens=settings.on_demand_daily_tokens, tz=settings.tz, clock=clock,
+            )  # fmt: skip
+            figures = Figures(fulltext, captions)
+            stack.push_async_callback(figures.stop)
         yield App(
             settings,
             store,
@@ -99,6 +109,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             ondemand,
             archive,
             fulltext,
+            figures,
         )
 
 
@@ -236,6 +247,7 @@ def build_application(
         Status(settings, app.clock, papers=s, trust=s, edits=s, delivery=s, limits=s), WeekBuilds(s, settings),
         app.ondemand, app.archive,
     )  # fmt: skip
+    deps.figures = app.figures
     register(application, deps)
     return application, deps
 
@@ -300,6 +312,8 @@ async def running_bot(
         stack.callback(app.digests.cancel_builds)  # a /week waiting for Claude does not hold up the exit
         if app.ondemand is not None:
             stack.callback(app.ondemand.cancel)  # nor a /paper
+        if app.figures is not None:
+            stack.push_async_callback(app.figures.stop)  # nor a figure being fetched or sent after a /paper
         updates = Updates(application, settings, telegram, poll_timeout=poll_timeout)
         if webhook_url:
             await updates.webhook(webhook_url)

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     paper_daily_limit: int = Field(default=20, ge=0, le=10_000)  # new on-demand translations per person a day
     on_demand_daily_tokens: int = Field(default=2_000_000, ge=0)  # Claude tokens a day for /paper, all people
     report_daily_limit: int = Field(default=10, ge=1, le=1000)  # readers' reports of translations a day per person
+    paper_figure: bool = True  # /paper also sends the paper's first figure (arXiv's HTML) with a Korean caption
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cached_property
 
 from bot.glossary import Glossary, is_name
@@ -70,19 +71,26 @@ def gate(paper: Paper, message: object, glossary: Glossary) -> Translation:
 
 def check(paper: Paper, translation: Translation, glossary: Glossary) -> None:
     """Rejected when the translation names, numbers or writes what the paper does not."""
-    source = f"{paper.title}\n{paper.abstract}"
+    fields = {field: getattr(translation, field) for field in FIELDS}
+    _check(f"{paper.title}\n{paper.abstract}", fields, glossary, "the paper's title and abstract do not contain")
+
+
+def check_text(source: str, fields: Mapping[str, str], glossary: Glossary) -> None:
+    """Rejected when any of `fields` (name → Korean text) names, numbers or writes what `source` (the
+    English it was written from: a figure's caption, a paper's text) does not: the checks of `check`.
+    A field named `title_ko` is exempt from the drift check (a title may be mostly a name)."""
+    _check(source, fields, glossary, "the source does not contain")
+
+
+def _check(source: str, fields: Mapping[str, str], glossary: Glossary, lacks: str) -> None:
     known, values, scripts = _Names(source), stated(source), _scripts(source)
-    for field in FIELDS:
-        text = getattr(translation, field)
+    for field, text in fields.items():
         if (name := _invented_name(text, known, glossary.names)) is not None:
-            raise Rejected(
-                "invented_name", f'{field} mentions "{name}", which the paper\'s title and abstract do not contain'
-            )
+            raise Rejected("invented_name", f'{field} mentions "{name}", which {lacks}')
         if (number := invented(values, text)) is not None:
             raise Rejected(
                 "changed_number",
-                f"{field} has the number {number}, which the paper's title and abstract do not contain "
-                "(keep every number exactly as the paper writes it)",
+                f"{field} has the number {number}, which {lacks} (keep every number exactly as the paper writes it)",
             )
         if (foreign := _foreign_script(text, scripts)) is not None:
             script, sample = foreign

@@ -80,6 +80,11 @@ class Translator:
         return self._claude.model
 
     @property
+    def claude(self) -> Claude:
+        """The one Claude client (its concurrency and token counts), for other questions than translations."""
+        return self._claude
+
+    @property
     def default_glossary(self) -> Glossary:
         """config/glossary.toml's terms, before the chat's edits."""
         return self._prompt.glossary

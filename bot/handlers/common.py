@@ -22,6 +22,7 @@ from bot.deliver import Broadcaster
 from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
+from bot.figure import Figures
 from bot.layout import Layout
 from bot.leader import Leadership
 from bot.ondemand import OnDemand
@@ -75,6 +76,7 @@ class Deps:
     ondemand: OnDemand | None = None
     archive: ArchiveIndex | None = None
     leadership: Leadership | None = None  # which process leads (`hfweekly run` sets it; /status)
+    figures: Figures | None = None  # /paper's first figure (None: no translator, or HFWEEKLY_PAPER_FIGURE off)
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 

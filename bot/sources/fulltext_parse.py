@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
+from bs4.filter import SoupStrainer
+
+from bot.models import Figure
 
 CAP = 60_000  # characters of titles and text kept of a paper: ample for a brief, bounded for Claude's context
 MIN_MARKDOWN = 2_000  # a `.md` shorter than this (or without section headings) is a stub: title and abstract
@@ -111,14 +115,21 @@ def arxiv_sections(body: str) -> list[Section] | None:
     `section.ltx_appendix`, `section.ltx_bibliography`, `figure` with `figcaption`), or None when the page
     has no sections (arXiv's "no HTML for this paper" page, a failed conversion). Math becomes its LaTeX
     (alttext); figures and tables leave the text, their captions kept apart; footnotes go."""
+    return arxiv_page(body, "")[0]
+
+
+def arxiv_page(body: str, url: str) -> tuple[list[Section] | None, Figure | None]:
+    """One parse of an arXiv HTML paper: its sections (as `arxiv_sections`) and its first figure (as
+    `first_figure`; `url` is the page's address after redirects, "" for none)."""
     soup = BeautifulSoup(body, "html.parser")
     for math in soup.find_all("math"):
         math.replace_with(f" {math.get('alttext') or math.get_text(' ')} ")
+    figure = first_figure(soup, url) if url else None
     captions = []
-    for figure in soup.find_all("figure"):
-        if figure.find_parent("figure") is None and (caption := figure.find("figcaption")) is not None:
+    for element in soup.find_all("figure"):
+        if element.find_parent("figure") is None and (caption := element.find("figcaption")) is not None:
             captions.append(_clean(caption.get_text(" ")))
-        figure.decompose()
+        element.decompose()
     for junk in soup.select(".ltx_note, .ltx_authors, script, style, nav, header, footer"):
         junk.decompose()
     sections: list[Section] = []
@@ -144,10 +155,43 @@ def arxiv_sections(body: str) -> list[Section] | None:
         if kept := _keep(title, _blocks(section), appendix="ltx_appendix" in classes):
             sections.append(kept)
     if not body_sections:
-        return None
+        return None, figure
     if captions:
         sections.append(Section(FIGURES, "\n\n".join(c for c in captions if c), Rank.CAPTIONS))
-    return sections
+    return sections, figure
+
+
+def arxiv_figure(body: str, url: str) -> Figure | None:
+    """The first figure of an arXiv HTML paper, parsing only its `<figure>` and `<base>` elements (a
+    paper whose text came from elsewhere: arXiv's HTML is fetched for its figure alone)."""
+    soup = BeautifulSoup(body, "html.parser", parse_only=SoupStrainer(["figure", "base"]))
+    for math in soup.find_all("math"):
+        math.replace_with(f" {math.get('alttext') or math.get_text(' ')} ")
+    return first_figure(soup, url)
+
+
+def first_figure(soup: BeautifulSoup, url: str) -> Figure | None:
+    """The first top-level `<figure>` that is not a table and has an `<img src>`: its image's absolute
+    URL and its caption (math already turned into LaTeX by the caller). The src is relative to the page:
+    arXiv's `<base href>` when the page has one, else the page's final URL (after arXiv's redirect to the
+    versioned address, `/html/2509.13310v1`) taken as a folder, so `x1.png` is `/html/2509.13310v1/x1.png`.
+    Only http(s) URLs count (a `data:` or `javascript:` src is skipped)."""
+    base = url if url.endswith("/") else f"{url}/"
+    if isinstance(tag := soup.find("base", href=True), Tag):
+        base = urljoin(base, str(tag["href"]))
+    for figure in soup.find_all("figure"):
+        classes = figure.get_attribute_list("class")
+        if figure.find_parent("figure") is not None or "ltx_table" in classes:
+            continue
+        image = figure.find("img", src=True)
+        if not isinstance(image, Tag):
+            continue
+        address = urljoin(base, str(image["src"]).strip())
+        if urlsplit(address).scheme not in ("http", "https"):
+            continue
+        caption = figure.find("figcaption", recursive=False) or figure.find("figcaption")
+        return Figure(address, _clean(caption.get_text(" ")) if isinstance(caption, Tag) else "")
+    return None
 
 
 def within_cap(sections: list[Section], cap: int = CAP) -> tuple[tuple[tuple[str, str], ...], bool]:
