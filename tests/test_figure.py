@@ -11,13 +11,12 @@ import zlib
 from collections.abc import AsyncIterator
 
 import pytest
-from bs4 import BeautifulSoup
 
 from bot.app import App
 from bot.config import Settings
 from bot.figure import CAPTION_LIMIT, caption_html, cut
 from bot.models import Figure, FullText, Paper
-from bot.sources.fulltext_parse import first_figure
+from bot.sources.fulltext_parse import arxiv_figure
 from bot.store.fulltext import decode_full_text, encode_full_text
 from tests.conftest import ALICE, BOB, FORUM, NOW
 from tests.fakes.anthropic import FakeClaude
@@ -205,13 +204,15 @@ def test_the_first_figure_with_an_image_and_an_http_url() -> None:
         '<figure class="ltx_figure ltx_figure_panel"><img src="x3a.png"><figcaption>(a)</figcaption></figure>'
         "</div><figcaption>Figure 3:  Two   panels.</figcaption></figure></body></html>"
     )
-    soup = BeautifulSoup(page, "html.parser")
-    assert first_figure(soup, "https://arxiv.org/html/2509.13310v1") == Figure(
+    assert arxiv_figure(page, "https://arxiv.org/html/2509.13310v1") == Figure(
         "https://arxiv.org/html/2509.13310v1/x3a.png", "Figure 3: Two panels."
     )
-    based = BeautifulSoup('<base href="/html/2509.13310v2/">' + page, "html.parser")
-    assert first_figure(based, "https://arxiv.org/html/2509.13310").url == "https://arxiv.org/html/2509.13310v2/x3a.png"  # type: ignore[union-attr]
-    assert first_figure(BeautifulSoup("<p>none</p>", "html.parser"), "https://arxiv.org/html/1") is None
+    based = page.replace("<body>", '<head><base href="/html/2509.13310v2/"></head><body>')
+    assert arxiv_figure(based, "https://arxiv.org/html/2509.13310") == Figure(
+        "https://arxiv.org/html/2509.13310v2/x3a.png", "Figure 3: Two panels."
+    )
+    assert arxiv_figure("<p>none</p>", "https://arxiv.org/html/1") is None
+    assert arxiv_figure("", "https://arxiv.org/html/1") is None
 
 
 def test_a_full_text_kept_before_figures_reads_without_one() -> None:

@@ -4,7 +4,7 @@ Order, first that has it:
   1. Hugging Face's markdown, `GET {HF_BASE_URL}/papers/{id}.md`. A 404, a page shell (HTML) or a stub
      (under 2,000 characters, or fewer than two sections under `#`/`##` headings: the title and the
      abstract only) does not count.
-  2. arXiv's HTML paper, `GET {ARXIV_HTML_BASE_URL}/html/{id}` (LaTeXML), parsed with BeautifulSoup.
+  2. arXiv's HTML paper, `GET {ARXIV_HTML_BASE_URL}/html/{id}` (LaTeXML), parsed with lxml.
   3. The abstract alone (source "abstract"): whoever uses the text says it is only the abstract.
 A source that fails (after the retry policy of every source, bot/sources/http.py) or answers more than
 `max_body` bytes (refused while streaming) is logged and the next one is tried.
