@@ -23,6 +23,7 @@ from bot.clients import hf_sources, make_briefs, make_translator, redis_client
 from bot.config import Settings
 from bot.digest import Clock, DigestService, utcnow
 from bot.errors import ConfigError, TelegramStartError, TokenRejected
+from bot.figure import CaptionTranslator, Figures
 from bot.ondemand import OnDemand
 from bot.outbox import Outbox
 from bot.search import ArchiveIndex
@@ -65,6 +66,7 @@ class App:
     fulltext: FullTextSource | None = None  # papers' bodies (Hugging Face's markdown, arXiv's HTML)
     briefs: Briefs | None = None  # deep briefs from the full text (None without a translator)
     questions: Questions | None = None  # questions answered from a paper (None without a translator)
+    figures: Figures | None = None  # /paper's first figure with a Korean caption (bot/figure.py)
 
 
 @asynccontextmanager
@@ -102,6 +104,14 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
                 ondemand, fulltext, translator.claude, translator.glossary, settings, questions=store, papers=store,
                 clock=clock,
             )  # fmt: skip
+        figures = None
+        if translator is not None and settings.paper_figure:
+            captions = CaptionTranslator(
+                translator.claude, translator.glossary, papers=store, cache=store,
+                daily_tokens=settings.on_demand_daily_tokens, tz=settings.tz, clock=clock,
+            )  # fmt: skip
+            figures = Figures(fulltext, captions)
+            stack.push_async_callback(figures.stop)
         yield App(
             settings,
             store,
@@ -115,6 +125,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
             fulltext,
             briefs,
             questions,
+            figures,
         )
 
 
@@ -252,6 +263,7 @@ def build_application(
         Status(settings, app.clock, papers=s, trust=s, edits=s, delivery=s, limits=s), WeekBuilds(s, settings),
         app.ondemand, app.archive, questions=app.questions,
     )  # fmt: skip
+    deps.figures = app.figures
     register(application, deps)
     return application, deps
 
@@ -318,6 +330,8 @@ async def running_bot(
             stack.callback(app.ondemand.cancel)  # nor a /paper
         if app.briefs is not None:
             stack.callback(app.briefs.cancel)  # nor a brief
+        if app.figures is not None:
+            stack.push_async_callback(app.figures.stop)  # nor a figure being fetched or sent after a /paper
         updates = Updates(application, settings, telegram, poll_timeout=poll_timeout)
         if webhook_url:
             await updates.webhook(webhook_url)

@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     ask_daily_limit: int = Field(default=20, ge=0, le=10_000)  # questions about papers (/ask) per person a day
     ask_max_chars: int = Field(default=500, ge=10, le=4000)  # a longer question is refused, nothing asked
     report_daily_limit: int = Field(default=10, ge=1, le=1000)  # readers' reports of translations a day per person
+    paper_figure: bool = True  # /paper also sends the paper's first figure (arXiv's HTML) with a Korean caption
 
     @field_validator("channels", mode="before")
     @classmethod

@@ -32,6 +32,15 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A paper's first figure as arXiv's HTML shows it: the image's absolute http(s) URL and the English
+    caption ("" when it has none)."""
+
+    url: str
+    caption: str
+
+
+@dataclass(frozen=True)
 class FullText:
     """A paper's body as bot/sources/fulltext.py found it: its sections in the paper's order."""
 
@@ -40,6 +49,7 @@ class FullText:
     sections: tuple[tuple[str, str], ...]  # (title, text)
     truncated: bool  # sections were left out (or the last one cut) to stay within the cap
     fetched_at: datetime
+    figure: Figure | None = None  # the first figure with an image, when the text came from arXiv's HTML
 
     @property
     def chars(self) -> int:

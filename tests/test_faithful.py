@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.config import DEFAULT_CONFIG_DIR
-from bot.faithful import check, gate, unsummarisable
+from bot.faithful import check, check_text, gate, unsummarisable
 from bot.glossary import Glossary, is_name
 from bot.models import Paper, Translation
 from bot.validate import Rejected, missing_numbers
@@ -219,3 +219,23 @@ def test_what_looks_like_a_name(token: str, name: bool) -> None:
 )
 def test_a_source_worth_summarising(abstract: str, worth: bool) -> None:
     assert (unsummarisable(Paper("2509.00001", "T", abstract, 0)) is None) is worth
+
+
+@pytest.mark.parametrize(
+    ("korean", "reason"),
+    [
+        ("그림 1: AgentFounder-30B가 BrowseComp-en에서 39.9%에 도달한다.", None),
+        ("그림 1: GPT-7이 BrowseComp-en에서 39.9%에 도달한다.", "invented_name"),
+        ("그림 1: AgentFounder-30B가 BrowseComp-en에서 41.2%에 도달한다.", "changed_number"),
+        ("그림 1: AgentFounder-30B가 模型에서 39.9%에 도달한다.", "foreign_script"),
+        ("Figure 1 shows that the agent reaches a high score on the web benchmark.", "english_drift"),
+    ],
+)
+def test_check_text_holds_any_korean_text_to_its_english_source(korean: str, reason: str | None) -> None:
+    source = "Figure 1: AgentFounder-30B reaches 39.9% on BrowseComp-en."
+    if reason is None:
+        check_text(source, {"caption_ko": korean}, GLOSSARY)
+        return
+    with pytest.raises(Rejected) as caught:
+        check_text(source, {"caption_ko": korean}, GLOSSARY)
+    assert caught.value.reason == reason and "caption_ko" in str(caught.value)

@@ -23,6 +23,7 @@ from bot.deliver import Broadcaster
 from bot.digest import DigestService
 from bot.editor import Editor
 from bot.errors import StoreError
+from bot.figure import Figures
 from bot.layout import Layout
 from bot.leader import Leadership
 from bot.ondemand import OnDemand
@@ -77,6 +78,7 @@ class Deps:
     archive: ArchiveIndex | None = None
     leadership: Leadership | None = None  # which process leads (`hfweekly run` sets it; /status)
     questions: Questions | None = None  # questions answered from a paper (/ask, replies)
+    figures: Figures | None = None  # /paper's first figure (None: no translator, or HFWEEKLY_PAPER_FIGURE off)
     # (chat, week) of the builds under way for a chat: asked again meanwhile, the one "생성 중…" is shared
     building: set[tuple[int, IsoWeek]] = field(default_factory=set)
 

@@ -6,16 +6,29 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import texts
 from bot.errors import SourceError, StoreError
 from bot.faithful import unsummarisable
+from bot.figure import Figures
 from bot.handlers.brief import show_brief
-from bot.handlers.common import Context, command_text, deps, echoed, edit, index_sent, reply, retry_if_interrupted
+from bot.handlers.common import (
+    Context,
+    command_text,
+    deps,
+    echoed,
+    edit,
+    index_sent,
+    reply,
+    retry_if_interrupted,
+    thread_of,
+)
 from bot.handlers.lookup import found_or_said, tell_failure
 from bot.keyboards import paper_buttons
+from bot.models import Paper
 from bot.ondemand import Refused
 from bot.paperid import parse_paper_id
 from bot.refs import paper_refs
@@ -41,6 +54,7 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
         await _send(
             update, context, parts, paper_id=found.paper.id, reportable=translation is not None, briefable=briefable
         )
+        _figure_later(update, context, found.paper)
         return
     user = update.effective_user
     chat = update.effective_chat
@@ -68,6 +82,27 @@ async def show_any_paper(update: Update, context: Context, paper_id: str) -> Non
     await _send(
         update, context, parts, placeholder, paper_id=found.paper.id, reportable=outcome.translation is not None
     )
+    _figure_later(update, context, found.paper)
+
+
+def _figure_later(update: Update, context: Context, paper: Paper) -> None:
+    """The paper's first figure, after its text answer, in the background (bot/figure.py): the answer
+    never waits for it, and a failure is only logged."""
+    figures, chat = deps(context).figures, update.effective_chat
+    if figures is not None and chat is not None:
+        work = _send_figure(context.bot, figures, chat.id, thread_of(update.effective_message), paper)
+        figures.spawn(work, name=f"figure of {paper.id} for chat {chat.id}")
+
+
+async def _send_figure(bot: Bot, figures: Figures, chat_id: int, thread: int | None, paper: Paper) -> None:
+    post = await figures.post(paper)
+    if post is None:
+        log.info("/paper %s: no figure to send", paper.id)
+        return
+    try:  # Telegram fetches the image by its URL itself, and may refuse it (too big, not an image, unreachable)
+        await bot.send_photo(chat_id, post.url, caption=post.caption or None, message_thread_id=thread)
+    except TelegramError as exc:
+        log.warning("/paper %s: Telegram did not take the figure %s for chat %s: %s", paper.id, post.url, chat_id, exc)
 
 
 async def _send(

@@ -4,7 +4,7 @@ Order, first that has it:
   1. Hugging Face's markdown, `GET {HF_BASE_URL}/papers/{id}.md`. A 404, a page shell (HTML) or a stub
      (under 2,000 characters, or fewer than two sections under `#`/`##` headings: the title and the
      abstract only) does not count.
-  2. arXiv's HTML paper, `GET {ARXIV_HTML_BASE_URL}/html/{id}` (LaTeXML), parsed with BeautifulSoup.
+  2. arXiv's HTML paper, `GET {ARXIV_HTML_BASE_URL}/html/{id}` (LaTeXML), parsed with lxml.
   3. The abstract alone (source "abstract"): whoever uses the text says it is only the abstract.
 A source that fails (after the retry policy of every source, bot/sources/http.py) or answers more than
 `max_body` bytes (refused while streaming) is logged and the next one is tried.
@@ -18,6 +18,12 @@ sections — abstract, introduction, method, experiments, results, limitations, 
 Kept in Redis (bot/store/fulltext.py), compressed, for 30 days; an abstract-only answer for a day when
 both sources said they have nothing, not at all when one failed (asked again next time). Within a
 process, concurrent requests for one paper share one fetch; across processes the cache serves.
+
+The first figure (`first_figure`, for /paper): when the text came from arXiv's HTML, the same parse found
+it and it is kept with the text (`FullText.figure`). When it came from Hugging Face's markdown, arXiv's
+HTML was not fetched: it is then fetched for the figure alone, once (same retries and size cap), and the
+answer kept (`figure:<id>`: 30 days; "none" for a day; nothing when arXiv failed: asked again next time).
+An abstract-only text means arXiv had no HTML (or failed just now): no figure, nothing fetched again.
 """
 
 from __future__ import annotations
@@ -30,8 +36,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 
 from bot.errors import SourceError
-from bot.models import FullText, Paper
-from bot.sources.fulltext_parse import CAP, Section, arxiv_sections, markdown_sections, within_cap
+from bot.models import Figure, FullText, Paper
+from bot.sources.fulltext_parse import CAP, Section, arxiv_figure, arxiv_page, markdown_sections, within_cap
 from bot.sources.http import Fetcher
 from bot.store.fulltext import FULLTEXT_TTL, FullTextStore
 
@@ -78,6 +84,7 @@ class FullTextSource:
         self._cap = cap
         self._clock = clock
         self._inflight: dict[str, asyncio.Future[FullText]] = {}  # by paper id: one fetch each
+        self._inflight_figures: dict[str, asyncio.Future[Figure | None]] = {}  # arXiv's HTML for a figure alone
 
     def md_url(self, paper_id: str) -> str:
         return f"{self._hf}/papers/{paper_id}.md"
@@ -99,7 +106,8 @@ class FullTextSource:
 
     async def aclose(self) -> None:
         """Cancel the fetches still running (at shutdown)."""
-        for run in list(self._inflight.values()):
+        runs: list[asyncio.Future[FullText] | asyncio.Future[Figure | None]] = [*self._inflight.values()]
+        for run in [*runs, *self._inflight_figures.values()]:
             run.cancel()
 
     async def _load(self, paper: Paper) -> FullText:
@@ -111,27 +119,55 @@ class FullTextSource:
             await self._store.save_full_text(full, ttl=ttl)
         return full
 
+    async def first_figure(self, paper: Paper) -> Figure | None:
+        """The paper's first figure with an image (None: it has none, or arXiv has no HTML of it). Never
+        fails for the sources; StoreError when Redis does."""
+        full = await self.get(paper)
+        if full.source != "hf_md":
+            return full.figure
+        known, figure = await self._store.get_figure(paper.id)
+        if known:
+            return figure
+        running = self._inflight_figures.get(paper.id)
+        if running is None:
+            running = asyncio.ensure_future(self._fetch_figure(paper))
+            self._inflight_figures[paper.id] = running
+            running.add_done_callback(lambda _: self._inflight_figures.pop(paper.id, None))
+        return await asyncio.shield(running)
+
+    async def _fetch_figure(self, paper: Paper) -> Figure | None:
+        try:
+            page = await self._fetch_arxiv.get_page(self.html_url(paper.id), {}, missing_ok=True)
+        except FullTextError as exc:
+            log.warning("Figure of %s: %s", paper.id, exc)
+            return None
+        figure = arxiv_figure(*page) if page is not None else None
+        await self._store.save_figure(paper.id, figure)
+        return figure
+
     async def _fetch_full(self, paper: Paper) -> tuple[FullText, timedelta | None]:
         """The full text and how long to keep it (None: not at all)."""
         failed = False
-        for source, fetch, url, parse in (
-            ("hf_md", self._fetch_hf, self.md_url(paper.id), markdown_sections),
-            ("arxiv_html", self._fetch_arxiv, self.html_url(paper.id), arxiv_sections),
-        ):
+        for source, fetch in (("hf_md", self._fetch_hf), ("arxiv_html", self._fetch_arxiv)):
+            url = self.md_url(paper.id) if source == "hf_md" else self.html_url(paper.id)
             try:
-                body = await fetch.get(url, {}, missing_ok=True)
+                page = await fetch.get_page(url, {}, missing_ok=True)
             except FullTextError as exc:
                 log.warning("Full text of %s: %s", paper.id, exc)
                 failed = True
                 continue
-            sections = parse(body) if body is not None else None
+            sections, figure = None, None
+            if page is not None and source == "hf_md":
+                sections = markdown_sections(page[0])
+            elif page is not None:
+                sections, figure = arxiv_page(*page)
             if sections:
-                return self._made(paper.id, source, sections), FULLTEXT_TTL
+                return self._made(paper.id, source, sections, figure), FULLTEXT_TTL
             log.info("Full text of %s: nothing usable at %s", paper.id, url)
         log.info("Full text of %s: only the abstract", paper.id)
         abstract = FullText(paper.id, "abstract", (("Abstract", paper.abstract),), False, self._clock())
         return abstract, None if failed else ABSTRACT_TTL
 
-    def _made(self, paper_id: str, source: str, sections: list[Section]) -> FullText:
+    def _made(self, paper_id: str, source: str, sections: list[Section], figure: Figure | None = None) -> FullText:
         kept, truncated = within_cap(sections, self._cap)
-        return FullText(paper_id, source, kept, truncated, self._clock())
+        return FullText(paper_id, source, kept, truncated, self._clock(), figure)

@@ -59,6 +59,12 @@ class Fetcher:
 
     async def get(self, url: str, params: dict[str, str], *, missing_ok: bool = False) -> str | None:
         """The body of a 200 answer; None for a 404 when `missing_ok`; else the source's error."""
+        page = await self.get_page(url, params, missing_ok=missing_ok)
+        return page[0] if page is not None else None
+
+    async def get_page(self, url: str, params: dict[str, str], *, missing_ok: bool = False) -> tuple[str, str] | None:
+        """As `get`, with the address the body came from after redirects (what its relative links are
+        relative to): (body, final URL)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=self._wait,
@@ -80,7 +86,7 @@ class Fetcher:
             return exc.retry_after
         return float(wait_exponential(multiplier=self._backoff, max=8)(state))
 
-    async def _get_once(self, url: str, params: dict[str, str], missing_ok: bool) -> str | None:
+    async def _get_once(self, url: str, params: dict[str, str], missing_ok: bool) -> tuple[str, str] | None:
         where = f"{url}?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else url
         if self._on_request is not None:
             try:
@@ -101,7 +107,7 @@ class Fetcher:
                     return None
                 if response.status != 200:
                     raise self._error(f"{where}: HTTP {response.status}")
-                return body
+                return body, str(response.url)
         except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise _Transient(f"{where}: {type(exc).__name__}: {str(exc) or 'timed out'}") from exc
 

@@ -4,7 +4,8 @@ By default it answers each paper with a Korean translation that passes validatio
 that carry every number of the abstract. A script of behaviours can be queued (`overloaded`,
 `english`, `truncated`, `drop_number`, `long_summary`, `long_title`, `link`, `refusal`, `html`, `empty`,
 `status:<code>`; unfaithful: `invented_name`, `changed_number`, `chinese`, `drift`, `no_glossary`), or one
-behaviour made permanent. A faithful answer keeps each sentence's names and numbers and follows the
+behaviour made permanent. Asked for a figure's caption (a schema with `caption_ko`), it answers a Korean
+caption keeping the caption's names and numbers (the unfaithful behaviours apply to it too). A faithful answer keeps each sentence's names and numbers and follows the
 glossary of the system prompt; given an admin's instructions (추가 지시), its title says it was corrected
 (교정된 한국어 제목(첫째): …, 둘째 with two instructions …). It rejects what the real API rejects for our use: no API key, `temperature`/`top_p`,
 an output_config that is not a JSON schema. A request with a deep brief's schema gets a brief
@@ -115,6 +116,23 @@ def korean_translation(title: str, abstract: str, glossary: Sequence[tuple[str, 
     }
 
 
+def caption_answer(user_text: str, behaviour: str) -> tuple[str, str]:
+    """(JSON text, stop reason) answering a figure caption's translation (`그림 캡션:\n<caption>`): each
+    sentence a Korean one keeping its names and numbers; the unfaithful behaviours apply."""
+    caption = user_text.partition("그림 캡션:\n")[2].strip()
+    korean = korean_translation("", caption)["abstract_ko"]
+    if behaviour == "invented_name":
+        korean = f"GPT-7과 비교한 그림이다. {korean}"
+    elif behaviour == "changed_number":
+        korean = f"정확도가 97.3% 오른다. {korean}"
+    elif behaviour == "english":
+        korean = caption
+    text = json.dumps({"caption_ko": korean}, ensure_ascii=False)
+    if behaviour == "truncated":
+        return text[: len(text) // 2], "max_tokens"
+    return text, "refusal" if behaviour == "refusal" else "end_turn"
+
+
 class FakeClaude(FakeServer):
     def __init__(self) -> None:
         super().__init__()
@@ -199,6 +217,8 @@ class FakeClaude(FakeServer):
         if is_brief(fmt["schema"]):  # a deep brief (tests/fakes/anthropic_brief.py)
             brief = json.dumps(brief_answer(user_text, behaviour), ensure_ascii=False)
             return web.json_response(self._message(body, brief, "end_turn"))
+        if "caption_ko" in fmt["schema"].get("properties", {}):  # a figure's caption (bot/figure.py)
+            return web.json_response(self._message(body, *caption_answer(user_text, behaviour)))
         title, abstract = paper_from_prompt(user_text)
         system = "\n".join(block.get("text", "") for block in body.get("system") or [] if isinstance(block, dict))
         glossary = [] if behaviour == "no_glossary" else glossary_of(system)

@@ -5,6 +5,7 @@ LaTeXML's markup (tests/fakes/papers_text.py), 404 for a paper without HTML."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 
@@ -65,6 +66,8 @@ class FakeArxiv(FakeServer):
         self.html: dict[str, str] = {}  # id -> the paper's HTML (tests/fakes/papers_text.py)
         self.html_stream_bytes: int | None = None  # /html/ streams this many bytes, without a length, instead
         self.authorizations: list[str | None] = []  # the Authorization header of every /html/ request, in order
+        self.html_gate = asyncio.Event()  # /html/ answers wait while it is clear (tests hold arXiv "slow")
+        self.html_gate.set()
         self.app.router.add_get("/api/query", self._query)
         self.app.router.add_get("/html/{id:.+}", self._html)
 
@@ -94,6 +97,7 @@ class FakeArxiv(FakeServer):
     async def _html(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request.path_qs)
         self.authorizations.append(request.headers.get("Authorization"))
+        await self.html_gate.wait()
         if self.down:
             return web.Response(status=503, text="Service Unavailable", headers={"Retry-After": "0"})
         pid = request.match_info["id"]

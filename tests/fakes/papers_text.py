@@ -109,7 +109,7 @@ def _figures(captions: tuple[str, ...]) -> list[str]:
         inner = (  # LaTeXML puts a table's or a figure panel's content in paragraphs of its own
             '<div class="ltx_inline-block"><p class="ltx_p">Model Score 81.2</p></div>'
             if kind == "table"
-            else '<p class="ltx_p ltx_figure_panel ltx_align_center"><img class="ltx_graphics" src="x1.png" '
+            else f'<p class="ltx_p ltx_figure_panel ltx_align_center"><img class="ltx_graphics" src="x{i}.png" '
             'alt="Refer to caption">Panel text</p>'
         )
         out.append(

@@ -27,6 +27,7 @@ from tests.fakes.server import FakeServer
 from tests.fakes.telegram_html import MAX_TEXT, TelegramHTMLError, parse_telegram_html, telegram_entities, utf16_length
 
 _ARRIVED: ContextVar[float] = ContextVar("arrived")  # when the request being handled reached the fake
+MAX_CAPTION = 1024  # UTF-16 units of a media caption after entity parsing
 TOKEN = "123456:TEST-token-not-a-secret"
 BOT_ID = 123456
 BOT_USERNAME = "hfweekly_test_bot"
@@ -71,6 +72,7 @@ class Sent:
     text: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)  # when the request reached the fake
+    photo: str | None = None  # sendPhoto: the photo's URL (`text` is then its caption)
 
     @property
     def paid(self) -> bool:
@@ -135,6 +137,9 @@ class FakeTelegram(FakeServer):
         # tests/test_bot.py), so tests wait for that event instead of for quiet.
         self.handled: set[int] = set()
         self._handled_changed = asyncio.Event()
+        # sendPhoto by URL: Telegram fetches the URL itself; these URLs it cannot use (URL -> description,
+        # e.g. "Bad Request: wrong file identifier/HTTP URL specified")
+        self.photo_failures: dict[str, str] = {}
         self.app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
 
     # --- the world ---------------------------------------------------------------------------------
@@ -481,6 +486,50 @@ class FakeTelegram(FakeServer):
         self.sent.append(sent)
         self.messages[(chat_id, message_id)] = sent
         return self._message_result(sent)
+
+    def photos(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.to(chat_id) if s.method == "sendPhoto"]
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo by URL (or file id) with an optional caption: at most 1,024 UTF-16 units once its HTML
+        is parsed, as Telegram counts it; a URL in `photo_failures` is refused as Telegram refuses it."""
+        chat_id = self._chat(params)
+        self._flood_check(params)
+        photo = params.get("photo")
+        if not isinstance(photo, str) or not photo:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        if photo in self.photo_failures:
+            raise ApiError(400, self.photo_failures[photo])
+        caption = str(params.get("caption", ""))
+        shown = caption
+        if params.get("parse_mode") == "HTML":
+            try:
+                shown = parse_telegram_html(caption)
+            except TelegramHTMLError as exc:
+                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        if utf16_length(shown) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        thread = params.get("message_thread_id")
+        if thread is not None and not self.chats[chat_id].get("is_forum"):
+            raise ApiError(400, "Bad Request: message thread not found")
+        sent = Sent("sendPhoto", chat_id, next(self._message_ids[chat_id]), caption, params, _ARRIVED.get(), photo)
+        self.sent.append(sent)
+        self.messages[(chat_id, sent.message_id)] = sent
+        result: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self.chats[chat_id],
+            "from": self.user(BOT_ID),
+            "photo": [{"file_id": f"photo{sent.message_id}", "file_unique_id": f"u{sent.message_id}", "width": 800,
+                       "height": 600}],
+        }  # fmt: skip
+        if caption:
+            result["caption"] = shown
+            if params.get("parse_mode") == "HTML":
+                result["caption_entities"] = telegram_entities(caption)
+        if thread is not None:
+            result["message_thread_id"] = int(thread)
+        return result
 
     def inline(self, user_id: int, query: str) -> int:
         """A user types `@bot <query>` in some chat."""
