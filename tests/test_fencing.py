@@ -102,18 +102,27 @@ async def test_a_chat_whose_digest_cannot_be_rendered_fails_alone_and_is_retried
 async def cut_off_run(
     app: App, tg_bot: Bot, clock: Clock, fake: FakeTelegram, chats: list[int], *, concurrency: int, after: int
 ) -> None:
-    """Publish W38 to these private chats, slowly, and cancel the run once `after` messages went out
-    (the shutdown's grace ran out)."""
+    """Publish W38 to these private chats and cancel the run (the shutdown's grace ran out) once `after`
+    messages went out and the ledger has recorded one of them; the fake holds every later message
+    meanwhile, so the run cannot finish first however slow the machine is. The hold ends after."""
     for chat in chats:
         fake.add_chat(chat, "private")
         await subscribe(app, chat, ChatKind.PRIVATE)
-    fake.delay = 0.2
+    fake.delay, fake.hold_sends_after = 0.05, after
     settings = app.settings.model_copy(update={"broadcast_concurrency": concurrency})
     run = asyncio.create_task((await broadcaster(app, tg_bot, clock, settings)).publish(W38))
     await fake.wait_for(lambda: len(fake.sent) >= after, within=60)
+    for _ in range(3000):  # up to a minute: polled, as the ledger lives in Redis
+        if any(e.state is not State.SENDING for e in (await app.store.ledger(W38)).values()):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the ledger recorded none of the messages sent")
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
+    fake.hold_sends_after = None
+    fake.sends_go.set()
 
 
 async def test_a_cancelled_run_records_who_is_still_owed(

@@ -13,15 +13,13 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot import texts
 from bot import texts_ask as ta
 from bot.ask import Answered, AskRefused, Questions, Unanswered
-from bot.errors import SourceError, StoreError
+from bot.errors import StoreError
 from bot.handlers.common import Context, command_text, deps, echoed, edit, reply, retry_if_interrupted
+from bot.handlers.lookup import found_or_said, tell_failure
 from bot.handlers.start import plain_text
-from bot.logs import redact
 from bot.models import Paper
-from bot.ondemand import Found, Missing
 from bot.paperid import parse_paper_id
 from bot.render import esc
 
@@ -64,23 +62,6 @@ def refusal_html(questions: Questions, refused: AskRefused, limit: int, tz: str)
     return ta.ASK_BUDGET.format(tz=esc(tz), hours=hours)
 
 
-async def _find(update: Update, context: Context, questions: Questions, paper_id: str) -> Paper | None:
-    """The paper (or None, the person told why not)."""
-    try:
-        found = await questions.ondemand.find(paper_id)
-    except SourceError as exc:
-        log.warning("/ask %s: %s", paper_id, exc)
-        await reply(update, context, texts.PAPER_SOURCE_DOWN.format(paper=esc(paper_id)))
-        return None
-    if found is Missing.WITHDRAWN:
-        await reply(update, context, texts.PAPER_WITHDRAWN.format(paper=esc(paper_id)))
-        return None
-    if not isinstance(found, Found):
-        await reply(update, context, texts.PAPER_NOT_FOUND.format(paper=esc(paper_id)))
-        return None
-    return found.paper
-
-
 async def answer_question(update: Update, context: Context, paper_id: str, question: str) -> None:
     """Answer `question` about the paper in the chat: a placeholder, then the answer (or why not)."""
     d = deps(context)
@@ -95,18 +76,16 @@ async def answer_question(update: Update, context: Context, paper_id: str, quest
     if d.questions.refusal(question) is not None:
         await reply(update, context, ta.ASK_TOO_LONG.format(length=len(question), limit=d.settings.ask_max_chars))
         return
-    paper = await _find(update, context, d.questions, paper_id)
-    if paper is None:
+    found = await found_or_said(update, context, paper_id)
+    if found is None:
         return
+    paper = found.paper
     placeholder = await reply(update, context, ta.ASK_THINKING.format(paper=esc(paper.id)))
     try:
         async with retry_if_interrupted(placeholder):  # the bot stopping cancels the question
             outcome = await d.questions.ask(paper, user.id if user else chat.id, question)
     except Exception as exc:  # the placeholder says so rather than "답을 찾는 중…"; admins are told
-        log.exception("/ask about %s failed", paper.id)
-        detail = redact(str(exc), d.settings.secrets())[:500]
-        await d.alerts.alert(type(exc).__name__, texts.ALERT.format(kind=type(exc).__name__, detail=esc(detail)))
-        await edit(placeholder, texts.STORE_DOWN if isinstance(exc, StoreError) else texts.SORRY)
+        await tell_failure(d, placeholder, exc, f"/ask about {paper.id}")
         return
     if isinstance(outcome, AskRefused):
         await edit(placeholder, refusal_html(d.questions, outcome, d.settings.ask_daily_limit, d.settings.timezone))

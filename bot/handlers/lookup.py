@@ -1,4 +1,4 @@
-"""What /paper and the deep brief (bot/handlers/paper.py, bot/handlers/brief.py) share: finding a paper
+"""What /paper, the deep brief and /ask (bot/handlers/paper.py, brief.py, ask.py) share: finding a paper
 (or saying why not), and telling a person and the admins that asking Claude failed."""
 
 from __future__ import annotations

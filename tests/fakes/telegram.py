@@ -121,6 +121,9 @@ class FakeTelegram(FakeServer):
         self.hold_edits_after: int | None = None
         self.hold_edits_in: set[int] = set()
         self.edits_go = asyncio.Event()
+        # After this many messages, further sendMessage calls wait (undelivered) until `sends_go` is set.
+        self.hold_sends_after: int | None = None
+        self.sends_go = asyncio.Event()
         self.validate_html = True  # False only in benchmarks that measure the sender, not this fake
         self._recent: deque[float] = deque()  # when the latest messages came (free; paid: _recent_paid)
         self._recent_paid: deque[float] = deque()
@@ -452,6 +455,8 @@ class FakeTelegram(FakeServer):
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold_sends_after is not None and len(self.sent) >= self.hold_sends_after:
+            await self.sends_go.wait()
         chat_id = self._chat(params)
         self._flood_check(params)
         text = self._check_text(params)
