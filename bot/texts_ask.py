@@ -13,6 +13,17 @@ ASK_TOO_LONG = "질문이 너무 깁니다 ({length}자). {limit}자 이내로 �
 ASK_THINKING = "⏳ {paper} 논문에서 답을 찾는 중…"
 ASK_QUESTION = "❓ <b>{question}</b>"
 ASK_SECTION = "<i>({section})</i>"
+# A cited section's usual English name as a Korean reader knows it: `4.2 Experiments` → `4.2 실험`
+# (d2l-ko's and PyTorch Korea's renderings); any other title is cited as the paper writes it.
+SECTION_NAMES_KO = {
+    "abstract": "초록", "introduction": "서론", "background": "배경", "preliminaries": "사전 지식",
+    "related work": "관련 연구", "related works": "관련 연구", "method": "방법", "methods": "방법",
+    "methodology": "방법론", "approach": "접근 방법", "experiments": "실험", "experiment": "실험",
+    "experimental setup": "실험 설정", "experimental results": "실험 결과", "results": "결과",
+    "evaluation": "평가", "analysis": "분석", "ablation study": "절제 연구", "ablation studies": "절제 연구",
+    "discussion": "논의", "limitations": "한계", "conclusion": "결론", "conclusions": "결론",
+    "future work": "향후 연구", "figures and tables": "그림과 표",
+}  # fmt: skip
 ASK_ABSTRACT_ONLY = "※ 이 논문은 본문을 구하지 못해 초록만 보고 답했습니다."
 ASK_PAPER = "📄 {paper} · {title}"
 ASK_REMAINING = "(오늘 남은 질문: {remaining}개 · 이 메시지에 답장하면 이어서 물을 수 있어요)"

@@ -15,7 +15,7 @@ from bot.app import App
 from bot.ask import Answered
 from bot.ask_prompt import ABSTRACT_ONLY, NOT_IN_PAPER, AskAnswer
 from bot.config import Settings
-from bot.handlers.ask import answer_html
+from bot.handlers.ask import answer_html, section_label
 from bot.models import Paper
 from tests.conftest import ALICE, BOB, GROUP
 from tests.fakes.anthropic import FakeClaude
@@ -73,7 +73,9 @@ async def test_ask_answers_from_the_section_the_question_is_about_and_cites_it(
     bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
     answer = answer_of(await ask(fake_tg, ALICE, f"/ask {PAPER} MMLU accuracy는 얼마인가요?"))
-    assert "81.2%" in answer.text and "MMLU" in answer.text and "<i>(3 Experiments)</i>" in answer.text
+    assert (
+        "81.2%" in answer.text and "MMLU" in answer.text and "<i>(3 실험)</i>" in answer.text
+    )  # cited as `3 Experiments`
     assert "오늘 남은 질문: 5개" in answer.text and TITLE in answer.text
     [request] = question_requests(fake_claude)
     instructions, paper = request["system"]
@@ -100,7 +102,7 @@ async def test_a_reply_to_a_papers_message_in_private_is_a_question_and_follow_u
     shown = await ask(fake_tg, ALICE, f"/paper {PAPER}")  # translated on demand: the paper's message
     message = shown[-1]
     answer = answer_of(await ask(fake_tg, ALICE, "Lumen corpus는 무엇인가요?", reply_to=message))
-    assert "<i>(2 Method)</i>" in answer.text and "128" in answer.text
+    assert "<i>(2 방법)</i>" in answer.text and "128" in answer.text
     questions = ["GPUs는 몇 개?", "MMLU 결과는?", "Training days는?", "Lumen 데이터는?"]
     for question in questions:  # each a reply to the previous answer
         answer = answer_of(await ask(fake_tg, ALICE, question, reply_to=answer))
@@ -137,7 +139,7 @@ async def test_questions_in_a_group_and_replies_to_the_bots_paper_messages_only(
     answer = answer_of(await ask(fake_tg, BOB, f"/ask {PAPER} MMLU accuracy는?", GROUP))
     assert "81.2%" in answer.text
     follow = answer_of(await ask(fake_tg, ALICE, "Lumen corpus는?", GROUP, reply_to=answer))
-    assert "<i>(2 Method)</i>" in follow.text
+    assert "<i>(2 방법)</i>" in follow.text
     calls = fake_claude.calls
     [help_answer] = await ask(fake_tg, ALICE, "/help", GROUP)
     assert await ask(fake_tg, BOB, "MMLU는?", GROUP, reply_to=help_answer) == []  # not a paper's message
@@ -239,7 +241,7 @@ async def test_a_paper_without_its_body_is_answered_from_the_abstract_and_says_s
     bot: App, fake_tg: FakeTelegram, fake_claude: FakeClaude
 ) -> None:
     answer = answer_of(await ask(fake_tg, ALICE, f"/ask {SHORT_PAPER} Foo-7B accuracy는?"))
-    assert "초록만 보고 답했습니다" in answer.text and "<i>(Abstract)</i>" in answer.text
+    assert "초록만 보고 답했습니다" in answer.text and "<i>(초록)</i>" in answer.text
     assert ABSTRACT_ONLY in question_requests(fake_claude)[-1]["system"][1]["text"]
 
 
@@ -266,3 +268,12 @@ def test_an_answer_full_of_markup_stays_within_one_message() -> None:
     answered = Answered(AskAnswer("가" + "&<" * 749, "3 Experiments", True), False, 3)
     text = answer_html(paper, "<b>" * 100, answered)
     assert len(text) < 4096 and "<b><b>" not in text and "&amp;&lt;" in text
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [("4.2 Experiments", "4.2 실험"), ("3. Method", "3. 방법"), ("Limitations", "한계"), ("5 Scaling Laws", "5 Scaling Laws"),
+     ("Experiments on <b>MMLU</b>", "Experiments on <b>MMLU</b>")],
+)  # fmt: skip
+def test_a_cited_section_shows_its_usual_name_in_korean(title: str, shown: str) -> None:
+    assert section_label(title) == shown

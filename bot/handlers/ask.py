@@ -37,6 +37,18 @@ def _escaped_within(text: str, limit: int) -> str:
     return escaped
 
 
+def section_label(title: str) -> str:
+    """A cited section as the answer shows it: its number kept, a usual name in Korean (`4.2 Experiments`
+    → `4.2 실험`), any other title as the paper writes it."""
+    number, _, name = title.strip().partition(" ")
+    if not number.rstrip(".").replace(".", "").isdigit():
+        number, name = "", title.strip()
+    korean = ta.SECTION_NAMES_KO.get(name.strip().lower())
+    if korean is None:
+        return title.strip()
+    return f"{number} {korean}" if number else korean
+
+
 def answer_html(paper: Paper, question: str, answered: Answered) -> str:
     """The answer as the person reads it: their question (escaped), the answer and the section it came
     from, a note when only the abstract was read, the paper, and how many questions are left today."""
@@ -45,7 +57,7 @@ def answer_html(paper: Paper, question: str, answered: Answered) -> str:
     lines = [ta.ASK_QUESTION.format(question=esc(shown)), ""]
     body = _escaped_within(answer.text, ANSWER_HTML)
     if answer.section:
-        body += " " + ta.ASK_SECTION.format(section=esc(answer.section))
+        body += " " + ta.ASK_SECTION.format(section=esc(section_label(answer.section)))
     lines.append(body)
     if answered.abstract_only:
         lines += ["", ta.ASK_ABSTRACT_ONLY]
