@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the frozen weeks' pages and feeds as files, from what Redis holds.",
     )
     build.add_argument("dir", metavar="DIR")
-    build.add_argument("--weeks", type=_positive, default=None, metavar="N", help="the latest N weeks only (default: all)")
+    build.add_argument(
+        "--weeks", type=_positive, default=None, metavar="N", help="the latest N weeks only (default: all)"
+    )
     build.add_argument("--public-url", default=None, metavar="URL", help="absolute URLs in feeds (HFWEEKLY_PUBLIC_URL)")
     return parser

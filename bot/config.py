@@ -163,7 +163,12 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator(
-        "anthropic_api_key", "telegram_bot_token", "redis_url", "anthropic_base_url", "public_url", "bot_username",
+        "anthropic_api_key",
+        "telegram_bot_token",
+        "redis_url",
+        "anthropic_base_url",
+        "public_url",
+        "bot_username",
         mode="before",
     )
     @classmethod

@@ -75,15 +75,16 @@ async def test_a_paper_page_has_the_full_translation_provenance_and_never_poses_
     base: str, app: App
 ) -> None:
     digest = await app.digests.current(W38, top_n=10)
-    assert digest is not None and digest.items[0].translation is not None
-    item = digest.items[0]
+    assert digest is not None
+    item, translation = digest.items[0], digest.items[0].translation
+    assert translation is not None
     page = await get(base, f"/papers/{item.paper.id}")
     assert page.status == 200
-    assert html.escape(item.translation.abstract_ko.split(". ")[0], quote=False) in page.text
+    assert html.escape(translation.abstract_ko.split(". ")[0], quote=False) in page.text
     assert "✍️ Claude Sonnet" in page.text and "번역" in page.text  # who translated, when
     data = page.jsonld()
     assert data["@type"] == "ScholarlyArticle" and data["inLanguage"] == "ko"
-    assert data["headline"] == item.translation.title_ko and data["isBasedOn"] == item.paper.arxiv_url
+    assert data["headline"] == translation.title_ko and data["isBasedOn"] == item.paper.arxiv_url
     assert data["translationOfWork"]["name"] == item.paper.title
     assert data["translationOfWork"]["inLanguage"] == "en" and "author" not in data
     assert 'property="og:type" content="article"' in page.text
@@ -190,7 +191,9 @@ async def test_the_subscribe_link_names_the_bot(app: App) -> None:
 
 
 async def test_a_week_item_with_code_links(app: App, fake_hf: FakeHF) -> None:
-    items = [item_2026(f"2509.1{i:04d}", f"Paper {i} on Scaling", "We study scaling. " * 20, 100 - i) for i in range(10)]
+    items = [
+        item_2026(f"2509.1{i:04d}", f"Paper {i} on Scaling", "We study scaling. " * 20, 100 - i) for i in range(10)
+    ]
     items[0] = item_2026("2509.10000", "Paper 0 on Scaling", "We study scaling. " * 20, 100, with_links=True)
     fake_hf.weeks["2025-W42"] = items
     await app.digests.build(IsoWeek(2025, 42))

@@ -84,6 +84,10 @@ class Pages:
     def subscribe(self, payload: str = "web") -> str | None:
         return f"https://t.me/{self._bot}?start={payload}" if self._bot else None
 
+    def _url(self, target: str, here: str) -> str:
+        """A URL that names `target` wherever it is read: absolute with a public URL, else relative to `here`."""
+        return self.links.absolute(target) if self.links.public_url else self.links.href(target, here)
+
     def _render(self, template: str, here: str, **context: Any) -> str:
         def u(target: str) -> str:
             return self.links.href(target, here)
@@ -92,16 +96,16 @@ class Pages:
         context.setdefault("og_type", "website")
         context.setdefault("subscribe", self.subscribe())
         return self._env.get_template(template).render(
-            site_name=SITE_NAME, links=self.links, u=u, canonical=self.links.absolute(here), **context
+            site_name=SITE_NAME, links=self.links, u=u, canonical=self._url(here, here), **context
         )
 
-    def _article(self, paper: Paper, translation: Translation | None) -> dict[str, object]:
+    def _article(self, paper: Paper, translation: Translation | None, here: str) -> dict[str, object]:
         """A paper's translation page in schema.org terms (see the module's docstring)."""
         data: dict[str, object] = {
             "@type": "ScholarlyArticle",
             "headline": translation.title_ko if translation else paper.title,
             "inLanguage": "ko" if translation else "en",
-            "url": self.links.absolute(self.links.paper(paper.id)),
+            "url": self._url(self.links.paper(paper.id), here),
             "isBasedOn": paper.arxiv_url,
             "translationOfWork": original(paper),
             "publisher": {"@type": "Organization", "name": SITE_NAME},
@@ -125,8 +129,8 @@ class Pages:
             "@type": "CollectionPage",
             "name": week_title(digest.week),
             "inLanguage": "ko",
-            "url": self.links.absolute(here),
-            "hasPart": [self._article(item.paper, item.translation) for item in digest.items],
+            "url": self._url(here, here),
+            "hasPart": [self._article(item.paper, item.translation, here) for item in digest.items],
         }
         return self._render(
             "week.html", here, title=week_title(digest.week), description=description, digest=digest,
@@ -137,7 +141,7 @@ class Pages:
         paper, translation = view.paper, view.translation
         title = translation.title_ko if translation else paper.title
         description = shorten(translation.summary_ko if translation else paper.abstract, 300)
-        data = {"@context": "https://schema.org", **self._article(paper, translation)}
+        data = {"@context": "https://schema.org", **self._article(paper, translation, self.links.paper(paper.id))}
         line = Markup(provenance(translation, self._tz)) if translation else ""
         return self._render(
             "paper.html", self.links.paper(paper.id), title=title, description=description, view=view,
