@@ -8,13 +8,18 @@ import html
 import re
 from collections.abc import AsyncIterator
 
+import aiohttp
+import feedparser
 import pytest
 
 from bot.app import App
-from bot.store import Store
+from bot.config import Settings
 from bot.week import IsoWeek
+from tests.conftest import free_port
 from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, item_2026, week_items
+from tests.fakes.telegram import FakeTelegram
+from tests.test_bot import running
 from tests.webkit import PUBLIC, W14, W38, W39, W40, get, served, site_of
 
 HOSTILE = 'Attack </script><script>alert("x")</script> & <b>bold</b> Models'
@@ -168,17 +173,25 @@ async def test_search_finds_papers_of_the_site_and_echoes_the_query_escaped(base
     assert hostile.status == 200 and "<script>alert" not in hostile.text and "&lt;script&gt;" in hostile.text
 
 
-async def test_only_frozen_weeks_are_shown(app: App, store_of_app: Store) -> None:
-    """A week still running (kept, not frozen) is not on the site."""
+async def test_a_site_without_a_frozen_week_says_so(app: App) -> None:
     async with served(site_of(app)) as url:
-        assert (await get(url, "/")).status == 200  # no week yet: a page that says so
-        assert "아직 공개된 주가 없습니다" in (await get(url, "/")).text
+        home = await get(url, "/")
+        assert home.status == 200 and "아직 공개된 주가 없습니다" in home.text
         assert (await get(url, "/weeks/2025-W38")).status == 404
+        assert feedparser.parse((await get(url, "/feed.atom")).text).bozo == 0
 
 
-@pytest.fixture
-def store_of_app(app: App) -> Store:
-    return app.store
+async def test_the_running_bot_serves_the_pages_with_hfweekly_web(
+    settings: Settings, fake_tg: FakeTelegram, fake_hf: FakeHF
+) -> None:
+    port = free_port()
+    async with running(settings, fake_tg, web=True, web_port=port) as app:
+        await app.digests.build(W38)
+        page = await get(f"http://127.0.0.1:{port}", "/")
+        assert page.status == 200 and len(titles(page.text)) == 10
+    async with running(settings, fake_tg) as app:  # off by default
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await get(f"http://127.0.0.1:{port}", "/")
 
 
 async def test_the_subscribe_link_names_the_bot(app: App) -> None:
