@@ -1,4 +1,4 @@
-"""The `hfweekly` command line: run | digest | publish | subscribers | check.
+"""The `hfweekly` command line: run | digest | publish | subscribers | check | web | site build.
 
 Exit status (bot/errors.py maps each error to one): 0 done (`run` stopped by SIGINT/SIGTERM too: that
 is how a service manager stops it, and systemd or docker count any other status as a failure); 1 failed
@@ -71,6 +71,7 @@ def execute(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
     commands: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
         "run": run, "publish": publish, "subscribers": subscribers, "digest": digest, "check": check,
+        "web": web, "site": site,
     }  # fmt: skip
     try:
         return commands[args.command](settings, args)
@@ -300,6 +301,46 @@ def check(settings: Settings, args: argparse.Namespace) -> int:
     for ok, name, detail in results:
         print(f"{'✓' if ok else '✗'} {name}: {redact(detail, settings.secrets())}")
     return EXIT_OK if all(ok for ok, _, _ in results) else EXIT_FAILED
+
+
+# --- hfweekly web, hfweekly site build (bot/web/) -----------------------------------------------------
+
+
+def web(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_web(settings.model_copy(update={"web_port": args.port or settings.web_port})))
+
+
+async def _web(settings: Settings) -> int:
+    from bot.app import open_app
+    from bot.web.build import reader, start_web
+
+    stop = asyncio.Event()
+    _on_signals(stop.set)
+    async with open_app(reader(settings)) as a:
+        server = await start_web(settings, a.digests, a.translator, a.archive, a.briefs, a.store, a.clock)
+        print(f"serving the web pages on http://{settings.web_host}:{server.port}/ (Ctrl-C stops)", flush=True)
+        await stop.wait()
+        await server.stop()
+    return EXIT_OK
+
+
+def site(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_site(settings, args))
+
+
+async def _site(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import open_app
+    from bot.web.build import make_site, reader
+    from bot.web.export import build_site
+
+    async with open_app(reader(settings)) as a:
+        made = make_site(
+            settings, a.digests, a.translator, a.archive, a.briefs, a.store, a.clock, static=True,
+            public_url=args.public_url, max_weeks=args.weeks,
+        )  # fmt: skip
+        built = await build_site(made, args.dir)
+    print(f"wrote {built.pages} pages ({built.weeks} weeks) in {built.seconds:.1f} s to {args.dir}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

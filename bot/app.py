@@ -306,6 +306,11 @@ async def running_bot(
             )  # fmt: skip
             await health.start()
             stack.push_async_callback(health.stop)
+        if settings.web:  # the public pages and feeds (bot/web/), off by default
+            from bot.web.build import start_web
+
+            web = await start_web(settings, app.digests, app.translator, app.archive, app.briefs, app.store, app.clock)
+            stack.push_async_callback(web.stop)
         stack.push_async_callback(bot.shutdown)  # the sessions, even when the start fails half way
         await _start(settings, application.initialize)
         stack.push_async_callback(application.shutdown)

@@ -19,6 +19,12 @@ def _top(value: str) -> int:
     return n
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of 1 or more")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hfweekly",
@@ -86,4 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="receive updates by webhook at this public https URL (several replicas may share it)",
     )
+    web = commands.add_parser(
+        "web",
+        help="serve the web pages and feeds alone (no Telegram), until SIGINT or SIGTERM",
+        description="The public pages and feeds (what `run` serves with HFWEEKLY_WEB=true) on HFWEEKLY_WEB_HOST:"
+        "HFWEEKLY_WEB_PORT, from what Redis holds. Asks neither Hugging Face nor Claude.",
+    )
+    web.add_argument("--port", type=int, default=None, metavar="N", help="default: HFWEEKLY_WEB_PORT (8081)")
+    site = commands.add_parser("site", help="the web pages as static files")
+    site_actions = site.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = site_actions.add_parser(
+        "build",
+        help="write the pages and feeds to DIR (relative links: any static host)",
+        description="Write the frozen weeks' pages and feeds as files, from what Redis holds.",
+    )
+    build.add_argument("dir", metavar="DIR")
+    build.add_argument(
+        "--weeks", type=_positive, default=None, metavar="N", help="the latest N weeks only (default: all)"
+    )
+    build.add_argument("--public-url", default=None, metavar="URL", help="absolute URLs in feeds (HFWEEKLY_PUBLIC_URL)")
     return parser

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     ask_max_chars: int = Field(default=500, ge=10, le=4000)  # a longer question is refused, nothing asked
     report_daily_limit: int = Field(default=10, ge=1, le=1000)  # readers' reports of translations a day per person
     paper_figure: bool = True  # /paper also sends the paper's first figure (arXiv's HTML) with a Korean caption
+    web: bool = False  # the public web pages and feeds (bot/web/) on web_host:web_port, with `hfweekly run`
+    web_host: str = "127.0.0.1"  # behind a reverse proxy (README); 0.0.0.0 to listen on every interface
+    web_port: int = Field(default=8081, ge=0, le=65535)
+    public_url: str | None = None  # e.g. https://papers.example.kr: absolute links, canonical, og:url, feed ids
+    bot_username: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{5,32}$")  # the subscribe link t.me/<it>
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -145,7 +150,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)")
         return value
 
-    @field_validator("hf_base_url", "telegram_api_base_url", "anthropic_base_url")
+    @field_validator("hf_base_url", "telegram_api_base_url", "anthropic_base_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -157,7 +162,15 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("anthropic_api_key", "telegram_bot_token", "redis_url", "anthropic_base_url", mode="before")
+    @field_validator(
+        "anthropic_api_key",
+        "telegram_bot_token",
+        "redis_url",
+        "anthropic_base_url",
+        "public_url",
+        "bot_username",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

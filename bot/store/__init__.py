@@ -14,6 +14,7 @@ Keys (all under `<prefix>:`), by the module that owns them:
     usage:<week>                  hash of Claude token counts spent building that week's digest
     usage:spent:<week>            hash of Claude token counts spent during that week
     archive:version               bumped when a week is frozen (the search index rebuilds)
+    content:version               bumped when a week is frozen, a translation or a brief saved (web pages)
     found:<paper id>              JSON Paper found on demand (Hugging Face or arXiv), 30 days
     ondemand:user:<id>:<date>     how many new on-demand translations the person had that day
     ondemand:day:<date>           hash of Claude token counts of on-demand translations that day (budget)

@@ -29,6 +29,7 @@ class BriefStore(StoreBase):
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(key, _BRIEF.dump_json(brief), ex=BRIEF_TTL)
             pipe.delete(f"{key}:failed")
+            pipe.incr(self._key("content", "version"))  # the paper's web page shows it (bot/web/)
             await call(pipe.execute())
 
     async def mark_brief_failed(self, key: str) -> None:

@@ -57,11 +57,18 @@ class PaperStore(StoreBase):
                 pipe.set(self._key("paper", paper.id), dumps(record), ex=SNAPSHOT_TTL)
             if final:  # the search index of every process rebuilds at its next query
                 pipe.incr(self._key("archive", "version"))
+                pipe.incr(self._key("content", "version"))
             await call(pipe.execute())
 
     async def archive_version(self) -> int:
         """Bumped whenever a week is frozen: the search index is rebuilt when it changed."""
         return int(await self._get(self._key("archive", "version")) or 0)
+
+    async def versions(self) -> tuple[int, int]:
+        """(archive version, content version): one MGET per web request (bot/web/). The content version
+        is bumped whenever a week is frozen, a translation saved (a correction too) or a brief saved."""
+        raws = await call(self._redis.mget([self._key("archive", "version"), self._key("content", "version")]))
+        return int(raws[0] or 0), int(raws[1] or 0)
 
     async def all_snapshots(self) -> list[Snapshot]:
         """Every week's ranking kept (one SCAN, then a GET per week: for rebuilding the search index)."""
@@ -111,7 +118,10 @@ class PaperStore(StoreBase):
         ]
 
     async def save_translation(self, key: str, translation: Translation) -> None:
-        await call(self._redis.set(key, _TRANSLATION.dump_json(translation), ex=TRANSLATION_TTL))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, _TRANSLATION.dump_json(translation), ex=TRANSLATION_TTL)
+            pipe.incr(self._key("content", "version"))  # the web pages showing it render again (bot/web/)
+            await call(pipe.execute())
 
     async def mark_failed(self, key: str) -> None:
         """Remember that translating `key` failed just now (so views do not ask Claude again at once)."""
