@@ -1,4 +1,4 @@
-"""The `hfweekly` command line: run | digest | publish | subscribers | check.
+"""The `hfweekly` command line: run | digest | publish | subscribers | check | init (bot/init.py).
 
 Exit status (bot/errors.py maps each error to one): 0 done (`run` stopped by SIGINT/SIGTERM too: that
 is how a service manager stops it, and systemd or docker count any other status as a failure); 1 failed
@@ -49,7 +49,12 @@ log = logging.getLogger("bot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return execute(build_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
+    if args.command == "init":  # before the settings: it writes them (a broken .env is what it may fix)
+        from bot.init import init
+
+        return init(args)
+    return execute(args)
 
 
 def fail(status: int, message: str) -> int:
@@ -224,6 +229,7 @@ def publish(settings: Settings, args: argparse.Namespace) -> int:
 async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) -> int:
     from bot.app import broadcaster, open_app, telegram_bot
     from bot.audience import ALL
+    from bot.progress import progress
     from bot.render import render_telegram
 
     async with open_app(settings) as app, telegram_bot(app) as (bot, limiter):
@@ -243,7 +249,8 @@ async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) 
                 print(f"  {name}\tchannel\tcannot be looked up: tried again by a later run")
             return EXIT_OK
         _on_signals(caster.stop)  # finish the sends in flight, then stop
-        report = await caster.publish(week, wait=settings.publish_lock_seconds + 5)
+        with progress(f"publishing {week}", unit="chats") as bar:
+            report = await caster.publish(week, wait=settings.publish_lock_seconds + 5, on_chat=bar.update)
         if caster.stopping:
             print(report.line() + " (stopped early; run again to send the rest)")
             return EXIT_STOPPED

@@ -33,7 +33,11 @@ def check_config(settings: Settings) -> Result:
     try:
         prompt = PromptConfig.load(config_file("prompt.md"), config_file("glossary.toml"))
     except ValueError as exc:
-        return False, "configuration", f"{exc} — fix: correct or remove the file in {config_dir()} (the packaged default is used without it)"
+        return (
+            False,
+            "configuration",
+            f"{exc} — fix: correct or remove the file in {config_dir()} (the packaged default is used without it)",
+        )
     upcoming = next_run(settings, datetime.now(settings.tz))
     admins = ", ".join(map(str, settings.admins)) or "none (fix: set HFWEEKLY_ADMINS to get alerts)"
     return (
