@@ -56,8 +56,8 @@ class Prompter:
             sys.stderr.write(shown)
             sys.stderr.flush()
             line = sys.stdin.readline()
+            sys.stderr.write("\n")  # the answer from a pipe is not echoed: end the question's line
             if not line:
-                sys.stderr.write("\n")
                 raise Abort("no answer (end of input); nothing written", EXIT_USAGE)
             answer = line.rstrip("\r\n")
         return answer.strip() or default
