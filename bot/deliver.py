@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +54,7 @@ from bot.week import IsoWeek
 log = logging.getLogger(__name__)
 
 UNRESOLVED_RETRY = timedelta(minutes=10)  # a configured @channel that could not be looked up
+OnChat = Callable[[int, int], None]  # (chats settled, chats in all): a progress bar's
 
 
 class Broadcaster:
@@ -112,14 +114,9 @@ class Broadcaster:
         return digest
 
     async def publish(
-        self,
-        week: IsoWeek,
-        *,
-        refresh: bool = False,
-        wait: float = 0.0,
-        slots: Sequence[str] | None = ALL,
-        on_chat: Callable[[int, int], None] | None = None,
-    ) -> Report:
+        self, week: IsoWeek, *, refresh: bool = False, wait: float = 0.0, slots: Sequence[str] | None = ALL,
+        on_chat: OnChat | None = None,
+    ) -> Report:  # fmt: skip
         """Send the week's digest to the chats of `slots` (ALL: every chat, whatever its slot) and to
         those owed it, each that does not have it yet; then the slots have delivered the week.
 
@@ -172,7 +169,7 @@ class Broadcaster:
             await lock.release()
         return report
 
-    async def _publish(self, run: Run, audience: Audience, on_chat: Callable[[int, int], None]) -> None:
+    async def _publish(self, run: Run, audience: Audience, on_chat: OnChat) -> None:
         recipients, unresolved, report = audience.recipients, audience.unresolved, run.report
         report.chats, report.pending_papers = len(recipients), len(run.digest.pending)
         report.views = len({r.view for r in recipients})
@@ -186,15 +183,13 @@ class Broadcaster:
         for recipient in recipients:
             queue.put_nowait(recipient)
 
-        settled = 0
-        on_chat(settled, len(recipients))
+        on_chat(0, len(recipients))
+        settled = itertools.count(1)
 
         async def worker() -> None:
-            nonlocal settled
             while not queue.empty() and not (self._shutdown or run.stopped):
                 await self._deliver_safely(run, queue.get_nowait())
-                settled += 1
-                on_chat(settled, len(recipients))
+                on_chat(next(settled), len(recipients))
 
         try:
             async with asyncio.TaskGroup() as group:

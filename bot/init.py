@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
-from bot.errors import EXIT_FAILED, EXIT_OK, EXIT_STOPPED, EXIT_USAGE
+from bot.errors import EXIT_FAILED, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, ConfigError
 from bot.logs import redact
 
 TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
@@ -202,6 +202,8 @@ def _base_settings() -> Settings:
         return Settings(_env_file=None)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise Abort(f"invalid environment: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", EXIT_USAGE) from exc
+    except ConfigError as exc:  # a broken settings.toml
+        raise Abort(str(exc), EXIT_USAGE) from exc
 
 
 def _write(path: Path, kept: list[str], values: dict[str, str]) -> None:

@@ -96,6 +96,10 @@ async def test_a_bad_flag_writes_nothing(init_env: dict[str, str], tmp_path: Pat
         "redis://127.0.0.1:1/0",
     )
     assert status == 1 and "no answer" in err
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.toml").write_text("top_n = \n")
+    status, _, err = await init(init_env, tmp_path, "--yes", "--telegram-token", TOKEN, "--anthropic-key", KEY)
+    assert status == 2 and "settings.toml is not valid TOML" in err and "Traceback" not in err
     assert not (tmp_path / ".env").exists()
 
 

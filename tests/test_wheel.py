@@ -119,7 +119,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    Path(purelib, "_hfweekly_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    ours |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}  # a venv's base too
+    Path(purelib, "_hfweekly_test_deps.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
     done = subprocess.run(
         [*pip, "--python", str(python), "install", "--no-deps", "--root-user-action=ignore", str(wheel)],
         capture_output=True, text=True,
