@@ -162,6 +162,9 @@ async def _collect(
             default=DEFAULT_REDIS, optional=True,
         ),
     }  # fmt: skip
+    values["HFWEEKLY_ADMINS"] = ",".join(
+        p.strip() for p in values["HFWEEKLY_ADMINS"].replace(";", ",").split(",") if p.strip()
+    )
     if not check:
         notes.append("not checked (--no-check)")
     notes.append(f"admins {values['HFWEEKLY_ADMINS'] or 'none'}")

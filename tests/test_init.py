@@ -73,6 +73,7 @@ async def test_flags_write_a_checked_env_file(
     assert settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value() == TOKEN
     assert settings.anthropic_api_key is not None and settings.anthropic_api_key.get_secret_value() == KEY
     assert settings.admins == [900, 901] and settings.redis_url == REDIS_URL
+    assert "HFWEEKLY_ADMINS=900,901\n" in (tmp_path / ".env").read_text()
 
 
 async def test_a_bad_flag_writes_nothing(init_env: dict[str, str], tmp_path: Path) -> None:
