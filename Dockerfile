@@ -6,7 +6,6 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PTB_TIMEDELTA=true \
-    HFWEEKLY_CONFIG_DIR=/app/config \
     HFWEEKLY_HTTP_HOST=0.0.0.0
 
 RUN useradd --create-home --uid 10001 hfweekly
@@ -14,7 +13,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install .
-COPY config ./config
+# The default settings.toml, prompt.md, glossary.toml and brief.md ship in the package; to change one,
+# mount a directory holding just that file at /app/config (the working directory's config/).
 
 USER hfweekly
 EXPOSE 8080

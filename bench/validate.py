@@ -32,7 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bench.common import percentile
-from bot.config import DEFAULT_CONFIG_DIR
+from bot.config import DEFAULTS
 from bot.faithful import gate, unsummarisable
 from bot.glossary import Glossary
 from bot.models import Paper, Translation
@@ -112,7 +112,7 @@ def bad_answers(paper: Paper, good: Translation, other: Translation, summary_of:
 
 
 def main() -> None:
-    glossary = Glossary.load(DEFAULT_CONFIG_DIR / "glossary.toml")
+    glossary = Glossary.load(DEFAULTS / "glossary.toml")
     real = [p for p in papers() if not unsummarisable(p)]
     goods = [(p, faithful(p, glossary)) for p in real]
     week38 = {p.id: p for p in real}

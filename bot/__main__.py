@@ -1,4 +1,5 @@
-"""The `hfweekly` command line: run | digest | publish | subscribers | check | web | site build.
+"""The `hfweekly` command line: run | digest | publish | subscribers | check | init (bot/init.py) | web |
+site build.
 
 Exit status (bot/errors.py maps each error to one): 0 done (`run` stopped by SIGINT/SIGTERM too: that
 is how a service manager stops it, and systemd or docker count any other status as a failure); 1 failed
@@ -49,7 +50,12 @@ log = logging.getLogger("bot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return execute(build_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
+    if args.command == "init":  # before the settings: it writes them (a broken .env is what it may fix)
+        from bot.init import init
+
+        return init(args)
+    return execute(args)
 
 
 def fail(status: int, message: str) -> int:
@@ -155,9 +161,10 @@ def digest(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _digest(settings: Settings, args: argparse.Namespace, week: IsoWeek) -> int:
     from bot.app import open_app
+    from bot.progress import status_line
     from bot.render import PART_SEPARATOR, render_json, render_telegram, render_text
 
-    progress = _stderr_progress()
+    progress = status_line()
     translate = not args.no_translate
     async with open_app(settings, translate=translate) as app:
         try:
@@ -188,17 +195,6 @@ async def _digest(settings: Settings, args: argparse.Namespace, week: IsoWeek) -
     return EXIT_OK
 
 
-def _stderr_progress() -> Callable[[str], None] | None:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(message: str) -> None:
-        sys.stderr.write(f"\r\033[K{message}…")
-        sys.stderr.flush()
-
-    return show
-
-
 # --- hfweekly publish -------------------------------------------------------------------------------
 
 
@@ -225,6 +221,7 @@ def publish(settings: Settings, args: argparse.Namespace) -> int:
 async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) -> int:
     from bot.app import broadcaster, open_app, telegram_bot
     from bot.audience import ALL
+    from bot.progress import progress
     from bot.render import render_telegram
 
     async with open_app(settings) as app, telegram_bot(app) as (bot, limiter):
@@ -244,7 +241,8 @@ async def _publish(settings: Settings, args: argparse.Namespace, week: IsoWeek) 
                 print(f"  {name}\tchannel\tcannot be looked up: tried again by a later run")
             return EXIT_OK
         _on_signals(caster.stop)  # finish the sends in flight, then stop
-        report = await caster.publish(week, wait=settings.publish_lock_seconds + 5)
+        with progress(f"publishing {week}", unit="chats") as bar:
+            report = await caster.publish(week, wait=settings.publish_lock_seconds + 5, on_chat=bar.update)
         if caster.stopping:
             print(report.line() + " (stopped early; run again to send the rest)")
             return EXIT_STOPPED
@@ -294,13 +292,9 @@ async def _subscribers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def check(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.check import run_checks
-    from bot.logs import redact
+    from bot.check import print_checks
 
-    results = asyncio.run(run_checks(settings))
-    for ok, name, detail in results:
-        print(f"{'✓' if ok else '✗'} {name}: {redact(detail, settings.secrets())}")
-    return EXIT_OK if all(ok for ok, _, _ in results) else EXIT_FAILED
+    return EXIT_OK if print_checks(settings) else EXIT_FAILED
 
 
 # --- hfweekly web, hfweekly site build (bot/web/) -----------------------------------------------------
@@ -330,6 +324,7 @@ def site(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _site(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import open_app
+    from bot.progress import progress
     from bot.web.build import make_site, reader
     from bot.web.export import build_site
 
@@ -338,7 +333,8 @@ async def _site(settings: Settings, args: argparse.Namespace) -> int:
             settings, a.digests, a.translator, a.archive, a.briefs, a.store, a.clock, static=True,
             public_url=args.public_url, max_weeks=args.weeks,
         )  # fmt: skip
-        built = await build_site(made, args.dir)
+        with progress(f"building the site in {args.dir}", unit="pages") as bar:
+            built = await build_site(made, args.dir, progress=bar.update)
     print(f"wrote {built.pages} pages ({built.weeks} weeks) in {built.seconds:.1f} s to {args.dir}")
     return EXIT_OK
 

@@ -82,6 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the configuration and reach Redis, Telegram, Claude and Hugging Face",
         description="One line per check (✓ or ✗, and for ✗ the fix). Exit status 1 if any check fails.",
     )
+    init = commands.add_parser(
+        "init",
+        help="write a .env: asks for the Telegram token, the Claude key and the admins, and checks each",
+        description="Write .env (mode 0600) in the working directory. Asks for what no flag gives (secrets "
+        "without echo) and checks the token, the key and Redis live, as `hfweekly check` does.",
+        epilog="With --yes nothing is asked: the flags must give the token and the key. Without a terminal the "
+        "answers are read from stdin, one a line.",
+    )
+    init.add_argument("--telegram-token", metavar="TOKEN", help="the bot's token from @BotFather")
+    init.add_argument("--anthropic-key", metavar="KEY", help="the Claude API key")
+    init.add_argument("--admins", metavar="IDS", help="Telegram user ids of the admins, comma-separated")
+    init.add_argument("--redis-url", metavar="URL", help="redis://HOST:6379/0 (empty: none, nothing persists)")
+    init.add_argument("--env-file", default=".env", metavar="PATH", help="where to write (default: .env)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file without asking")
+    init.add_argument(
+        "--yes", "-y", action="store_true", help="ask nothing: take the flags; overwrite an existing file"
+    )
+    init.add_argument("--no-check", action="store_true", help="write without checking the token, key and Redis")
     run = commands.add_parser(
         "run",
         help="run the Telegram bot (long polling, or a webhook)",

@@ -1,4 +1,4 @@
-"""What Claude is told for a deep brief (bot/brief.py): the system prompt (config/brief.md, hashed into
+"""What Claude is told for a deep brief (bot/brief.py): the system prompt (bot/defaults/brief.md (or its override), hashed into
 the brief's cache key, then the glossary), the user message (the paper's title and full text), the JSON
 schema of the four parts, and the re-ask naming what was wrong."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from bot.models import FullText, Paper
 
@@ -39,20 +39,21 @@ MAX_TOKENS = 4096  # four short parts
 
 @dataclass(frozen=True)
 class BriefPrompt:
-    """config/brief.md and its hash (part of a brief's cache key)."""
+    """bot/defaults/brief.md (or its override) and its hash (part of a brief's cache key)."""
 
     system: str
     hash: str
 
     @classmethod
-    def load(cls, directory: Path) -> BriefPrompt:
-        """Read the prompt; ValueError with the file and the problem if it is unusable."""
+    def load(cls, file: Traversable) -> BriefPrompt:
+        """Read the prompt (bot/config.py's config_file finds it); ValueError with the file and the
+        problem if it is unusable."""
         try:
-            prompt = (directory / "brief.md").read_text(encoding="utf-8").strip()
+            prompt = file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read the brief prompt in {directory}: {exc}") from exc
+            raise ValueError(f"cannot read the brief prompt {file}: {exc}") from exc
         if not prompt:
-            raise ValueError(f"{directory}: brief.md is empty")
+            raise ValueError(f"{file} is empty")
         return cls(system=prompt, hash=hashlib.sha256(prompt.encode()).hexdigest()[:16])
 
 

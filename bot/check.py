@@ -12,13 +12,23 @@ from redis.exceptions import RedisError
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import Settings, config_dir
+from bot.config import Settings, config_dir, config_file
 from bot.prompt import PromptConfig
 from bot.slots import next_run
 from bot.telegram_http import AiohttpRequest
 
 Result = tuple[bool, str, str]  # (ok, what, detail — for a failure, what to do)
 TIMEOUT = 15.0
+
+
+def print_checks(settings: Settings) -> bool:
+    """`hfweekly check`: each check's line (secrets masked); True when all passed."""
+    from bot.logs import redact
+
+    results = asyncio.run(run_checks(settings))
+    for ok, name, detail in results:
+        print(f"{'✓' if ok else '✗'} {name}: {redact(detail, settings.secrets())}")
+    return all(ok for ok, _, _ in results)
 
 
 async def run_checks(settings: Settings) -> list[Result]:
@@ -31,9 +41,13 @@ async def run_checks(settings: Settings) -> list[Result]:
 
 def check_config(settings: Settings) -> Result:
     try:
-        prompt = PromptConfig.load(config_dir())
+        prompt = PromptConfig.load(config_file("prompt.md"), config_file("glossary.toml"))
     except ValueError as exc:
-        return False, "configuration", f"{exc} — fix: restore config/prompt.md and config/glossary.toml"
+        return (
+            False,
+            "configuration",
+            f"{exc} — fix: correct or remove the file in {config_dir()} (the packaged default is used without it)",
+        )
     upcoming = next_run(settings, datetime.now(settings.tz))
     admins = ", ".join(map(str, settings.admins)) or "none (fix: set HFWEEKLY_ADMINS to get alerts)"
     return (

@@ -14,7 +14,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from bot.brief import Briefs
 from bot.brief_prompt import BriefPrompt
 from bot.claude import Claude, sdk_client
-from bot.config import Settings, config_dir
+from bot.config import Settings, config_file
 from bot.digest import Clock
 from bot.errors import ConfigError
 from bot.prompt import PromptConfig
@@ -69,7 +69,7 @@ def make_translator(settings: Settings, store: Store, clock: Clock) -> Translato
         raise ConfigError("ANTHROPIC_API_KEY is not set")
     key = settings.anthropic_api_key.get_secret_value()
     try:
-        prompt = PromptConfig.load(config_dir())
+        prompt = PromptConfig.load(config_file("prompt.md"), config_file("glossary.toml"))
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     claude = sdk_client(key, base_url=settings.anthropic_base_url, max_retries=settings.claude_max_retries)
@@ -85,7 +85,7 @@ def make_briefs(
 ) -> Briefs:
     """Deep briefs (bot/brief.py): the translator's Claude and glossary, config/brief.md."""
     try:
-        prompt = BriefPrompt.load(config_dir())
+        prompt = BriefPrompt.load(config_file("brief.md"))
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     return Briefs(

@@ -1,11 +1,18 @@
-"""Settings: config/settings.toml < .env < environment. The only module that reads the environment."""
+"""Settings: settings.toml < .env < environment. The only module that reads the environment.
+
+The configuration files (settings.toml, prompt.md, glossary.toml, brief.md) ship inside the package
+(bot/defaults/, read with importlib.resources); a file of the same name in the override directory
+(HFWEEKLY_CONFIG_DIR, else ./config) replaces the packaged one, file by file."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import tomllib
 from datetime import timedelta
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,20 +21,34 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from bot.errors import ConfigError
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+CONFIG_FILES = ("settings.toml", "prompt.md", "glossary.toml", "brief.md")
+DEFAULTS: Traversable = files("bot") / "defaults"  # the packaged defaults: the one source of truth
 
 
 def config_dir() -> Path:
-    """Where settings.toml, prompt.md and glossary.toml live (HFWEEKLY_CONFIG_DIR overrides)."""
-    return Path(os.environ.get("HFWEEKLY_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+    """The override directory: HFWEEKLY_CONFIG_DIR, else `config` in the working directory."""
+    return Path(os.environ.get("HFWEEKLY_CONFIG_DIR") or "config")
+
+
+def config_file(name: str) -> Traversable:
+    """The configuration file `name`: the override directory's when it has one, else the packaged
+    default. An HFWEEKLY_CONFIG_DIR that is not a directory is a mistake, not a wish for the
+    defaults: its path is returned, and reading it fails with the path in the message."""
+    if name not in CONFIG_FILES:
+        raise ValueError(f"{name!r} is not a configuration file")
+    override = config_dir() / name
+    explicit = bool(os.environ.get("HFWEEKLY_CONFIG_DIR"))
+    if override.is_file() or (explicit and not config_dir().is_dir()):
+        return override
+    return DEFAULTS / name
 
 
 class Settings(BaseSettings):
@@ -50,7 +71,7 @@ class Settings(BaseSettings):
     arxiv_base_url: str = Field(default="https://export.arxiv.org", validation_alias="ARXIV_BASE_URL")
     arxiv_html_base_url: str = Field(default="https://arxiv.org", validation_alias="ARXIV_HTML_BASE_URL")
 
-    # HFWEEKLY_<NAME> settings, documented in config/settings.toml.
+    # HFWEEKLY_<NAME> settings, documented in bot/defaults/settings.toml.
     admins: Annotated[list[int], NoDecode] = Field(default_factory=list)
     channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     schedule: str = "0 9 * * mon"
@@ -200,8 +221,23 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # First wins: explicit arguments, then the environment, then .env, then settings.toml.
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_dir() / "settings.toml")
+        toml = InitSettingsSource(settings_cls, init_kwargs=_read_toml(config_file("settings.toml")))
         return init_settings, env_settings, dotenv_settings, toml
+
+
+def _read_toml(file: Traversable) -> dict[str, object]:
+    """settings.toml's values; none when an explicit HFWEEKLY_CONFIG_DIR is missing (the prompt's
+    loader names that directory). A broken file is a ValueError: pydantic reports it."""
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc}") from exc
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
 
 
 def load_settings() -> Settings:

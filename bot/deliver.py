@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -53,6 +54,7 @@ from bot.week import IsoWeek
 log = logging.getLogger(__name__)
 
 UNRESOLVED_RETRY = timedelta(minutes=10)  # a configured @channel that could not be looked up
+OnChat = Callable[[int, int], None]  # (chats settled, chats in all): a progress bar's
 
 
 class Broadcaster:
@@ -112,13 +114,15 @@ class Broadcaster:
         return digest
 
     async def publish(
-        self, week: IsoWeek, *, refresh: bool = False, wait: float = 0.0, slots: Sequence[str] | None = ALL
-    ) -> Report:
+        self, week: IsoWeek, *, refresh: bool = False, wait: float = 0.0, slots: Sequence[str] | None = ALL,
+        on_chat: OnChat | None = None,
+    ) -> Report:  # fmt: skip
         """Send the week's digest to the chats of `slots` (ALL: every chat, whatever its slot) and to
         those owed it, each that does not have it yet; then the slots have delivered the week.
 
         `wait`: seconds to wait for another process's publish of the week to end (a process that died
-        holding the lock releases it after `publish_lock_seconds`); else AlreadyPublishing at once."""
+        holding the lock releases it after `publish_lock_seconds`); else AlreadyPublishing at once.
+        `on_chat(done, total)`: told the number of chats, then after each chat (a progress bar)."""
         timeout = timedelta(seconds=self._settings.publish_lock_seconds)
         lock = self._runs.publish_lock(week, timeout=timeout)
         if not await lock.acquire(wait):
@@ -147,7 +151,7 @@ class Broadcaster:
                 week, digest, read.entries, report, lost, layouts, audience.owed, lock, generation, read.unreadable
             )
             try:
-                await self._publish(run, audience)
+                await self._publish(run, audience, on_chat or (lambda done, total: None))
             except BaseException:  # a Redis failure, a cancellation (shutdown after its grace): recorded too
                 report.seconds = time.monotonic() - started
                 try:
@@ -165,7 +169,7 @@ class Broadcaster:
             await lock.release()
         return report
 
-    async def _publish(self, run: Run, audience: Audience) -> None:
+    async def _publish(self, run: Run, audience: Audience, on_chat: OnChat) -> None:
         recipients, unresolved, report = audience.recipients, audience.unresolved, run.report
         report.chats, report.pending_papers = len(recipients), len(run.digest.pending)
         report.views = len({r.view for r in recipients})
@@ -179,9 +183,13 @@ class Broadcaster:
         for recipient in recipients:
             queue.put_nowait(recipient)
 
+        on_chat(0, len(recipients))
+        settled = itertools.count(1)
+
         async def worker() -> None:
             while not queue.empty() and not (self._shutdown or run.stopped):
                 await self._deliver_safely(run, queue.get_nowait())
+                on_chat(next(settled), len(recipients))
 
         try:
             async with asyncio.TaskGroup() as group:

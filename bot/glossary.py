@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 MAX_ENGLISH = 60
 MAX_KOREAN = 60
@@ -133,7 +133,7 @@ class Glossary:
         return cls(tuple(sorted((Term.parse(k, v) for k, v in entries.items()), key=lambda t: t.english.lower())))
 
     @classmethod
-    def load(cls, path: Path) -> Glossary:
+    def load(cls, path: Traversable) -> Glossary:
         """config/glossary.toml's [terms]; ValueError with the problem when it is unusable."""
         try:
             with path.open("rb") as fh:

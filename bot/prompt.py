@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from bot.glossary import Glossary, Miss
 from bot.models import Paper
@@ -40,15 +40,16 @@ class PromptConfig:
     glossary: Glossary
 
     @classmethod
-    def load(cls, directory: Path) -> PromptConfig:
-        """Read the prompt and the glossary; ValueError with the file and the problem if they are unusable."""
+    def load(cls, prompt_file: Traversable, glossary_file: Traversable) -> PromptConfig:
+        """Read the prompt and the glossary (bot/config.py's config_file finds them); ValueError with
+        the file and the problem if they are unusable."""
         try:
-            prompt = (directory / "prompt.md").read_text(encoding="utf-8").strip()
+            prompt = prompt_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read the translation prompt in {directory}: {exc}") from exc
+            raise ValueError(f"cannot read the translation prompt {prompt_file}: {exc}") from exc
         if not prompt:
-            raise ValueError(f"{directory}: prompt.md is empty")
-        glossary = Glossary.load(directory / "glossary.toml")
+            raise ValueError(f"{prompt_file} is empty")
+        glossary = Glossary.load(glossary_file)
         return cls(system=prompt, hash=hashlib.sha256(prompt.encode()).hexdigest()[:16], glossary=glossary)
 
 

@@ -137,7 +137,7 @@ async def test_a_short_week_says_so(cli_env: dict[str, str], tmp_path: Path) -> 
     [
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: Value error, must start with redis://"),
         ({"HF_BASE_URL": "huggingface.co"}, "HF_BASE_URL: Value error, must be an http:// or https:// URL"),
-        ({"HFWEEKLY_CONFIG_DIR": "/nonexistent"}, "cannot read the translation prompt in /nonexistent"),
+        ({"HFWEEKLY_CONFIG_DIR": "/nonexistent"}, "cannot read the translation prompt /nonexistent/prompt.md"),
     ],
 )
 async def test_bad_configuration_is_one_line(

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG_DIR
+from bot.config import DEFAULTS
 from bot.faithful import check, check_text, gate, unsummarisable
 from bot.glossary import Glossary, is_name
 from bot.models import Paper, Translation
@@ -20,7 +20,7 @@ from tests.fakes.anthropic import glossary_of, korean_translation
 
 DATA = Path(__file__).resolve().parent / "data"
 WEEKS = DATA / "hf-weeks"  # the 42 real weeks of ../shared/data/hf-weeks (2025-W33 … 2026-W22)
-GLOSSARY = Glossary.load(DEFAULT_CONFIG_DIR / "glossary.toml")
+GLOSSARY = Glossary.load(DEFAULTS / "glossary.toml")
 W38 = {p["id"]: Paper(p["id"], " ".join(p["title"].split()), p["abstract"], 0) for p in json.loads((DATA / "hf-weeks" / "2025-W38.json").read_text())["papers"]}  # fmt: skip
 FAITHFUL = {
     k: Translation(v["title_ko"], v["summary_ko"], v["abstract_ko"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG_DIR
+from bot.config import DEFAULTS
 from bot.glossary import Glossary, Term, entry_problem, override_value, parse_edit
 
-DEFAULT = Glossary.load(DEFAULT_CONFIG_DIR / "glossary.toml")
+DEFAULT = Glossary.load(DEFAULTS / "glossary.toml")
 RL = Term.parse("reinforcement learning", "강화학습(reinforcement learning, RL)")
 
 

@@ -123,6 +123,24 @@ async def test_two_publishers_at_once_send_exactly_once(
         assert len(copies(fake_tg)[user]) == 2
 
 
+async def test_publish_shows_its_progress_as_log_lines_or_a_bar(publish_env: dict[str, str], tmp_path: Path) -> None:
+    await add_subscribers(publish_env, tmp_path)
+    plain = await hfweekly(publish_env, "publish", WEEK, cwd=tmp_path)  # stderr is a pipe: log lines
+    assert plain.status == 0, plain.err
+    lines = [line.split("bot.progress: ", 1)[1] for line in plain.err.splitlines() if "bot.progress: " in line]
+    assert lines[0] == f"publishing {WEEK}: 0/120 chats (0%)"
+    assert f"publishing {WEEK}: 60/120 chats (50%)" in lines
+    assert lines[-2] == f"publishing {WEEK}: 120/120 chats (100%)"
+    assert lines[-1].startswith(f"publishing {WEEK}: done, 120/120 chats in ")
+    assert len(lines) == 12  # a line a tenth, not one a chat
+
+    again = await hfweekly(publish_env, "publish", WEEK, cwd=tmp_path, tty_stderr=True)  # a terminal: a bar
+    assert again.status == 0, again.err
+    assert "bot.progress" not in again.err
+    assert f"publishing {WEEK}" in again.err and "120/120" in again.err and "━" in again.err
+    assert "already sent 120" in again.out
+
+
 async def test_dry_run_sends_nothing(publish_env: dict[str, str], tmp_path: Path, fake_tg: FakeTelegram) -> None:
     await add_subscribers(publish_env, tmp_path)
     result = await hfweekly(

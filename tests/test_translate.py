@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import App, open_app
-from bot.config import DEFAULT_CONFIG_DIR, Settings
+from bot.config import CONFIG_FILES, DEFAULTS, Settings
 from bot.models import Paper, Status
 from bot.numbers import numbers
 from bot.render import render_json, render_telegram, render_text
@@ -175,7 +174,9 @@ async def test_usage_is_recorded_per_week(app: App, fake_claude: FakeClaude) -> 
 async def test_changed_prompt_retranslates(
     settings: Settings, fake_claude: FakeClaude, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(DEFAULT_CONFIG_DIR, tmp_path / "config")
+    (tmp_path / "config").mkdir()
+    for name in CONFIG_FILES:
+        (tmp_path / "config" / name).write_bytes((DEFAULTS / name).read_bytes())
     monkeypatch.setenv("HFWEEKLY_CONFIG_DIR", str(tmp_path / "config"))
     async with open_app(settings, clock=lambda: NOW) as app:
         await app.digests.build(W38, top_n=2)

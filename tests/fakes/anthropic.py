@@ -150,6 +150,7 @@ class FakeClaude(FakeServer):
         self.handler_seconds: list[float] = []  # time each request spent in this fake (a benchmark subtracts it)
         self.app.middlewares.append(self._timed)
         self.app.router.add_post("/v1/messages", self._messages)
+        self.valid_keys: set[str] | None = None  # when set, any other key is refused (401)
 
     @web.middleware
     async def _timed(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -180,6 +181,8 @@ class FakeClaude(FakeServer):
         self.headers.append(dict(request.headers))
         if not self.api_key(len(self.headers) - 1):
             return self._error(401, "an API key is required (x-api-key or Authorization: Bearer)")
+        if self.valid_keys is not None and self.api_key(len(self.headers) - 1) not in self.valid_keys:
+            return self._error(401, "invalid x-api-key")
         for param in ("temperature", "top_p", "top_k"):
             if param in body:
                 return self._error(400, f"{param} is not supported by this model")
