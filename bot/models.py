@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -21,6 +21,13 @@ class Paper:
     github_repo: str | None = None  # the code repository Hugging Face links (an http(s) URL)
     github_stars: int | None = None  # its stars when the week was fetched
     project_page: str | None = None  # the project page Hugging Face links (an http(s) URL)
+    # The authors' names as Hugging Face lists them (the web pages name them: bot/web/pages.py); not part
+    # of a paper's identity or equality (snapshots frozen before they were kept have none).
+    authors: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.authors, tuple):  # read back from JSON as a list
+            object.__setattr__(self, "authors", tuple(self.authors))
 
     @property
     def hf_url(self) -> str:

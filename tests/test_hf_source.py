@@ -256,3 +256,30 @@ def test_a_papers_code_and_project_links_are_kept_and_only_web_urls() -> None:
     assert (plain.github_repo, plain.github_stars, plain.project_page) == (None, None, None)
     [old] = parse_items([{"paper": base}], where="test")  # 2024's items have none of them
     assert old.github_repo is None and old.github_stars is None
+
+
+def test_a_papers_authors_are_kept_without_hidden_or_malformed_ones() -> None:
+    base = {"id": "2509.00001", "title": "T", "summary": "An abstract.", "upvotes": 3}
+    authors = [
+        {"name": "Zesen Cheng", "hidden": False, "user": {"fullname": "Zesen Cheng"}},
+        {"name": "  Hang   Zhang ", "hidden": False},
+        {"name": "Someone Hidden", "hidden": True},
+        {"name": 42},
+        "not a record",
+        {"_id": "no name"},
+    ]
+    [paper] = parse_items([{"paper": base | {"authors": authors}}], where="test")
+    assert paper.authors == ("Zesen Cheng", "Hang Zhang")
+    [none] = parse_items([{"paper": base | {"authors": "garbage"}}], where="test")
+    assert none.authors == () and none == paper  # not part of a paper's identity
+
+
+def test_authors_survive_a_snapshot_round_trip() -> None:
+    from dataclasses import asdict
+
+    from bot.models import Paper
+
+    paper = Paper("2509.00001", "T", "A", 3, authors=("A B", "C D"))
+    again = Paper(**json.loads(json.dumps(asdict(paper))))
+    assert again.authors == ("A B", "C D") and isinstance(again.authors, tuple)
+    assert Paper(**{k: v for k, v in asdict(paper).items() if k != "authors"}).authors == ()  # frozen before

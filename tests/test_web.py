@@ -91,7 +91,10 @@ async def test_a_paper_page_has_the_full_translation_provenance_and_never_poses_
     assert data["@type"] == "ScholarlyArticle" and data["inLanguage"] == "ko"
     assert data["headline"] == translation.title_ko and data["isBasedOn"] == item.paper.arxiv_url
     assert data["translationOfWork"]["name"] == item.paper.title
-    assert data["translationOfWork"]["inLanguage"] == "en" and "author" not in data
+    assert data["translationOfWork"]["inLanguage"] == "en" and "author" not in data  # the page is not the paper
+    assert item.paper.authors  # Hugging Face's list, kept in the snapshot: the original names them
+    assert f"저자: {html.escape(', '.join(item.paper.authors[:12]))}" in page.text
+    assert data["translationOfWork"]["author"] == [{"@type": "Person", "name": n} for n in item.paper.authors]
     assert 'property="og:type" content="article"' in page.text
 
 

@@ -189,8 +189,20 @@ def _parse_item(item: object) -> Paper | None:
         id=pid.strip(), title=title, abstract=abstract, upvotes=upvotes,
         github_repo=_web_url(paper.get("githubRepo")),
         github_stars=stars if isinstance(stars, int) and not isinstance(stars, bool) and stars >= 0 else None,
-        project_page=_web_url(paper.get("projectPage")),
+        project_page=_web_url(paper.get("projectPage")), authors=_authors(paper.get("authors")),
     )  # fmt: skip
+
+
+MAX_AUTHORS = 100  # a collaboration's paper lists hundreds: the pages name the first hundred
+
+
+def _authors(value: object) -> tuple[str, ...]:
+    """The names of Hugging Face's author records (`[{"name": …, "hidden": false}, …]`), hidden ones left
+    out; anything malformed is skipped."""
+    if not isinstance(value, list):
+        return ()
+    names = (a.get("name") for a in value if isinstance(a, dict) and not a.get("hidden"))
+    return tuple(_clean_line(n)[:200] for n in names if isinstance(n, str) and n.strip())[:MAX_AUTHORS]
 
 
 def _web_url(value: object) -> str | None:

@@ -7,8 +7,8 @@ summary, schema.org JSON-LD, light and dark colours by `prefers-color-scheme`, n
 JSON-LD: a paper page is a `ScholarlyArticle` whose headline is the Korean translation, in Korean
 (`inLanguage: ko`), `translationOfWork` and `isBasedOn` the original arXiv paper (English, its id and
 URLs): the page never poses as the paper; its publisher is the site, its translator the model. The
-paper's authors are not named: Hugging Face's lists have them but the snapshots do not keep them
-(bot/models.py Paper), so nothing names them rather than a guess. JSON-LD sits in a <script>, where
+paper's authors are named as the original's (Hugging Face's list, kept in the snapshot); a week frozen
+before they were kept names none rather than a guess. JSON-LD sits in a <script>, where
 HTML escaping does not apply: `jsonld` writes `<`, `>` and `&` as \\u escapes, so a title holding
 `</script>` cannot end the element.
 """
@@ -63,8 +63,9 @@ def week_title(week: IsoWeek) -> str:
 
 
 def original(paper: Paper) -> dict[str, object]:
-    """The original paper, as schema.org names it (no authors: the snapshots do not keep them)."""
-    return {
+    """The original paper, as schema.org names it: its title, its authors (when the snapshot kept them),
+    arXiv and Hugging Face."""
+    data: dict[str, object] = {
         "@type": "ScholarlyArticle",
         "name": paper.title,
         "inLanguage": "en",
@@ -72,6 +73,9 @@ def original(paper: Paper) -> dict[str, object]:
         "url": paper.arxiv_url,
         "sameAs": [paper.hf_url],
     }
+    if paper.authors:
+        data["author"] = [{"@type": "Person", "name": name} for name in paper.authors]
+    return data
 
 
 class Pages:
