@@ -27,8 +27,7 @@ from tests.webkit import HANGUL, W38, get, served, site_of
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
-MISSING = chromium_missing()
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
+pytestmark = pytest.mark.browser
 
 W41 = IsoWeek(2025, 41)
 LONG_WORD = "Hyperparameterized" * 12  # 216 letters, no place to break
@@ -37,6 +36,9 @@ LONG_URL = "https://github.com/example/" + "a-very-long-repository-name-without-
 
 @pytest.fixture(scope="module")
 def chrome() -> Iterator[WebDriver]:
+    """The module's one browser; every test that needs it skips, saying why, where it cannot run."""
+    if (missing := chromium_missing()) is not None:
+        pytest.skip(missing)
     driver = open_chromium()
     yield driver
     driver.quit()
