@@ -20,10 +20,9 @@ from tests.fakes.anthropic import FakeClaude
 from tests.fakes.hf import FakeHF, item_2026, week_items
 from tests.fakes.telegram import FakeTelegram
 from tests.test_bot import running
-from tests.webkit import PUBLIC, W14, W38, W39, W40, get, served, site_of
+from tests.webkit import HANGUL, PUBLIC, W14, W38, W39, W40, get, served, site_of
 
 HOSTILE = 'Attack </script><script>alert("x")</script> & <b>bold</b> Models'
-HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 @pytest.fixture

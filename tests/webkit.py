@@ -20,6 +20,7 @@ from bot.week import IsoWeek
 
 W38, W39, W40, W14 = IsoWeek(2025, 38), IsoWeek(2025, 39), IsoWeek(2025, 40), IsoWeek(2026, 14)
 PUBLIC = "https://papers.example.kr"
+HANGUL = re.compile(r"[\uac00-\ud7a3]")  # a Korean syllable
 
 
 def site_of(app: App, *, static: bool = False, public_url: str | None = PUBLIC, weeks: int | None = None) -> Site:
