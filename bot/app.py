@@ -101,7 +101,7 @@ async def open_app(settings: Settings, *, translate: bool = True, clock: Clock =
         questions = None
         if translator is not None and ondemand is not None:
             questions = Questions(
-                ondemand, fulltext, translator.claude, translator.glossary, settings, questions=store, papers=store,
+                ondemand, fulltext, translator.claude, translator.glossary, settings, questions=store,
                 clock=clock,
             )  # fmt: skip
         figures = None

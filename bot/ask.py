@@ -21,11 +21,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot import texts
 from bot.ask_prompt import (
     ASK_SCHEMA,
     AskAnswer,
@@ -43,7 +42,7 @@ from bot.metrics import VALIDATION_REJECTED
 from bot.models import Paper
 from bot.ondemand import OnDemand
 from bot.sources.fulltext import FullTextSource
-from bot.store import PaperStore, QuestionStore
+from bot.store import QuestionStore
 from bot.store.questions import Exchange
 from bot.validate import Rejected, text_of
 from bot.week import IsoWeek
@@ -84,16 +83,14 @@ class Questions:
         settings: Settings,
         *,
         questions: QuestionStore,
-        papers: PaperStore,
         clock: Callable[[], datetime],
     ) -> None:
-        self._ondemand = ondemand  # finding papers; its `notify` tells admins the budget is spent
+        self._ondemand = ondemand  # finding papers, and the on-demand budget shared with /paper
         self._fulltext = fulltext
         self._claude = claude
         self._glossary = glossary
         self._settings = settings
         self._questions = questions
-        self._papers = papers  # the on-demand budget
         self._clock = clock
 
     @property
@@ -124,7 +121,7 @@ class Questions:
             return refused
         now = self._clock()
         today = now.astimezone(self._settings.tz).date()
-        if await self._budget_spent(today):
+        if await self._ondemand.budget_spent(today):
             return AskRefused.BUDGET
         limit = self._settings.ask_daily_limit
         remaining = await self._questions.take_question(user_id, today, limit=limit)
@@ -137,15 +134,6 @@ class Questions:
             if not isinstance(outcome, Answered):
                 await self._questions.give_back_question(user_id, today)
         return outcome
-
-    async def _budget_spent(self, today: date) -> bool:
-        spent = await self._papers.on_demand_usage(day=today)
-        if spent.input_tokens + spent.output_tokens < self._settings.on_demand_daily_tokens:
-            return False
-        notify = self._ondemand.notify
-        if notify is not None and await self._papers.first_time(f"budget:{today}", ttl=timedelta(days=2)):
-            await notify(texts.BUDGET_SPENT.format(today=today, tokens=self._settings.on_demand_daily_tokens))
-        return True
 
     async def _answer(
         self, paper: Paper, user_id: int, question: str, now: datetime, remaining: int

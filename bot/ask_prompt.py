@@ -19,16 +19,15 @@ import json
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from bot.faithful import check_text
 from bot.glossary import Glossary
 from bot.models import FullText, Paper
-from bot.validate import Rejected, answer_text, foreign_links, hangul_share
+from bot.validate import MIN_HANGUL_SHARE, Rejected, foreign_links, hangul_share, parsed_answer
 
 NOT_IN_PAPER = "논문에 나오지 않는 내용입니다"
 MAX_ANSWER = 1500  # characters: a short answer, not an essay
-MIN_HANGUL_SHARE = 0.35
 
 ASK_SCHEMA: dict[str, object] = {
     "type": "object",
@@ -128,10 +127,7 @@ def prepare(source: str, glossary: Glossary) -> None:
 
 def gate_answer(paper: Paper, full: FullText, message: object, glossary: Glossary) -> AskAnswer:
     """Claude's answer as one that passed every check, or Rejected with the reason."""
-    try:
-        reply = _Reply.model_validate_json(answer_text(message))
-    except ValidationError as exc:
-        raise Rejected("not_json", f"the answer is not the required JSON object ({exc.error_count()} errors)") from exc
+    reply = parsed_answer(message, _Reply)
     if not reply.found or NOT_IN_PAPER in reply.answer:
         return AskAnswer(NOT_IN_PAPER, "", False)
     if not reply.answer:

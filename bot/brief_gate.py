@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from bot.faithful import check_text
 from bot.glossary import Glossary
-from bot.validate import MIN_HANGUL_SHARE, Rejected, answer_text, foreign_links, hangul_share
+from bot.validate import MIN_HANGUL_SHARE, Rejected, foreign_links, hangul_share, parsed_answer
 
 MIN_SENTENCES, MAX_SENTENCES = 1, 5
 MAX_PART = 900  # characters of one part: four sentences are far shorter
@@ -42,10 +42,7 @@ def sentences(text: str) -> int:
 def gate_brief(source: str, message: object, glossary: Glossary) -> BriefParts:
     """The brief in Claude's answer, or Rejected with the reason. `source`: the paper's title, abstract
     and full text (bot/brief_prompt.py `source_text`)."""
-    try:
-        parts = BriefParts.model_validate_json(answer_text(message))
-    except ValidationError as exc:
-        raise Rejected("not_json", f"the answer is not the required JSON object ({exc.error_count()} errors)") from exc
+    parts = parsed_answer(message, BriefParts)
     fields = parts.model_dump()
     for field, text in fields.items():
         if not text:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -154,6 +154,16 @@ class OnDemand:
         outcome = await self._limited(user_id, lambda: briefs.start(paper, week=week, on_demand=True))
         return outcome if isinstance(outcome, Refused) else Briefed(*outcome)
 
+    async def budget_spent(self, today: date) -> bool:
+        """Whether everyone's on-demand tokens for `today` are spent (/paper, briefs and questions share
+        them); admins are told once a day when they are."""
+        spent = await self._papers.on_demand_usage(day=today)
+        if spent.input_tokens + spent.output_tokens < self._settings.on_demand_daily_tokens:
+            return False
+        if self.notify is not None and await self._papers.first_time(f"budget:{today}", ttl=timedelta(days=2)):
+            await self.notify(texts.BUDGET_SPENT.format(today=today, tokens=self._settings.on_demand_daily_tokens))
+        return True
+
     async def _limited(
         self, user_id: int, start: Callable[[], asyncio.Future[T | None]]
     ) -> tuple[T | None, int] | Refused:
@@ -161,12 +171,8 @@ class OnDemand:
         is spent), then one of the person's new papers. What it gives (None: it failed) and how many the
         person has left; a failure, or the work not had (Redis failed, the handler was cancelled),
         gives the person's paper back."""
-        now = self._clock()
-        today = now.astimezone(self._settings.tz).date()
-        spent = await self._papers.on_demand_usage(day=today)
-        if spent.input_tokens + spent.output_tokens >= self._settings.on_demand_daily_tokens:
-            if self.notify is not None and await self._papers.first_time(f"budget:{today}", ttl=timedelta(days=2)):
-                await self.notify(texts.BUDGET_SPENT.format(today=today, tokens=self._settings.on_demand_daily_tokens))
+        today = self._clock().astimezone(self._settings.tz).date()
+        if await self.budget_spent(today):
             return Refused.BUDGET
         remaining = await self._papers.take_paper_allowance(user_id, today, limit=self._settings.paper_daily_limit)
         if remaining is None:

@@ -6,11 +6,14 @@ paper never had; then faithfulness (bot/faithful.py): no name, number or script 
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.models import Paper, Translation
 from bot.numbers import missing
+
+M = TypeVar("M", bound=BaseModel)
 
 MIN_HANGUL_SHARE = 0.35  # of letters (Hangul syllables vs Latin letters); English terms are allowed
 MIN_SUMMARY_SENTENCES, MAX_SUMMARY_SENTENCES = 2, 4  # asked for 2–3; one more is tolerated, not worth a re-ask
@@ -80,12 +83,18 @@ def answer_text(message: object) -> str:
     return text_of(message)
 
 
-def validate(paper: Paper, message: object) -> Translation:
-    """The translation in Claude's answer, or Rejected with the reason."""
+def parsed_answer(message: object, model: type[M]) -> M:
+    """Claude's answer as `model` (the JSON its schema asked for), or Rejected: not a Messages answer, cut
+    short, refused (`answer_text`), or not that JSON object."""
     try:
-        answer = _Answer.model_validate_json(answer_text(message))
+        return model.model_validate_json(answer_text(message))
     except ValidationError as exc:
         raise Rejected("not_json", f"the answer is not the required JSON object ({exc.error_count()} errors)") from exc
+
+
+def validate(paper: Paper, message: object) -> Translation:
+    """The translation in Claude's answer, or Rejected with the reason."""
+    answer = parsed_answer(message, _Answer)
     for field in ("title_ko", "summary_ko", "abstract_ko"):
         if not getattr(answer, field):
             raise Rejected("empty", f"{field} is empty")
