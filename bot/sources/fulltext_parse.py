@@ -154,17 +154,13 @@ def _parse(body: str) -> HtmlElement | None:
         return None
 
 
-def arxiv_sections(body: str) -> list[Section] | None:
-    """Sections of an arXiv HTML paper (LaTeXML's markup: `.ltx_abstract`, `section.ltx_section`,
-    `section.ltx_appendix`, `section.ltx_bibliography`, `figure` with `figcaption`), or None when the page
-    has no sections (arXiv's "no HTML for this paper" page, a failed conversion). Math becomes its LaTeX
-    (alttext); figures and tables leave the text, their captions kept apart; footnotes go."""
-    return arxiv_page(body, "")[0]
-
-
 def arxiv_page(body: str, url: str) -> tuple[list[Section] | None, Figure | None]:
-    """One parse of an arXiv HTML paper: its sections (as `arxiv_sections`) and its first figure (as
-    `first_figure`; `url` is the page's address after redirects, "" for none)."""
+    """One parse of an arXiv HTML paper: its sections and its first figure (`first_figure`; `url` is the
+    page's address after redirects, "" for none). Sections follow LaTeXML's markup (`.ltx_abstract`,
+    `section.ltx_section`, `section.ltx_appendix`, `section.ltx_bibliography`, `figure` with
+    `figcaption`); None when the page has none (arXiv's "no HTML for this paper" page, a failed
+    conversion). Math becomes its LaTeX (alttext); figures and tables leave the text, their captions
+    kept apart; footnotes go."""
     root = _parse(body)
     if root is None:
         return None, None
