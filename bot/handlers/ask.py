@@ -22,6 +22,7 @@ from bot.handlers.start import plain_text
 from bot.models import Paper
 from bot.paperid import parse_paper_id
 from bot.render import esc
+from bot.tghtml import shorten
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def section_label(title: str) -> str:
 def answer_html(paper: Paper, question: str, answered: Answered) -> str:
     """The answer as the person reads it: their question (escaped), the answer and the section it came
     from, a note when only the abstract was read, the paper, and how many questions are left today."""
-    shown = question if len(question) <= QUESTION_ECHO else question[: QUESTION_ECHO - 1] + "…"
+    shown = shorten(question, QUESTION_ECHO)
     answer = answered.answer
     lines = [ta.ASK_QUESTION.format(question=esc(shown)), ""]
     body = _escaped_within(answer.text, ANSWER_HTML)
@@ -61,7 +62,7 @@ def answer_html(paper: Paper, question: str, answered: Answered) -> str:
     lines.append(body)
     if answered.abstract_only:
         lines += ["", ta.ASK_ABSTRACT_ONLY]
-    title = paper.title if len(paper.title) <= TITLE_ECHO else paper.title[: TITLE_ECHO - 1] + "…"
+    title = shorten(paper.title, TITLE_ECHO)
     lines += ["", ta.ASK_PAPER.format(paper=esc(paper.id), title=esc(title))]
     lines.append(ta.ASK_REMAINING.format(remaining=answered.remaining))
     return "\n".join(lines)
